@@ -1,0 +1,61 @@
+/**
+ * Every error a client can see has a stable code from this list (documented in README.md).
+ * `src/face`, `src/engine` and `src/http` throw FaceError; the GraphQL layer maps it onto
+ * `extensions.code` (and HTTP status for REST routes) without inspecting messages.
+ */
+export const ErrorCodes = {
+  /** ImageInput had neither or both of `url` and `base64`. */
+  INVALID_IMAGE_INPUT: 400,
+  /** `base64` was not valid base64. */
+  INVALID_BASE64: 400,
+  /** The image is under 1 KB (Azure: InvalidImageSize "Image size is too small."). */
+  IMAGE_TOO_SMALL: 400,
+  /** The image is over 6 MB, or a URL streamed more than that (Azure: InvalidImageSize). */
+  IMAGE_TOO_LARGE: 400,
+  /** The bytes are not a supported image format (JPEG, PNG, GIF, BMP, WebP). */
+  UNSUPPORTED_IMAGE_FORMAT: 400,
+  /** The image is a supported format but could not be decoded (truncated, corrupt). */
+  CORRUPT_IMAGE: 400,
+  /** The image declares more pixels than allowed (decompression-bomb guard). */
+  IMAGE_DIMENSIONS_TOO_LARGE: 400,
+  /** The URL is malformed or uses a scheme other than http/https. */
+  INVALID_URL: 400,
+  /** The URL resolves to a loopback, private, link-local or metadata address. */
+  URL_FORBIDDEN: 400,
+  /** The URL could not be fetched (DNS failure, refused, non-2xx status, too many redirects). */
+  URL_FETCH_FAILED: 400,
+  /** The URL did not answer in time. */
+  URL_TIMEOUT: 400,
+  /** An argument is out of its documented range (the `argument` extension names it). */
+  INVALID_ARGUMENT: 400,
+  /** The faceId is unknown or expired. */
+  FACE_NOT_FOUND: 404,
+  /** A requested face attribute is not supported by the active provider. */
+  UNSUPPORTED_ATTRIBUTE: 400,
+  /** The engine queue is full; retry after `retryAfterSeconds`. */
+  OVERLOADED: 503,
+  /** The engine is not ready (still loading models or shutting down). */
+  ENGINE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class FaceError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'FaceError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get httpStatus(): number {
+    return ErrorCodes[this.code];
+  }
+}
+
+export function isFaceError(value: unknown): value is FaceError {
+  return value instanceof FaceError;
+}
