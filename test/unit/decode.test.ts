@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { FaceError } from '../../src/face/errors.js';
+import type { ErrorCode } from '../../src/face/errors.js';
+import { decodeImage, readDimensions } from '../../src/engine/decode.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const facesDir = path.resolve(repoRoot, '../shared/faces');
+const readFace = (file: string) => readFileSync(path.join(facesDir, file));
+
+interface Manifest {
+  images: { file: string }[];
+}
+const manifest = JSON.parse(readFileSync(path.join(facesDir, 'manifest.json'), 'utf8')) as Manifest;
+
+const OPTS = { maxPixels: 40_000_000 };
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<FaceError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'expected the promise to reject').toBeInstanceOf(FaceError);
+  expect((err as FaceError).code, (err as FaceError).message).toBe(code);
+  return err as FaceError;
+}
+
+// --- PNG "decompression bomb": a real tiny PNG whose IHDR claims 30000 x 30000 ---------------
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32 as used by PNG chunks (computed by hand: zlib.crc32 needs Node >= 20.15). */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+async function pngBomb(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer(),
+  );
+  // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) ...; CRC covers type+data.
+  expect(png.toString('latin1', 12, 16)).toBe('IHDR');
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+describe('decodeImage: real photos', () => {
+  it.each(manifest.images.map((i) => i.file))('decodes %s to RGB', async (file) => {
+    const img = await decodeImage(readFace(file), OPTS);
+    expect(img.width).toBeGreaterThan(0);
+    expect(img.height).toBeGreaterThan(0);
+    expect(img.data).toBeInstanceOf(Uint8Array);
+    expect(img.data.length).toBe(img.width * img.height * 3);
+  });
+
+  it('drops the alpha channel of people/obama/5-rgba.png, keeping the colours', async () => {
+    const png = readFace('people/obama/5-rgba.png');
+    const meta = await sharp(png).metadata();
+    expect(meta.channels).toBe(4); // the fixture really has alpha
+    const img = await decodeImage(png, OPTS);
+    expect(img.data.length).toBe(img.width * img.height * 3);
+    // This fixture is fully opaque, so the RGB values must be untouched by flattening.
+    const rgb = await sharp(png).removeAlpha().raw().toBuffer();
+    expect(Buffer.from(img.data).equals(rgb)).toBe(true);
+  });
+
+  it('readDimensions reads the header of a real photo', async () => {
+    const dims = await readDimensions(readFace('people/obama/1.jpg'));
+    expect(dims.format).toBe('jpeg');
+    const img = await decodeImage(readFace('people/obama/1.jpg'), OPTS);
+    expect([dims.width, dims.height].sort()).toEqual([img.width, img.height].sort());
+  });
+});
+
+describe('decodeImage: normalisation', () => {
+  it('flattens transparent pixels onto white', async () => {
+    const transparent = await sharp({
+      create: { width: 4, height: 4, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } },
+    })
+      .png()
+      .toBuffer();
+    const img = await decodeImage(transparent, OPTS);
+    expect(img.data.length).toBe(4 * 4 * 3);
+    expect([...img.data].every((v) => v === 255)).toBe(true);
+  });
+
+  it('applies EXIF orientation (6 = rotate 90°)', async () => {
+    const jpeg = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#336699' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const img = await decodeImage(jpeg, OPTS);
+    expect([img.width, img.height]).toEqual([20, 40]);
+  });
+
+  it('expands greyscale to 3 channels', async () => {
+    const grey = await sharp({ create: { width: 10, height: 6, channels: 3, background: '#404040' } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
+    expect((await sharp(grey).metadata()).channels).toBe(1);
+    const img = await decodeImage(grey, OPTS);
+    expect(img.data.length).toBe(10 * 6 * 3);
+  });
+
+  it.each(['gif', 'webp'] as const)('decodes %s', async (format) => {
+    const bytes = await sharp({ create: { width: 12, height: 9, channels: 3, background: '#ff0000' } })
+      .toFormat(format)
+      .toBuffer();
+    const img = await decodeImage(bytes, OPTS);
+    expect([img.width, img.height]).toEqual([12, 9]);
+    expect(img.data.length).toBe(12 * 9 * 3);
+  });
+});
+
+describe('decodeImage: rejects bad input', () => {
+  it('random bytes -> UNSUPPORTED_IMAGE_FORMAT', async () => {
+    await expectCode(decodeImage(randomBytes(4096), OPTS), 'UNSUPPORTED_IMAGE_FORMAT');
+  });
+
+  it('an empty buffer -> UNSUPPORTED_IMAGE_FORMAT', async () => {
+    await expectCode(decodeImage(Buffer.alloc(0), OPTS), 'UNSUPPORTED_IMAGE_FORMAT');
+  });
+
+  it.each([
+    ['tiff', () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).tiff().toBuffer()],
+    ['svg', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')],
+  ])('formats sharp reads but the API does not accept (%s) -> UNSUPPORTED_IMAGE_FORMAT', async (format, make) => {
+    const err = await expectCode(decodeImage(await make(), OPTS), 'UNSUPPORTED_IMAGE_FORMAT');
+    expect(err.details).toMatchObject({ format });
+  });
+
+  it('BMP -> UNSUPPORTED_IMAGE_FORMAT (no BMP loader in the libvips bundled with sharp)', async () => {
+    // A valid 2x1 24-bit BMP.
+    const bmp = Buffer.alloc(62);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(62, 2); // file size
+    bmp.writeUInt32LE(54, 10); // pixel data offset
+    bmp.writeUInt32LE(40, 14); // BITMAPINFOHEADER
+    bmp.writeInt32LE(2, 18); // width
+    bmp.writeInt32LE(1, 22); // height
+    bmp.writeUInt16LE(1, 26); // planes
+    bmp.writeUInt16LE(24, 28); // bits per pixel
+    bmp.writeUInt32LE(8, 34); // image size (one row padded to 8 bytes)
+    await expectCode(decodeImage(bmp, OPTS), 'UNSUPPORTED_IMAGE_FORMAT');
+  });
+
+  it('a real JPEG cut in half -> CORRUPT_IMAGE', async () => {
+    const jpeg = readFace('people/obama/1.jpg');
+    const err = await expectCode(decodeImage(jpeg.subarray(0, Math.floor(jpeg.length / 2)), OPTS), 'CORRUPT_IMAGE');
+    expect(err.message).not.toMatch(/vips|jpeg/i); // no library internals in client messages
+  });
+
+  it('a real PNG cut in half -> CORRUPT_IMAGE', async () => {
+    const png = readFace('people/obama/5-rgba.png');
+    await expectCode(decodeImage(png.subarray(0, Math.floor(png.length / 2)), OPTS), 'CORRUPT_IMAGE');
+  });
+
+  it('a PNG declaring 30000x30000 -> IMAGE_DIMENSIONS_TOO_LARGE without decoding it', async () => {
+    const bomb = await pngBomb(30_000, 30_000);
+    expect(bomb.length).toBeLessThan(1024); // tiny file, 900 megapixel claim
+    // The header is valid: with a high enough limit its dimensions are read back.
+    expect(await readDimensions(bomb, { maxPixels: 1_000_000_000 })).toEqual({
+      width: 30_000,
+      height: 30_000,
+      format: 'png',
+    });
+    const err = await expectCode(decodeImage(bomb, OPTS), 'IMAGE_DIMENSIONS_TOO_LARGE');
+    expect(err.message).toContain('40000000');
+    await expectCode(readDimensions(bomb, OPTS), 'IMAGE_DIMENSIONS_TOO_LARGE');
+  });
+
+  it('enforces maxPixels on ordinary images too', async () => {
+    const img = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } }).png().toBuffer();
+    await expectCode(decodeImage(img, { maxPixels: 9_999 }), 'IMAGE_DIMENSIONS_TOO_LARGE');
+    expect((await decodeImage(img, { maxPixels: 10_000 })).width).toBe(100);
+  });
+});
