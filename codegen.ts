@@ -1,0 +1,27 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Generates typed resolver signatures from the SDL (schema first). The output is not edited by
+// hand and not committed: `npm test` and `npm run codegen` regenerate it.
+const config: CodegenConfig = {
+  schema: 'schema/*.graphql',
+  generates: {
+    'src/graphql/generated/resolvers-types.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        federation: true,
+        useIndexSignature: true,
+        useTypeImports: true,
+        contextType: '../context.js#GraphQLContext',
+        mappers: {
+          Face: '../models.js#FaceModel',
+          ProviderCapabilities: '../../face/types.js#ProviderCapabilities as ProviderCapabilitiesModel',
+          FaceAttributes: '../../face/types.js#FaceAttributes as FaceAttributesModel',
+        },
+        scalars: { DateTime: 'Date' },
+        enumsAsTypes: true,
+      },
+    },
+  },
+};
+
+export default config;

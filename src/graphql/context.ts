@@ -1,0 +1,25 @@
+/** Per-request GraphQL context: shared services plus this request's DataLoaders. */
+import type { Config } from '../config.js';
+import type { FaceProvider } from '../face/provider.js';
+import type { FaceRegistry } from '../face/registry.js';
+import type { Logger } from '../logger.js';
+import { createLoaders, type Loaders } from './loaders.js';
+import type { FaceSelection } from './selection.js';
+
+export interface AppServices {
+  provider: FaceProvider;
+  registry: FaceRegistry;
+  config: Config;
+  logger: Logger;
+}
+
+export interface GraphQLContext extends AppServices {
+  requestId: string;
+  loaders: Loaders;
+  /** Union of what the whole operation selects under Face; computed on first use. */
+  faceSelection?: FaceSelection;
+}
+
+export function createContext(services: AppServices, requestId: string): GraphQLContext {
+  return { ...services, requestId, loaders: createLoaders(services) };
+}

@@ -1,0 +1,73 @@
+/**
+ * Per-request DataLoaders. Anything that costs (download, decode, inference) is keyed by
+ * content so one GraphQL document never does the same work twice: ten aliases of one image
+ * are one download and one detection, and the detections a document needs are handed to the
+ * worker pool in one batch.
+ */
+import DataLoader from 'dataloader';
+import { contentHash, loadImageBytes, type ImageInputArg } from '../http/image-input.js';
+import type { DetectedFace, DetectRequestOptions, FaceAttributeName } from '../face/types.js';
+import type { AppServices } from './context.js';
+import type { FaceModel } from './models.js';
+
+export interface DetectionKey {
+  hash: string;
+  /** Compute embeddings (a faceId was asked for). */
+  withEmbedding: boolean;
+  landmarks: boolean;
+  attributes: readonly FaceAttributeName[];
+}
+
+export interface Loaders {
+  /** Image input -> bytes (a URL is downloaded once per request). */
+  imageBytes: DataLoader<ImageInputArg, Buffer, string>;
+  /** Content hash -> detected faces. */
+  detections: DataLoader<DetectionKey, DetectedFace[], string>;
+  /** Bytes by content hash, filled by callers of `detections`. */
+  bytesByHash: Map<string, Buffer>;
+  /** Registered faces by (image, models, TTL), so identical aliases share faceIds. */
+  registered: Map<string, FaceModel[]>;
+}
+
+const imageKey = (input: ImageInputArg): string =>
+  typeof input.url === 'string' && input.url ? `url:${input.url}|${input.base64 ? 'both' : ''}` : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
+
+export function createLoaders(services: AppServices): Loaders {
+  const bytesByHash = new Map<string, Buffer>();
+  const { config, provider } = services;
+  const imagePolicy = {
+    maxBytes: config.image.maxBytes,
+    timeoutMs: config.fetch.timeoutMs,
+    maxRedirects: config.fetch.maxRedirects,
+    allowPrivateHosts: config.fetch.allowPrivateHosts,
+  };
+  return {
+    bytesByHash,
+    registered: new Map(),
+    imageBytes: new DataLoader(
+      async (inputs) => Promise.all(inputs.map((input) => loadImageBytes(input, config.image, imagePolicy).catch((err: Error) => err))),
+      { cacheKeyFn: imageKey },
+    ),
+    detections: new DataLoader(
+      async (keys) =>
+        // All detections this document needs go to the worker pool at once.
+        Promise.all(
+          keys.map((key) => {
+            const bytes = bytesByHash.get(key.hash);
+            if (!bytes) return new Error('internal: image bytes missing for detection');
+            const options: DetectRequestOptions = {
+              detectionModel: 'detection_03',
+              recognitionModel: 'recognition_04',
+              returnFaceId: key.withEmbedding,
+              returnLandmarks: key.landmarks,
+              attributes: key.attributes,
+            };
+            return provider.detect(bytes, options).catch((err: Error) => err);
+          }),
+        ),
+      { cacheKeyFn: (key) => `${key.hash}|${key.withEmbedding ? 1 : 0}` },
+    ),
+  };
+}
+
+export { contentHash };

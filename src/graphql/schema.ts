@@ -1,0 +1,24 @@
+/** Builds the Federation 2 subgraph schema from the SDL files and the resolvers. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { parse, type GraphQLSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { faceResolvers } from './resolvers/face.js';
+
+const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+
+export function loadTypeDefs(): string {
+  return readdirSync(SCHEMA_DIR)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort()
+    .map((f) => readFileSync(path.join(SCHEMA_DIR, f), 'utf8'))
+    .join('\n');
+}
+
+export function buildSchema(): GraphQLSchema {
+  const resolvers = { DateTime: DateTimeResolver, ...faceResolvers } as unknown as GraphQLResolverMap<unknown>;
+  return buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers });
+}
