@@ -52,12 +52,17 @@ const SOURCES: Record<AzureLandmarkName, readonly number[]> = {
 /** Azure reports landmarks with one decimal place. */
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 
-export function toAzureLandmarks(points68: readonly Point[]): AzureLandmarks {
+/**
+ * Azure's 27 points from the 68. For a face cut by the image edge the model extrapolates
+ * points beyond it; those are clamped to the image border, as a pixel position must lie in it.
+ */
+export function toAzureLandmarks(points68: readonly Point[], imageWidth: number, imageHeight: number): AzureLandmarks {
   if (points68.length !== 68) throw new Error(`expected 68 landmarks, got ${points68.length}`);
+  const clamp = (v: number, max: number): number => Math.min(Math.max(v, 0), max);
   const out = {} as AzureLandmarks;
   for (const name of AZURE_LANDMARK_NAMES) {
     const c = centroid(SOURCES[name].map((i) => points68[i]!));
-    out[name] = { x: round1(c.x), y: round1(c.y) };
+    out[name] = { x: round1(clamp(c.x, imageWidth)), y: round1(clamp(c.y, imageHeight)) };
   }
   return out;
 }

@@ -95,7 +95,7 @@ export class EmbeddedProvider implements FaceProvider {
         maxFaces: MAX_FACES,
       },
     });
-    return faces.map((f) => toDetectedFace(f, options));
+    return faces.map((f) => toDetectedFace(f, options, decoded));
   }
 
   close(): Promise<void> {
@@ -113,7 +113,7 @@ async function letterbox(img: DecodedImage): Promise<{ input: Uint8Array; scale:
   return { input: new Uint8Array(input), scale: Math.max(img.width, img.height) / BLAZEFACE_INPUT };
 }
 
-function toDetectedFace(f: WorkerFace, options: DetectRequestOptions): DetectedFace {
+function toDetectedFace(f: WorkerFace, options: DetectRequestOptions, image: DecodedImage): DetectedFace {
   const points = f.landmarks68 ? unpackPoints(f.landmarks68) : undefined;
   const attributes: FaceAttributes = {};
   const pose = points ? estimateHeadPose(points) : undefined;
@@ -130,7 +130,7 @@ function toDetectedFace(f: WorkerFace, options: DetectRequestOptions): DetectedF
   return {
     faceRectangle: { top: f.rect.y, left: f.rect.x, width: f.rect.width, height: f.rect.height },
     detectionScore: f.score,
-    landmarks: options.returnLandmarks && points ? toAzureLandmarks(points) : undefined,
+    landmarks: options.returnLandmarks && points ? toAzureLandmarks(points, image.width, image.height) : undefined,
     attributes,
     embedding: f.embedding,
   };

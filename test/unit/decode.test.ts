@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { FaceError } from '../../src/face/errors.js';
 import type { ErrorCode } from '../../src/face/errors.js';
 import { decodeImage, readDimensions } from '../../src/engine/decode.js';
+import { pngBomb } from '../helpers/images.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const facesDir = path.resolve(repoRoot, '../shared/faces');
@@ -27,33 +28,6 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<F
   expect(err, 'expected the promise to reject').toBeInstanceOf(FaceError);
   expect((err as FaceError).code, (err as FaceError).message).toBe(code);
   return err as FaceError;
-}
-
-// --- PNG "decompression bomb": a real tiny PNG whose IHDR claims 30000 x 30000 ---------------
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-/** CRC-32 as used by PNG chunks (computed by hand: zlib.crc32 needs Node >= 20.15). */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-async function pngBomb(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(
-    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer(),
-  );
-  // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) ...; CRC covers type+data.
-  expect(png.toString('latin1', 12, 16)).toBe('IHDR');
-  png.writeUInt32BE(width, 16);
-  png.writeUInt32BE(height, 20);
-  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
-  return png;
 }
 
 describe('decodeImage: real photos', () => {

@@ -1,0 +1,263 @@
+/**
+ * End to end over HTTP on the real embedded engine and the shared real photos.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/engine/decode.js';
+import { face, faceBase64, manifest } from '../helpers/paths.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const DETECT = `query Detect($b: String) {
+  detectFaces(image: { base64: $b }) {
+    faceId
+    faceRectangle { top left width height }
+    detectionConfidence
+  }
+}`;
+
+const LANDMARK_NAMES = [
+  'pupilLeft', 'pupilRight', 'noseTip', 'mouthLeft', 'mouthRight', 'eyebrowLeftOuter', 'eyebrowLeftInner',
+  'eyeLeftOuter', 'eyeLeftTop', 'eyeLeftBottom', 'eyeLeftInner', 'eyebrowRightInner', 'eyebrowRightOuter',
+  'eyeRightInner', 'eyeRightTop', 'eyeRightBottom', 'eyeRightOuter', 'noseRootLeft', 'noseRootRight',
+  'noseLeftAlarTop', 'noseRightAlarTop', 'noseLeftAlarOutTip', 'noseRightAlarOutTip', 'upperLipTop',
+  'upperLipBottom', 'underLipTop', 'underLipBottom',
+];
+
+interface Rect { top: number; left: number; width: number; height: number }
+interface FaceResult {
+  faceId: string | null;
+  faceRectangle: Rect;
+  detectionConfidence: number;
+  landmarks?: Record<string, { x: number; y: number }> | null;
+  attributes?: Record<string, unknown> | null;
+}
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('detectFaces on every photo of the shared manifest', () => {
+  it.each(manifest().map((m) => [m.file, m] as const))('%s', async (_file, image) => {
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: faceBase64(image.file) });
+    expect(res.errors).toBeUndefined();
+    const faces = res.data!.detectFaces;
+    const optional = image.note?.includes('optional') ? 1 : 0;
+    expect(faces.length).toBeGreaterThanOrEqual(image.faces);
+    expect(faces.length).toBeLessThanOrEqual(image.faces + optional);
+
+    const { width, height } = await decodeImage(face(image.file), { maxPixels: 100_000_000 });
+    for (const f of faces) {
+      const r = f.faceRectangle;
+      expect(r.left).toBeGreaterThanOrEqual(0);
+      expect(r.top).toBeGreaterThanOrEqual(0);
+      expect(r.width).toBeGreaterThan(0);
+      expect(r.height).toBeGreaterThan(0);
+      expect(r.left + r.width).toBeLessThanOrEqual(width);
+      expect(r.top + r.height).toBeLessThanOrEqual(height);
+      expect(f.faceId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // Largest first, as Azure sorts them.
+    const areas = faces.map((f) => f.faceRectangle.width * f.faceRectangle.height);
+    expect([...areas].sort((a, b) => b - a)).toEqual(areas);
+  });
+});
+
+describe('landmarks and attributes', () => {
+  const QUERY = `query($b: String) {
+    detectFaces(image: { base64: $b }) {
+      faceRectangle { top left width height }
+      landmarks { ${LANDMARK_NAMES.map((n) => `${n} { x y }`).join(' ')} }
+      attributes {
+        headPose { pitch roll yaw }
+        blur { blurLevel value }
+        exposure { exposureLevel value }
+        noise { noiseLevel value }
+        qualityForRecognition
+      }
+    }
+  }`;
+
+  it.each(['people/obama/1.jpg', 'groups/obama_biden_1.jpg', 'groups/kit_harington_rose_leslie.jpg', 'variants/obama-partial-1.jpg'])(
+    'all 27 landmarks of %s lie inside their face rectangle',
+    async (file) => {
+      const res = await server.gql<{ detectFaces: FaceResult[] }>(QUERY, { b: faceBase64(file) });
+      expect(res.errors).toBeUndefined();
+      for (const f of res.data!.detectFaces) {
+        const r = f.faceRectangle;
+        expect(Object.keys(f.landmarks!)).toHaveLength(27);
+        for (const name of LANDMARK_NAMES) {
+          const p = f.landmarks![name]!;
+          expect(p.x, name).toBeGreaterThanOrEqual(r.left);
+          expect(p.x, name).toBeLessThanOrEqual(r.left + r.width);
+          expect(p.y, name).toBeGreaterThanOrEqual(r.top);
+          expect(p.y, name).toBeLessThanOrEqual(r.top + r.height);
+        }
+        // Image-left pupil is left of the image-right one; eyes above the nose tip, nose above the mouth.
+        expect(f.landmarks!.pupilLeft!.x).toBeLessThan(f.landmarks!.pupilRight!.x);
+        expect(f.landmarks!.pupilLeft!.y).toBeLessThan(f.landmarks!.noseTip!.y);
+        expect(f.landmarks!.noseTip!.y).toBeLessThan(f.landmarks!.underLipBottom!.y);
+      }
+    },
+  );
+
+  it('a frontal photo has a head pose within ±20° and good quality', async () => {
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(QUERY, { b: faceBase64('people/obama/1.jpg') });
+    const attrs = res.data!.detectFaces[0]!.attributes as {
+      headPose: { pitch: number; roll: number; yaw: number };
+      blur: { blurLevel: string; value: number };
+      exposure: { exposureLevel: string; value: number };
+      noise: { noiseLevel: string; value: number };
+      qualityForRecognition: string;
+    };
+    for (const angle of [attrs.headPose.pitch, attrs.headPose.roll, attrs.headPose.yaw]) {
+      expect(Math.abs(angle)).toBeLessThanOrEqual(20);
+    }
+    expect(attrs.blur.blurLevel).toBe('LOW');
+    expect(attrs.exposure.exposureLevel).toBe('GOOD_EXPOSURE');
+    expect(attrs.noise.value).toBeGreaterThanOrEqual(0);
+    expect(attrs.noise.value).toBeLessThanOrEqual(1);
+    expect(attrs.qualityForRecognition).toBe('HIGH');
+  });
+
+  it('a face turned to the side has a larger |yaw| than a frontal one', async () => {
+    const yaw = async (file: string): Promise<number> => {
+      const res = await server.gql<{ detectFaces: Array<{ attributes: { headPose: { yaw: number } } }> }>(
+        `query($b: String) { detectFaces(image: { base64: $b }) { attributes { headPose { yaw } } } }`,
+        { b: faceBase64(file) },
+      );
+      return res.data!.detectFaces[0]!.attributes.headPose.yaw;
+    };
+    // people/kit_harington/2.jpg is a three-quarter view; obama/1.jpg looks straight at the camera.
+    expect(Math.abs(await yaw('people/kit_harington/2.jpg'))).toBeGreaterThan(Math.abs(await yaw('people/obama/1.jpg')) + 15);
+  });
+
+  it('landmarks and attributes are not computed unless selected', async () => {
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(
+      `query($b: String) { detectFaces(image: { base64: $b }) { faceId } }`,
+      { b: faceBase64('people/biden/1.jpg') },
+    );
+    const faceId = res.data!.detectFaces[0]!.faceId!;
+    const later = await server.gql<{ face: FaceResult }>(
+      `query($id: ID!) { face(faceId: $id) { landmarks { noseTip { x } } attributes { headPose { yaw } blur { value } } } }`,
+      { id: faceId },
+    );
+    expect(later.errors).toBeUndefined();
+    expect(later.data!.face.landmarks).toBeNull();
+    expect(later.data!.face.attributes).toEqual({ headPose: null, blur: null });
+  });
+
+  it('attributes the engine cannot compute are refused, not faked', async () => {
+    for (const attr of ['glasses', 'mask { type }', 'occlusion { eyeOccluded }', 'accessories { type }']) {
+      const res = await server.gql(`query($b: String) { detectFaces(image: { base64: $b }) { attributes { ${attr} } } }`, {
+        b: faceBase64('people/obama/1.jpg'),
+      });
+      expect(res.errors?.[0]?.extensions?.code, attr).toBe('UNSUPPORTED_ATTRIBUTE');
+    }
+    const caps = await server.gql<{ capabilities: { attributes: string[]; engineModels: Record<string, string> } }>(
+      '{ capabilities { attributes engineModels { detector landmarks recognition } } }',
+    );
+    expect(caps.data!.capabilities.attributes).toEqual(['headPose', 'blur', 'exposure', 'noise', 'qualityForRecognition']);
+    expect(caps.data!.capabilities.engineModels.detector).toMatch(/blazeface/);
+  });
+
+  it('DETECTION_02 refuses landmarks, as Azure does', async () => {
+    const res = await server.gql(
+      `query($b: String) { detectFaces(image: { base64: $b }, options: { detectionModel: DETECTION_02 }) { landmarks { noseTip { x } } } }`,
+      { b: faceBase64('people/obama/1.jpg') },
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.detectionModel' });
+  });
+});
+
+describe('DataLoader de-duplication', () => {
+  it('ten aliases of one image, through fragments too, run one engine detection', async () => {
+    const b64 = faceBase64('groups/obama_biden_1.jpg');
+    const aliases = Array.from({ length: 8 }, (_, i) => `a${i}: detectFaces(image: { base64: $b }) { faceId faceRectangle { width } }`);
+    const query = `query($b: String) {
+      ${aliases.join('\n')}
+      f1: detectFaces(image: { base64: $b }) { ...F }
+      f2: detectFaces(image: { base64: $b }) { ... on Face { landmarks { noseTip { x } } } }
+    }
+    fragment F on Face { faceId attributes { headPose { yaw } } }`;
+    const before = server.app.provider.detectionCount;
+    const res = await server.gql<Record<string, Array<{ faceId?: string }>>>(query, { b: b64 });
+    expect(res.errors).toBeUndefined();
+    expect(server.app.provider.detectionCount - before).toBe(1);
+    expect(Object.keys(res.data!)).toHaveLength(10);
+    for (const faces of Object.values(res.data!)) expect(faces).toHaveLength(2);
+    // Identical aliases share their faceIds.
+    expect(res.data!.a0!.map((f) => f.faceId)).toEqual(res.data!.a7!.map((f) => f.faceId));
+  });
+
+  it('different images in one document are detected once each', async () => {
+    const before = server.app.provider.detectionCount;
+    const res = await server.gql(
+      `query($a: String, $b: String) {
+        x: detectFaces(image: { base64: $a }) { faceId }
+        y: detectFaces(image: { base64: $b }) { faceId }
+        z: detectFaces(image: { base64: $a }) { faceId }
+      }`,
+      { a: faceBase64('people/obama/2.jpg'), b: faceBase64('people/rose_leslie/1.jpg') },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(server.app.provider.detectionCount - before).toBe(2);
+  });
+});
+
+describe('faceId lookup and federation entity', () => {
+  it('Query.face returns a detected face with the same rectangle; unknown ids give null', async () => {
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: faceBase64('people/obama/3.jpg') });
+    const detected = res.data!.detectFaces[0]!;
+    const found = await server.gql<{ face: FaceResult & { expiresAt: string } }>(
+      `query($id: ID!) { face(faceId: $id) { faceId faceRectangle { top left width height } expiresAt recognitionModel } }`,
+      { id: detected.faceId },
+    );
+    expect(found.data!.face.faceId).toBe(detected.faceId);
+    expect(found.data!.face.faceRectangle).toEqual(detected.faceRectangle);
+    const unknown = await server.gql<{ face: null }>(`{ face(faceId: "00000000-0000-0000-0000-000000000000") { faceId } }`);
+    expect(unknown.errors).toBeUndefined();
+    expect(unknown.data!.face).toBeNull();
+  });
+
+  it('_entities resolves Face references by faceId', async () => {
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: faceBase64('people/biden/2.jpg') });
+    const id = res.data!.detectFaces[0]!.faceId!;
+    const entities = await server.gql<{ _entities: Array<{ faceId: string; faceRectangle: Rect } | null> }>(
+      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Face { faceId faceRectangle { width } } } }`,
+      { reps: [{ __typename: 'Face', faceId: id }, { __typename: 'Face', faceId: 'gone' }] },
+    );
+    expect(entities.data!._entities[0]!.faceId).toBe(id);
+    expect(entities.data!._entities[1]).toBeNull();
+  });
+
+  it('returnFaceId: false registers nothing', async () => {
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(
+      `query($b: String) { detectFaces(image: { base64: $b }, options: { returnFaceId: false }) { faceId faceRectangle { width } } }`,
+      { b: faceBase64('people/kit_harington/1.jpg') },
+    );
+    expect(res.data!.detectFaces).toHaveLength(1);
+    expect(res.data!.detectFaces[0]!.faceId).toBeNull();
+  });
+});
+
+describe('HTTP surface', () => {
+  it('serves /healthz and /readyz', async () => {
+    const base = server.url.replace(/\/graphql$/, '');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('blocks CSRF-prone simple requests', async () => {
+    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ capabilities { provider } }"}' });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+  });
+});
