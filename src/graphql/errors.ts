@@ -4,7 +4,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { FaceError } from '../face/errors.js';
+import { ErrorCodes, FaceError } from '../face/errors.js';
 import type { Logger } from '../logger.js';
 
 export function toGraphQLError(err: FaceError): GraphQLError {
@@ -45,5 +45,5 @@ export function makeFormatError(logger: Logger) {
 }
 
 function isOurCode(code: string): boolean {
-  return /^[A-Z_]+$/.test(code) && code !== 'INTERNAL_SERVER_ERROR';
+  return Object.hasOwn(ErrorCodes, code);
 }
