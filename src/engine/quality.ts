@@ -67,19 +67,26 @@ function laplacianVariance(p: Float32Array): number {
   return sumSq / n - mean * mean;
 }
 
-function noiseSigma(p: Float32Array): number {
+/**
+ * Immerkaer's noise sigma on the luminance at native resolution (averaging down would hide
+ * the very noise we are measuring).
+ */
+function noiseSigma(rgb: Uint8Array, width: number, height: number): number {
+  if (width < 3 || height < 3) return 0;
+  const lum = new Float32Array(width * height);
+  for (let i = 0; i < lum.length; i++) lum[i] = 0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!;
   let acc = 0;
-  for (let y = 1; y < PATCH - 1; y++) {
-    for (let x = 1; x < PATCH - 1; x++) {
-      const i = y * PATCH + x;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
       const v =
-        p[i - PATCH - 1]! - 2 * p[i - PATCH]! + p[i - PATCH + 1]! -
-        2 * p[i - 1]! + 4 * p[i]! - 2 * p[i + 1]! +
-        p[i + PATCH - 1]! - 2 * p[i + PATCH]! + p[i + PATCH + 1]!;
+        lum[i - width - 1]! - 2 * lum[i - width]! + lum[i - width + 1]! -
+        2 * lum[i - 1]! + 4 * lum[i]! - 2 * lum[i + 1]! +
+        lum[i + width - 1]! - 2 * lum[i + width]! + lum[i + width + 1]!;
       acc += Math.abs(v);
     }
   }
-  return (Math.sqrt(Math.PI / 2) * acc) / (6 * (PATCH - 2) * (PATCH - 2));
+  return (Math.sqrt(Math.PI / 2) * acc) / (6 * (width - 2) * (height - 2));
 }
 
 /** Laplacian variance at which blur is 0.5: sharp faces sit well above it, blurred ones below. */
@@ -94,7 +101,7 @@ export function measureQuality(rgb: Uint8Array, width: number, height: number): 
   for (const v of patch) mean += v;
   mean /= patch.length;
   const exposureValue = round2(clamp01(mean / 255));
-  const noiseValue = round2(clamp01(noiseSigma(patch) / NOISE_FULL));
+  const noiseValue = round2(clamp01(noiseSigma(rgb, width, height) / NOISE_FULL));
   return {
     blur: { blurLevel: blurValue < 0.25 ? 'low' : blurValue < 0.75 ? 'medium' : 'high', value: blurValue },
     exposure: {

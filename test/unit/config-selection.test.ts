@@ -1,0 +1,52 @@
+/** Configuration validation and selection-set reading. */
+import { parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { operationFaceSelection } from '../../src/graphql/selection.js';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(4000);
+    expect(c.workers).toBeGreaterThanOrEqual(1);
+    expect(c.fetch.allowPrivateHosts).toEqual([]);
+  });
+
+  it('names the variable and range of a bad value', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ FACEGRAPH_WORKERS: '0' })).toThrow(/FACEGRAPH_WORKERS must be an integer from 1 to 64/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('parses the private-URL allow-list', () => {
+    expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual(['127.0.0.1', 'localhost']);
+  });
+});
+
+describe('operationFaceSelection', () => {
+  const select = (doc: string) => {
+    const ast = parse(doc);
+    const op = ast.definitions.find((d) => d.kind === 'OperationDefinition') as OperationDefinitionNode;
+    const fragments = Object.fromEntries(
+      ast.definitions.filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition').map((f) => [f.name.value, f]),
+    );
+    return operationFaceSelection(op, fragments, new Set(['detectFaces']));
+  };
+
+  it('finds nothing when only ids and rectangles are selected', () => {
+    const s = select('{ detectFaces(image: {}) { faceId faceRectangle { top } } }');
+    expect(s.landmarks).toBe(false);
+    expect([...s.attributes]).toEqual([]);
+  });
+
+  it('unions landmarks and attributes across aliases, fragments and inline fragments', () => {
+    const s = select(`{
+      a: detectFaces(image: {}) { ...F }
+      b: detectFaces(image: {}) { ... on Face { attributes { blur { value } __typename } } }
+      c: capabilities { provider }
+    }
+    fragment F on Face { landmarks { noseTip { x } } attributes { headPose { yaw } } }`);
+    expect(s.landmarks).toBe(true);
+    expect([...s.attributes].sort()).toEqual(['blur', 'headPose']);
+  });
+});
