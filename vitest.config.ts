@@ -9,5 +9,7 @@ export default defineConfig({
     // e2e files each start a server with its own worker pool; running them one at a time keeps
     // a 2-core machine from thrashing.
     fileParallelism: false,
+    // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
   },
 });
