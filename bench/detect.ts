@@ -94,8 +94,14 @@ async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
+interface Rate {
+  perSec: number;
+  /** Process CPU time (main thread + engine workers) over wall time: near the core count = saturated. */
+  cpuCores: number;
+}
+
 /** Runs `total` calls of fn with `concurrency` in flight; returns requests per second. */
-async function throughput(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<number> {
+async function throughput(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<Rate> {
   let started = 0;
   const lane = async (): Promise<void> => {
     while (started < total) {
@@ -103,9 +109,12 @@ async function throughput(total: number, concurrency: number, fn: () => Promise<
       await fn();
     }
   };
+  const cpu = process.cpuUsage();
   const t = performance.now();
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return total / ((performance.now() - t) / 1000);
+  const wallMs = performance.now() - t;
+  const { user, system } = process.cpuUsage(cpu);
+  return { perSec: total / (wallMs / 1000), cpuCores: (user + system) / 1000 / wallMs };
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
@@ -182,8 +191,8 @@ async function measureLatency(app: App, client: GraphQLClient, image: BenchImage
   return { http: { ...summarise(httpTimes), faces: httpFaces }, direct: { ...summarise(directTimes), faces: directFaces } };
 }
 
-async function measureThroughput(client: GraphQLClient, image: BenchImage): Promise<Record<string, number>> {
-  const result: Record<string, number> = {};
+async function measureThroughput(client: GraphQLClient, image: BenchImage): Promise<Record<string, Rate>> {
+  const result: Record<string, Rate> = {};
   for (const c of CONCURRENCY) result[`c${c}`] = await throughput(THROUGHPUT_N, c, () => client.detect(image));
   return result;
 }
@@ -268,7 +277,7 @@ async function runServerPhases(images: BenchImage[]) {
   const client = new GraphQLClient(app.server.url);
   const http = {} as PerImage<Measured>;
   const direct = {} as PerImage<Measured>;
-  const tput = {} as PerImage<Record<string, number>>;
+  const tput = {} as PerImage<Record<string, Rate>>;
   try {
     for (const image of images) {
       const jobsBefore = app.provider.detectionCount;
@@ -282,7 +291,8 @@ async function runServerPhases(images: BenchImage[]) {
     for (const image of images) {
       tput[image.name] = await measureThroughput(client, image);
       const t = tput[image.name];
-      console.log(`[3] tput    ${image.name.padEnd(8)} ${CONCURRENCY.map((c) => `c${c} ${t[`c${c}`]!.toFixed(1)}/s`).join('  ')}  c8/c1 ${(t.c8! / t.c1!).toFixed(2)}x  (${THROUGHPUT_N} requests each)`);
+      const rates = CONCURRENCY.map((c) => `c${c} ${t[`c${c}`]!.perSec.toFixed(1)}/s (cpu ${t[`c${c}`]!.cpuCores.toFixed(2)})`).join('  ');
+      console.log(`[3] tput    ${image.name.padEnd(8)} ${rates}  c8/c1 ${(t.c8!.perSec / t.c1!.perSec).toFixed(2)}x  (${THROUGHPUT_N} requests each)`);
     }
     const oneFace = images.find((i) => i.name === 'one-face')!;
     const rss = await measureRss(app, client, oneFace);
@@ -345,12 +355,12 @@ function summaryRows(server: Awaited<ReturnType<typeof runServerPhases>>, baseli
     rows.push({ target: `${name} GraphQL+HTTP overhead <= 10 %`, value: pct(overhead), ok: overhead <= 0.1 });
   }
   for (const name of ['one-face', 'group'] as const) {
-    const scale = server.throughput[name].c8! / server.throughput[name].c1!;
+    const scale = server.throughput[name].c8!.perSec / server.throughput[name].c1!.perSec;
     rows.push({ target: `${name} c8 >= 1.7x c1`, value: `${scale.toFixed(2)}x`, ok: scale >= 1.7 });
   }
   for (const name of ['one-face', 'group'] as const) {
-    const vsTwo = server.throughput[name].c8! / baseline[name].twoProcessPerSec;
-    const vsOne = server.throughput[name].c1! / baseline[name].oneProcessPerSec;
+    const vsTwo = server.throughput[name].c8!.perSec / baseline[name].twoProcessPerSec;
+    const vsOne = server.throughput[name].c1!.perSec / baseline[name].oneProcessPerSec;
     rows.push({ target: `${name} c8 >= 3x face-api (2 procs)`, value: `${vsTwo.toFixed(2)}x (c1 vs 1 proc: ${vsOne.toFixed(2)}x)`, ok: vsTwo >= 3 });
   }
   rows.push({ target: `RSS growth ${RSS_MARKS[0]}->${RSS_MARKS[1]} < 5 %`, value: pct(server.rss.growth), ok: server.rss.growth < 0.05 });
@@ -369,7 +379,10 @@ function printSummary(rows: Row[]): void {
 async function main(): Promise<void> {
   const runStarted = performance.now();
   const images = await makeImages();
-  console.log(`facegraph detect bench — node ${process.version}, ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'cpu'}`);
+  const loadAverage = os.loadavg();
+  const load = loadAverage.map((l) => l.toFixed(2)).join(' ');
+  console.log(`facegraph detect bench — node ${process.version}, ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'cpu'}, load average ${load}`);
+  console.log('(numbers move with anything else running on the machine; the "cpu" figures below show how many cores this process kept busy)');
   for (const i of images) console.log(`image ${i.name}: ${i.width}x${i.height}, ${(i.bytes.length / 1024).toFixed(0)} KB JPEG`);
 
   const server = await runServerPhases(images);
@@ -383,6 +396,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cores: os.availableParallelism(),
+    loadAverageAtStart: loadAverage,
     images: images.map(({ name, width, height, bytes }) => ({ name, width, height, bytes: bytes.length })),
     settings: { WARMUP, LATENCY_N, THROUGHPUT_N, CONCURRENCY, RSS_MARKS, RSS_CONCURRENCY, BASELINE_WARMUP, BASELINE_SEQ_N, BASELINE_PAR_N },
     server,

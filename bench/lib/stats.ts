@@ -138,7 +138,9 @@ export function chooseThreshold(pairs: readonly LabelledPair[]): ThresholdChoice
 /**
  * Fits the confidence curve's slope: P(same | d) = 1 / (1 + exp(slope * (d - threshold))) with
  * the threshold fixed, by minimising
- *     J(slope) = mean_i log(1 + exp(-slope * m_i)) + lambda * slope^2,
+ *     J(slope) = sum_i log(1 + exp(-slope * m_i)) + lambda * slope^2
+ * (the usual L2-regularised form, i.e. a Gaussian prior on the slope with variance 1/(2*lambda),
+ * whatever the number of pairs),
  * where m_i = threshold - d_i for same-person pairs and d_i - threshold for different-person
  * pairs (the signed margin). J is strictly convex; J' is increasing, so bisection on J' finds
  * the minimum. Without the penalty, separable data (every m_i > 0) drives the slope to infinity.
@@ -149,8 +151,9 @@ export function fitSlope(pairs: readonly LabelledPair[], threshold: number, lamb
   const grad = (s: number): number => {
     let g = 0;
     for (const mi of m) g -= mi * sigmoid(-s * mi);
-    return g / m.length + 2 * lambda * s;
+    return g + 2 * lambda * s;
   };
+  if (lambda === 0 && m.every((mi) => mi > 0)) return { slope: Infinity, meanNll: 0 }; // separable: no maximum
   let lo = 0;
   let hi = 1;
   while (grad(hi) < 0 && hi < 1e6) hi *= 2;
