@@ -8,10 +8,12 @@
  * Loads the models, runs every image W times untimed, then N times timed (sequentially).
  * With --wait it prints {"ready":true} after the warm-up and starts timing only when a line
  * arrives on stdin, so a parent can start several processes at the same moment.
- * Prints one JSON line: { backend, loadMs, images: [{ file, faces, timesMs, elapsedMs }] }.
+ * Prints one JSON line: { backend, loadMs, tensorsLeft, images: [{ file, faces, timesMs, elapsedMs, cpuMs, otherCores }] }.
  */
 'use strict';
+const os = require('node:os');
 const path = require('node:path');
+const fs = require('node:fs');
 const readline = require('node:readline');
 const sharp = require('sharp');
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
@@ -51,16 +53,31 @@ async function detectAll(bytes) {
   }
 }
 
+/** Busy CPU ms of the whole machine so far (all cores, all processes). */
+function machineBusyMs() {
+  return os.cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
+}
+
+/**
+ * Times `iterations` sequential runs. cpuMs is this process's CPU time over the loop;
+ * otherCores is how many cores everything else on the machine kept busy meanwhile (noise).
+ */
 async function timeImage(file, bytes, iterations) {
   const timesMs = [];
   let faces = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
+  const machine = machineBusyMs();
   for (let i = 0; i < iterations; i++) {
     const t = performance.now();
     faces = await detectAll(bytes);
     timesMs.push(performance.now() - t);
   }
-  return { file, faces, timesMs, elapsedMs: performance.now() - started };
+  const elapsedMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  const cpuMs = (user + system) / 1000;
+  const otherCores = Math.max(0, (machineBusyMs() - machine - cpuMs) / elapsedMs);
+  return { file, faces, timesMs, elapsedMs, cpuMs, otherCores };
 }
 
 function waitForLine() {
@@ -75,7 +92,6 @@ function waitForLine() {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const fs = require('node:fs');
   const images = args.files.map((file) => ({ file, bytes: fs.readFileSync(file) }));
   const loadStart = performance.now();
   await loadModels();
@@ -87,8 +103,9 @@ async function main() {
   }
   const results = [];
   for (const { file, bytes } of images) results.push(await timeImage(file, bytes, args.iterations));
-  const leaked = tf.memory().numTensors;
-  process.stdout.write(JSON.stringify({ backend: tf.getBackend(), loadMs, tensorsLeft: leaked, images: results }) + '\n');
+  // Model weights stay as tensors; the count must not grow with iterations.
+  const tensorsLeft = tf.memory().numTensors;
+  process.stdout.write(JSON.stringify({ backend: tf.getBackend(), loadMs, tensorsLeft, images: results }) + '\n');
 }
 
 main().catch((err) => {
