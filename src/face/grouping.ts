@@ -2,9 +2,9 @@
  * Groups faces by identity: faces join a group when their embeddings are within the same-person
  * threshold of one another (average linkage, so one look-alike pair cannot chain two people
  * together); faces that match no other face go to the messy group. Deterministic: the result
- * depends only on the input order.
+ * depends only on the input.
  */
-import { euclideanDistance, THRESHOLD } from './similarity.js';
+import { THRESHOLD } from './similarity.js';
 
 export interface Grouping {
   /** Indices into the input, largest group first; within a group, input order. */
@@ -12,75 +12,105 @@ export interface Grouping {
   messyGroup: number[];
 }
 
-/**
- * Average-linkage agglomerative clustering with a stopping threshold.
- * O(n²) memory for the distance matrix and about O(n²·k) merges' work; n ≤ 1000 here.
- */
-export function groupEmbeddings(embeddings: readonly Float32Array[], threshold = THRESHOLD): Grouping {
+/** All pairwise euclidean distances, n x n, from one flat copy of the embeddings (cache-friendly). */
+function distanceMatrix(embeddings: readonly Float32Array[]): Float64Array {
   const n = embeddings.length;
-  const dist = new Float32Array(n * n);
+  const dim = embeddings[0]?.length ?? 0;
+  const flat = new Float32Array(n * dim);
+  embeddings.forEach((e, i) => {
+    if (e.length !== dim) throw new Error(`embedding sizes differ: ${e.length} vs ${dim}`);
+    flat.set(e, i * dim);
+  });
+  const dist = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
+    const oi = i * dim;
     for (let j = i + 1; j < n; j++) {
-      const d = euclideanDistance(embeddings[i]!, embeddings[j]!);
+      const oj = j * dim;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < dim; k += 2) {
+        const d0 = flat[oi + k]! - flat[oj + k]!;
+        const d1 = flat[oi + k + 1]! - flat[oj + k + 1]!;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+      }
+      if (k < dim) {
+        const d = flat[oi + k]! - flat[oj + k]!;
+        s0 += d * d;
+      }
+      const d = Math.sqrt(s0 + s1);
       dist[i * n + j] = d;
       dist[j * n + i] = d;
     }
   }
-  // Clusters as member lists; `sum[a*n+b]` is the summed distance between clusters a and b.
-  const members: Array<number[] | null> = Array.from({ length: n }, (_, i) => [i]);
-  const sum = Float64Array.from(dist);
-  const alive = new Set<number>(Array.from({ length: n }, (_, i) => i));
-  // Each cluster's current nearest neighbour (by average distance), to avoid O(n²) scans per merge.
-  const avg = (a: number, b: number): number => sum[a * n + b]! / (members[a]!.length * members[b]!.length);
-  const nearest = (a: number): [number, number] => {
-    let best = -1;
-    let bestD = Infinity;
-    for (const b of alive) {
-      if (b === a) continue;
-      const d = avg(a, b);
-      if (d < bestD || (d === bestD && b < best)) {
+  return dist;
+}
+
+/**
+ * Average-linkage agglomerative clustering, stopped at `threshold`, by the nearest-neighbour
+ * chain algorithm: O(n²) time after the distance matrix. Average linkage is reducible, so the
+ * merges below the threshold are the same as the classic closest-pair-first procedure's, and
+ * a reciprocal pair farther apart than the threshold can never merge with anything again.
+ */
+export function groupEmbeddings(embeddings: readonly Float32Array[], threshold = THRESHOLD): Grouping {
+  const n = embeddings.length;
+  // dist holds average distances between current clusters (Lance–Williams update on merge).
+  const dist = distanceMatrix(embeddings);
+  const size = new Array<number>(n).fill(1);
+  const members: number[][] = Array.from({ length: n }, (_, i) => [i]);
+  const active = new Set<number>(Array.from({ length: n }, (_, i) => i)); // may still merge
+  const finished: number[] = []; // clusters that can no longer merge
+
+  const nearest = (c: number, preferred: number): [number, number] => {
+    let best = preferred;
+    let bestD = preferred >= 0 ? dist[c * n + preferred]! : Infinity;
+    for (const x of active) {
+      if (x === c) continue;
+      const d = dist[c * n + x]!;
+      if (d < bestD || (d === bestD && x < best && best !== preferred)) {
+        best = x;
         bestD = d;
-        best = b;
       }
     }
     return [best, bestD];
   };
-  const nn = new Map<number, [number, number]>();
-  for (const a of alive) nn.set(a, nearest(a));
 
-  for (;;) {
-    let a = -1;
-    let b = -1;
-    let bestD = Infinity;
-    for (const [x, [y, d]] of nn) {
-      if (d < bestD || (d === bestD && Math.min(x, y) < Math.min(a, b))) {
-        bestD = d;
-        a = Math.min(x, y);
-        b = Math.max(x, y);
-      }
+  const chain: number[] = [];
+  while (active.size > 1) {
+    if (chain.length === 0) chain.push(Math.min(...active));
+    const c = chain[chain.length - 1]!;
+    const previous = chain.length > 1 ? chain[chain.length - 2]! : -1;
+    const [d, dd] = nearest(c, previous);
+    if (d !== previous) {
+      chain.push(d);
+      continue;
     }
-    if (a < 0 || bestD > threshold) break;
-    // Merge b into a.
-    for (const c of alive) {
-      if (c === a || c === b) continue;
-      const s = sum[a * n + c]! + sum[b * n + c]!;
-      sum[a * n + c] = s;
-      sum[c * n + a] = s;
+    // c and d are reciprocal nearest neighbours.
+    chain.pop();
+    chain.pop();
+    if (dd > threshold) {
+      active.delete(c);
+      active.delete(d);
+      finished.push(c, d);
+      continue;
     }
-    members[a] = [...members[a]!, ...members[b]!].sort((p, q) => p - q);
-    members[b] = null;
-    alive.delete(b);
-    nn.delete(b);
-    // Refresh neighbours that pointed at a or b, and a itself.
-    for (const [x, [y]] of nn) {
-      if (x === a || y === a || y === b) nn.set(x, nearest(x));
+    // Merge d into c: average distance to every other cluster, weighted by size.
+    for (let x = 0; x < n; x++) {
+      if (x === c || x === d || !active.has(x)) continue;
+      const v = (size[c]! * dist[c * n + x]! + size[d]! * dist[d * n + x]!) / (size[c]! + size[d]!);
+      dist[c * n + x] = v;
+      dist[x * n + c] = v;
     }
-    if (alive.size < 2) break;
+    size[c] = size[c]! + size[d]!;
+    members[c] = [...members[c]!, ...members[d]!].sort((p, q) => p - q);
+    active.delete(d);
   }
+  finished.push(...active);
 
   const groups: number[][] = [];
   const messyGroup: number[] = [];
-  for (const c of alive) {
+  for (const c of finished) {
     const m = members[c]!;
     if (m.length > 1) groups.push(m);
     else messyGroup.push(m[0]!);
