@@ -160,5 +160,8 @@ function toDetectedFace(f: WorkerFace, options: DetectRequestOptions, image: Dec
     landmarks: options.returnLandmarks && points ? toAzureLandmarks(points, image.width, image.height) : undefined,
     attributes,
     embedding: f.embedding,
+    landmarks68: points,
+    pose,
+    quality: f.quality,
   };
 }

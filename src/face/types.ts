@@ -43,6 +43,15 @@ export interface DetectedFace {
   attributes: FaceAttributes;
   /** L2 embedding used by verify / find-similar / group; never sent to clients. */
   embedding?: Float32Array;
+  /**
+   * The 68 iBUG landmarks in image pixels (not clamped), when landmarks were computed. Internal:
+   * liveness geometry needs all 68 points; clients see the 27 Azure ones.
+   */
+  landmarks68?: ReadonlyArray<{ x: number; y: number }>;
+  /** Head pose, whenever landmarks were computed (attributes.headPose only when selected). */
+  pose?: HeadPose;
+  /** Quality measures, whenever they were computed. */
+  quality?: QualityMeasures;
 }
 
 export interface DetectRequestOptions {
