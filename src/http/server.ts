@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -25,6 +26,8 @@ export interface RunningServer {
   /** Stops accepting connections, lets in-flight requests finish, then stops Apollo. */
   stop(): Promise<void>;
 }
+
+const PUBLIC_LIVENESS = fileURLToPath(new URL('../../public/liveness/', import.meta.url));
 
 /** A 6 MB image is 8 MB in base64; leave room for the rest of the JSON document. */
 const JSON_BODY_LIMIT = '9mb';
@@ -85,6 +88,9 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     const ready = !stopping && services.provider.isReady();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : stopping ? 'stopping' : 'starting' });
   });
+
+  // The liveness capture page (plain HTML/JS/CSS, no external assets); token in the URL fragment.
+  app.use('/liveness', express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }));
 
   app.use(
     '/graphql',
