@@ -4,10 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { FaceError } from '../../src/face/errors.js';
-import type { ErrorCode } from '../../src/face/errors.js';
 import { decodeImage, readDimensions } from '../../src/engine/decode.js';
 import { pngBomb } from '../helpers/images.js';
+import { expectCode } from '../helpers/errors.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const facesDir = path.resolve(repoRoot, '../shared/faces');
@@ -20,15 +19,6 @@ const manifest = JSON.parse(readFileSync(path.join(facesDir, 'manifest.json'), '
 
 const OPTS = { maxPixels: 40_000_000 };
 
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<FaceError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected the promise to reject').toBeInstanceOf(FaceError);
-  expect((err as FaceError).code, (err as FaceError).message).toBe(code);
-  return err as FaceError;
-}
 
 describe('decodeImage: real photos', () => {
   it.each(manifest.images.map((i) => i.file))('decodes %s to RGB', async (file) => {

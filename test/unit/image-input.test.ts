@@ -4,11 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FaceError } from '../../src/face/errors.js';
-import type { ErrorCode } from '../../src/face/errors.js';
 import { contentHash, loadImageBytes } from '../../src/http/image-input.js';
 import type { ImageInputArg, ImageLimits } from '../../src/http/image-input.js';
 import type { FetchPolicy } from '../../src/http/safe-fetch.js';
+import { expectCode } from '../helpers/errors.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const PHOTO = readFileSync(path.resolve(repoRoot, '../shared/faces/people/obama/1.jpg'));
@@ -22,15 +21,6 @@ const POLICY: FetchPolicy = {
   allowPrivateHosts: ['127.0.0.1'],
 };
 
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<FaceError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected the promise to reject').toBeInstanceOf(FaceError);
-  expect((err as FaceError).code, (err as FaceError).message).toBe(code);
-  return err as FaceError;
-}
 
 const load = (input: ImageInputArg) => loadImageBytes(input, LIMITS, POLICY);
 

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { FaceError } from '../../src/face/errors.js';
-import type { ErrorCode } from '../../src/face/errors.js';
 import {
   createSafeAgent,
   fetchImage,
@@ -19,6 +18,7 @@ import {
   isForbiddenAddress,
 } from '../../src/http/safe-fetch.js';
 import type { FetchPolicy } from '../../src/http/safe-fetch.js';
+import { expectCode } from '../helpers/errors.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const JPEG = readFileSync(path.resolve(repoRoot, '../shared/faces/people/obama/1.jpg'));
@@ -97,11 +97,6 @@ async function faceErrorOf(promise: Promise<unknown>): Promise<FaceError> {
   return face;
 }
 
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<FaceError> {
-  const err = await faceErrorOf(promise);
-  expect(err.code, err.message).toBe(code);
-  return err;
-}
 
 describe('isForbiddenAddress', () => {
   const forbidden = [
