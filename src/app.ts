@@ -1,10 +1,13 @@
-/** Wires config, provider, registry and the HTTP server together (used by main and tests). */
+/** Wires config, store, provider, registry, liveness and the HTTP server together (used by main and tests). */
 import type { Config } from './config.js';
 import { EmbeddedProvider } from './engine/provider.js';
 import { FaceRegistry, type Clock } from './face/registry.js';
 import type { AppServices } from './graphql/context.js';
 import { startServer, type RunningServer } from './http/server.js';
+import { LivenessService } from './liveness/service.js';
 import type { Logger } from './logger.js';
+import { openDatabase } from './store/database.js';
+import { LivenessStore } from './store/liveness-store.js';
 
 export interface App {
   server: RunningServer;
@@ -13,11 +16,25 @@ export interface App {
   stop(): Promise<void>;
 }
 
+const systemClock: Clock = { now: () => Date.now() };
+
 export async function startApp(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
+  const db = openDatabase(config.dataDir);
   const provider = new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
-  const registry = new FaceRegistry({ ...config.registry, clock: options.clock });
-  const services: AppServices = { provider, registry, config, logger };
-  const server = await startServer(services);
+  const registry = new FaceRegistry({ ...config.registry, clock });
+  const liveness = new LivenessService({ store: new LivenessStore(db), provider, clock, logger, ...config.liveness });
+  liveness.start();
+  const services: AppServices = { provider, registry, liveness, config, logger };
+  let server: RunningServer;
+  try {
+    server = await startServer(services);
+  } catch (err) {
+    liveness.stop();
+    db.close();
+    throw err;
+  }
   // Serve /healthz right away; /readyz turns green once the models are loaded.
   await provider.start();
   return {
@@ -26,7 +43,9 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     provider,
     async stop() {
       await server.stop();
+      liveness.stop();
       await provider.close();
+      db.close();
     },
   };
 }

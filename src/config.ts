@@ -18,7 +18,16 @@ export interface Config {
   registry: { maxEntries: number; maxBytes: number };
   limits: { maxDepth: number; maxAliases: number; maxTokens: number };
   shutdownGraceMs: number;
+  /** Where persistent state lives (the liveness SQLite database); created on start. */
   dataDir: string;
+  liveness: {
+    /** Sessions (attempts, images, audit) are kept this long after creation, then purged. */
+    retentionSeconds: number;
+    /** How often expired sessions are purged (also once on start). */
+    purgeIntervalMs: number;
+    /** Attempt uploads processed at once, server-wide (beyond: 503 OVERLOADED + Retry-After). */
+    maxConcurrentAttempts: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -69,6 +78,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: int(env, 'FACEGRAPH_MAX_TOKENS', 2000, 100, 100_000),
     },
     shutdownGraceMs: int(env, 'FACEGRAPH_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
-    dataDir: path.resolve(env.FACEGRAPH_DATA_DIR ?? './data'),
+    dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),
+    liveness: {
+      retentionSeconds: int(env, 'FACEGRAPH_LIVENESS_RETENTION_HOURS', 48, 1, 8760) * 3600,
+      purgeIntervalMs: int(env, 'FACEGRAPH_LIVENESS_PURGE_INTERVAL_S', 300, 1, 86_400) * 1000,
+      maxConcurrentAttempts: int(env, 'FACEGRAPH_LIVENESS_MAX_CONCURRENT_ATTEMPTS', 4, 1, 1000),
+    },
   };
 }

@@ -2,6 +2,7 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { DataDirError } from './store/database.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +16,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const app = await startApp(config, logger);
+  let app;
+  try {
+    app = await startApp(config, logger);
+  } catch (err) {
+    if (err instanceof DataDirError) {
+      process.stderr.write(`facegraph: cannot start: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   logger.info({ url: app.server.url, workers: config.workers, models: app.provider.capabilities.engineModels }, 'facegraph ready');
 
   let stopping = false;

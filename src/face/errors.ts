@@ -44,6 +44,28 @@ export const ErrorCodes = {
   OVERLOADED: 503,
   /** The engine is not ready (still loading models or shutting down). */
   ENGINE_UNAVAILABLE: 503,
+  // Liveness (README "Liveness"). The client API answers `{ error: { code, message } }` with
+  // these HTTP statuses; GraphQL callers see SESSION_NOT_FOUND as a userError.
+  /** No liveness session has this id (never existed, deleted or purged). */
+  SESSION_NOT_FOUND: 404,
+  /** No stored session image has this id. */
+  SESSION_IMAGE_NOT_FOUND: 404,
+  /** Missing or malformed `Authorization: Bearer`, or a token no session has. */
+  TOKEN_INVALID: 401,
+  /** The session's authTokenTimeToLiveInSeconds has passed. */
+  TOKEN_EXPIRED: 401,
+  /** The token belonged to a session that has been deleted (its token is revoked). */
+  SESSION_DELETED: 410,
+  /** The session already has its 3 attempts. */
+  ATTEMPTS_EXHAUSTED: 409,
+  /** Another attempt upload for the same session is in progress. */
+  ATTEMPT_IN_PROGRESS: 409,
+  /** The nonce is not this session's current, unused, unexpired challenge. */
+  INVALID_NONCE: 400,
+  /** The attempt upload is malformed: not multipart, wrong frame count, non-JPEG, bad timestamps... */
+  INVALID_FRAMES: 400,
+  /** A frame is over 2 MB, or the whole upload is over its limit. */
+  FRAMES_TOO_LARGE: 413,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

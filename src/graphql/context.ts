@@ -2,6 +2,7 @@
 import type { Config } from '../config.js';
 import type { FaceProvider } from '../face/provider.js';
 import type { FaceRegistry } from '../face/registry.js';
+import type { LivenessService } from '../liveness/service.js';
 import type { Logger } from '../logger.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { FaceSelection } from './selection.js';
@@ -9,6 +10,7 @@ import type { FaceSelection } from './selection.js';
 export interface AppServices {
   provider: FaceProvider;
   registry: FaceRegistry;
+  liveness: LivenessService;
   config: Config;
   logger: Logger;
 }

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLSchema } from 'graphql';
-import { DateTimeResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { faceResolvers } from './resolvers/face.js';
+import { livenessResolvers } from './resolvers/liveness.js';
 import { recognitionResolvers } from './resolvers/recognition.js';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -20,6 +21,12 @@ export function loadTypeDefs(): string {
 }
 
 export function buildSchema(): GraphQLSchema {
-  const resolvers = { DateTime: DateTimeResolver, ...faceResolvers, ...recognitionResolvers } as unknown as GraphQLResolverMap<unknown>;
+  // Query and Mutation fields come from several domain files: merge them, do not overwrite.
+  const domains = [faceResolvers, recognitionResolvers, livenessResolvers] as Array<Record<string, Record<string, unknown>>>;
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const domain of domains) {
+    for (const [type, fields] of Object.entries(domain)) merged[type] = { ...merged[type], ...fields };
+  }
+  const resolvers = { DateTime: DateTimeResolver, JSONObject: JSONObjectResolver, ...merged } as unknown as GraphQLResolverMap<unknown>;
   return buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers });
 }

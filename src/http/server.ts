@@ -18,6 +18,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { createContext, type AppServices, type GraphQLContext } from '../graphql/context.js';
 import { makeFormatError } from '../graphql/errors.js';
 import { buildSchema } from '../graphql/schema.js';
+import { livenessRouter } from './liveness-routes.js';
 
 export interface RunningServer {
   url: string;
@@ -89,7 +90,9 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : stopping ? 'stopping' : 'starting' });
   });
 
-  // The liveness capture page (plain HTML/JS/CSS, no external assets); token in the URL fragment.
+  // The liveness client API and session images; then the capture page (plain HTML/JS/CSS, no
+  // external assets; token in the URL fragment).
+  app.use('/liveness', livenessRouter(services));
   app.use('/liveness', express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }));
 
   app.use(

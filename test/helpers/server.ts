@@ -1,4 +1,7 @@
 /** Starts the real facegraph app (real engine) on a free loopback port for e2e tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/face/registry.js';
@@ -18,9 +21,23 @@ export interface GqlResponse<T> {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> & { code?: string } }>;
 }
 
+/**
+ * Without FACEGRAPH_DATA_DIR in env, the server gets a fresh temporary data directory, removed
+ * on stop; with it, the directory is the caller's (e.g. to restart on the same data).
+ */
 export async function startTestServer(env: Record<string, string> = {}, clock?: Clock): Promise<TestServer> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
-  const app = await startApp(config, createLogger(config.logLevel), { clock });
+  const ownDataDir = env.FACEGRAPH_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'facegraph-data-'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...(ownDataDir ? { FACEGRAPH_DATA_DIR: ownDataDir } : {}), ...env });
+  const removeDataDir = () => {
+    if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+  };
+  let app: App;
+  try {
+    app = await startApp(config, createLogger(config.logLevel), { clock });
+  } catch (err) {
+    removeDataDir();
+    throw err;
+  }
   const url = app.server.url;
   return {
     app,
@@ -34,7 +51,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
       const body = (await res.json()) as GqlResponse<never>;
       return { ...body, status: res.status };
     },
-    stop: () => app.stop(),
+    stop: () => app.stop().finally(removeDataDir),
   };
 }
 

@@ -1,0 +1,125 @@
+/**
+ * The liveness HTTP routes.
+ *
+ * Client API, authenticated only by the session's bearer token (no API key; same origin as the
+ * capture page, so no CORS):
+ *   GET  /liveness/api/session    the session and a fresh single-use challenge
+ *   POST /liveness/api/attempts   multipart upload of one attempt's frames
+ * Errors answer `{ error: { code, message } }` with the code's HTTP status (src/face/errors.ts).
+ *
+ * Server-side callers:
+ *   GET  /liveness/session-images/:sessionImageId   the stored best frame (JPEG)
+ */
+import type { IncomingMessage } from 'node:http';
+import express, { type Request, type Response, type Router } from 'express';
+import { FaceError } from '../face/errors.js';
+import type { AppServices } from '../graphql/context.js';
+import { checkDeclaredLength, readAttemptUpload, validateAttemptUpload } from '../liveness/upload.js';
+
+/** Bytes of an unwanted request body read and dropped so the client can read our answer. */
+const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
+const SESSION_IMAGE_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * Reads and drops what is left of the request body (bounded), so a client still uploading
+ * receives the error instead of a reset connection. Past the bound the connection is closed.
+ */
+function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > MAX_DRAIN_BYTES) {
+        req.destroy();
+        resolve();
+      }
+    });
+    req.once('end', () => resolve());
+    req.once('close', () => resolve());
+    req.once('error', () => resolve());
+    req.resume();
+  });
+}
+
+export function livenessRouter(services: AppServices): Router {
+  const { liveness, logger } = services;
+  const router = express.Router();
+
+  const sendError = (req: Request, res: Response, err: unknown): void => {
+    if (res.headersSent) return;
+    if (err instanceof FaceError) {
+      if (err.code === 'TOKEN_INVALID' || err.code === 'TOKEN_EXPIRED') {
+        res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.code}"`);
+      }
+      const retryAfter = err.details.retryAfterSeconds;
+      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
+      res.status(err.httpStatus).json({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'liveness route failed');
+    res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
+  };
+
+  router.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get('/api/session', (req, res) => {
+    try {
+      const session = liveness.authenticate(req.get('authorization'));
+      res.json(liveness.clientSession(session));
+    } catch (err) {
+      sendError(req, res, err);
+    }
+  });
+
+  router.post('/api/attempts', async (req, res) => {
+    let release: (() => void) | null = null;
+    try {
+      let session;
+      try {
+        session = liveness.authenticate(req.get('authorization'));
+        release = liveness.beginUpload(session);
+        checkDeclaredLength(req.headers);
+      } catch (err) {
+        // Refused before the body was read. Drop a body of reasonable size so the client sees
+        // the answer; one declared too big to be worth reading gets the answer and a closed connection.
+        if (Number(req.headers['content-length']) > MAX_DRAIN_BYTES) res.setHeader('Connection', 'close');
+        else await drain(req);
+        throw err;
+      }
+      const upload = await validateAttemptUpload(await readAttemptUpload(req, req.headers));
+      const answer = await liveness.submitAttempt(session, upload, {
+        clientIp: req.ip ?? req.socket.remoteAddress ?? '',
+        requestId: typeof res.locals.requestId === 'string' ? res.locals.requestId : null,
+      });
+      res.json(answer);
+    } catch (err) {
+      sendError(req, res, err);
+    } finally {
+      release?.();
+    }
+  });
+
+  router.all('/api/{*rest}', (_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such liveness API route: GET /liveness/api/session, POST /liveness/api/attempts.' } });
+  });
+
+  router.get('/session-images/:sessionImageId', (req, res) => {
+    const id = req.params.sessionImageId;
+    const image = SESSION_IMAGE_ID.test(id) ? liveness.sessionImage(id) : null;
+    if (!image) {
+      res.status(404).json({ error: { code: 'SESSION_IMAGE_NOT_FOUND', message: 'No session image has this id (its session may have been deleted or purged).' } });
+      return;
+    }
+    res.setHeader('Content-Type', image.contentType);
+    res.setHeader('Content-Disposition', `attachment; filename="${id}.jpg"`);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.end(image.bytes);
+  });
+
+  return router;
+}
