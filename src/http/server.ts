@@ -93,7 +93,18 @@ export async function startServer(services: AppServices): Promise<RunningServer>
   // The liveness client API and session images; then the capture page (plain HTML/JS/CSS, no
   // external assets; token in the URL fragment).
   app.use('/liveness', livenessRouter(services));
-  app.use('/liveness', express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }));
+  app.use(
+    '/liveness',
+    (_req, res, next) => {
+      // The page holds a session token: it must not be framed by another site (a <meta> CSP
+      // cannot say frame-ancestors), and never cached by shared caches.
+      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      next();
+    },
+    express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }),
+  );
 
   app.use(
     '/graphql',

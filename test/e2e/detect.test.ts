@@ -254,6 +254,16 @@ describe('HTTP surface', () => {
     expect(await ready.json()).toEqual({ status: 'ready' });
   });
 
+  it('serves the liveness capture page, not frameable', async () => {
+    const base = server.url.replace(/\/graphql$/, '');
+    const res = await fetch(`${base}/liveness/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await res.text()).toContain('app.js');
+  });
+
   it('blocks CSRF-prone simple requests', async () => {
     const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ capabilities { provider } }"}' });
     expect(res.status).toBe(400);
