@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   }
   console.log(`  ${'-'.repeat(head.length - 2)}`);
   console.log(`  ${'Bona fide (genuine windows)'.padEnd(44)}${String(gen.length).padStart(5)}   BPCER ${pct(bpcer(genP)).padEnd(7)} ${breakdown(genP).padEnd(11)}`);
-  console.log(`  ${'  PassiveActive, windows performing a challenge'.padEnd(44)}${String(performing.length).padStart(5)}   ${''.padEnd(13)} ${''.padEnd(11)}   BPCER ${pct(bpcer(genA)).padEnd(13)} ${breakdown(genA)}`);
+  console.log(`  ${'  PassiveActive (windows doing a challenge)'.padEnd(44)}${String(performing.length).padStart(5)}   ${''.padEnd(13)} ${''.padEnd(11)}   BPCER ${pct(bpcer(genA)).padEnd(13)} ${breakdown(genA)}`);
   console.log(`  PassiveActive BPCER is measured on the ${performing.length} windows whose real motion performs a challenge (the performer does not`);
   console.log(`  follow instructions); counting all ${gen.length} windows (a window performing none as a failure) gives ${pct(bpcer(genAall))}.`);
   const maxApcer = (mode: 'apcerPassive' | 'apcerActive'): number => Math.max(...SPECIES.map((s) => table[s.key]![mode]));
@@ -211,7 +211,10 @@ async function main(): Promise<void> {
   console.log('  - deepfakes / face reenactment driven live to follow the challenge; 3-D masks and realistic heads');
   console.log('    (they are 3-D and rigid-plus-turn passes the flatness test); bent or cut-out photos were not tested;');
   console.log('  - Passive mode relies on non-rigid motion measured on a performer who talks and moves throughout: a calm');
-  console.log('    real user moves far less, so expect a much higher Passive BPCER in practice (uncertain, not spoofface).');
+  console.log(`    real user moves far less, so expect a much higher Passive BPCER in practice: uncertain below ${LIVENESS_THRESHOLDS.motionLiveResidual},`);
+  console.log(`    and even spoofface below ${LIVENESS_THRESHOLDS.motionSpoofResidual} (a synthetic face that barely moves scores 0.01–0.03). Prefer PassiveActive;`);
+  console.log('  - blur and noise differ between these rendered attacks and the real frames, but they measure the renderer, not');
+  console.log('    a real print or screen filmed by a real camera: they are deliberately NOT used as spoof signals.');
   console.log('  One subject, one clip, synthetic attacks rendered from it: thresholds are starting points, not proof.');
   console.log('  This is not an ISO/IEC 30107-3 conformance evaluation and implies no certification.');
 

@@ -21,11 +21,18 @@
  * a mirrored preview, the instruction text stays "turn to your left" (the mirror makes the preview
  * move the way the user expects); only the uploaded frames must be unmirrored. If a client uploads
  * mirrored frames, TURN_LEFT and TURN_RIGHT swap and honest users fail the challenge.
+ * (DESIGN.md's note "positive = face turned toward image left" is about human's yaw, a different
+ * model; this engine's headpose.ts uses the opposite sign, as documented there and checked here.)
  *
  * The baseline is the head pose of the attempt's first usable frame (the user's resting pose).
  * Steps must be done in the issued order, each by (its index + 1) × stepTimeoutMs after the first
  * frame; before a TURN step is done, a turn of TURN_DEGREES the OTHER way is a wrong move (it stops
- * one recorded "left, right, left" video from answering every turn challenge).
+ * one recorded "left, right, left" video from answering every turn challenge), except when that
+ * other turn was the previous step (the user is coming back from it).
+ *
+ * Deterministic challenges (tests): createChallenge reads 16 bytes for the nonce, then one byte
+ * per draw; the byte modulo 6 indexes ALL_ACTIVE_STEP_PAIRS (bytes 252–255 are redrawn), e.g. a
+ * source returning 16 nonce bytes then 3 issues TURN_RIGHT, LOOK_UP.
  */
 import { randomBytes } from 'node:crypto';
 import type { Challenge, ChallengeStep, LivenessOperationMode } from './types.js';

@@ -47,6 +47,8 @@ describe('createChallenge', () => {
     const nonce = Array.from({ length: 16 }, () => 7);
     const drawn = [0, 1, 2, 3, 4, 5].map((k) => createChallenge('PassiveActive', bytes(...nonce, k)).steps.join(','));
     expect(new Set(drawn).size).toBe(6);
+    // As documented for deterministic tests: byte 3 -> TURN_RIGHT then LOOK_UP.
+    expect(createChallenge('PassiveActive', bytes(...nonce, 3)).steps).toEqual(['TURN_RIGHT', 'LOOK_UP']);
     // 252..255 would bias the modulo: they are rejected and the next byte is used.
     expect(createChallenge('PassiveActive', bytes(...nonce, 255, 253, 1)).steps).toEqual(createChallenge('PassiveActive', bytes(...nonce, 1)).steps);
   });
