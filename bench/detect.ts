@@ -62,6 +62,7 @@ const DIRECT_OPTIONS: DetectRequestOptions = {
   detectionModel: 'detection_03',
   recognitionModel: 'recognition_04',
   returnFaceId: true,
+  faceIdTimeToLive: 86_400,
   returnLandmarks: false,
   attributes: [],
 };

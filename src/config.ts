@@ -5,6 +5,26 @@
 import os from 'node:os';
 import path from 'node:path';
 
+/** The Azure provider's upstream: Azure AI Face v1.2 or anything that speaks its REST contract. */
+export interface AzureConfig {
+  /** e.g. https://<resource>.cognitiveservices.azure.com (no /face/v1.2 suffix). */
+  endpoint: string;
+  apiVersion: string;
+  /** Ocp-Apim-Subscription-Key; or tokenCommand, whose stdout is a Microsoft Entra bearer token. */
+  key: string | null;
+  tokenCommand: string | null;
+  /** Keep-alive connections to the upstream (undici Pool). */
+  connections: number;
+  connectTimeoutMs: number;
+  /** Time allowed for the response headers, then again for the body. */
+  requestTimeoutMs: number;
+  /** Retries of idempotent compute calls (detect, verify, find-similar, group) on 429/503. */
+  maxRetries: number;
+  retryBaseMs: number;
+  /** A Retry-After longer than this is not waited for: the caller gets UPSTREAM_RATE_LIMITED. */
+  maxRetryAfterMs: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -18,6 +38,11 @@ export interface Config {
   registry: { maxEntries: number; maxBytes: number };
   limits: { maxDepth: number; maxAliases: number; maxTokens: number };
   shutdownGraceMs: number;
+  /** FACEGRAPH_API_KEYS: empty means the service is open. Never logged. */
+  apiKeys: string[];
+  /** FACE_PROVIDER: the embedded engine (default) or an Azure AI Face endpoint. */
+  provider: 'embedded' | 'azure';
+  azure: AzureConfig | null;
   /** Where persistent state lives (the liveness SQLite database); created on start. */
   dataDir: string;
   liveness: {
@@ -48,12 +73,43 @@ function list(env: Env, name: string): string[] {
   return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+function azureConfig(env: Env): AzureConfig {
+  const endpoint = (env.AZURE_FACE_ENDPOINT ?? '').trim().replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError(`AZURE_FACE_ENDPOINT must be an http(s) URL such as https://<resource>.cognitiveservices.azure.com when FACE_PROVIDER=azure, got "${endpoint}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`AZURE_FACE_ENDPOINT must use http or https, got "${url.protocol}"`);
+  if (/\/face\/v[0-9]/.test(url.pathname)) throw new ConfigError('AZURE_FACE_ENDPOINT is the resource URL without /face/<version>; set AZURE_FACE_API_VERSION for the version');
+  const key = env.AZURE_FACE_KEY?.trim() || null;
+  const tokenCommand = env.AZURE_FACE_TOKEN_COMMAND?.trim() || null;
+  if (!key === !tokenCommand) throw new ConfigError('FACE_PROVIDER=azure needs exactly one of AZURE_FACE_KEY or AZURE_FACE_TOKEN_COMMAND');
+  const apiVersion = env.AZURE_FACE_API_VERSION?.trim() || 'v1.2';
+  if (!/^v[0-9][0-9a-z.-]*$/.test(apiVersion)) throw new ConfigError(`AZURE_FACE_API_VERSION must look like v1.2, got "${apiVersion}"`);
+  return {
+    endpoint,
+    apiVersion,
+    key,
+    tokenCommand,
+    connections: int(env, 'AZURE_FACE_CONNECTIONS', 16, 1, 1024),
+    connectTimeoutMs: int(env, 'AZURE_FACE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+    requestTimeoutMs: int(env, 'AZURE_FACE_TIMEOUT_MS', 30_000, 100, 600_000),
+    maxRetries: int(env, 'AZURE_FACE_MAX_RETRIES', 3, 0, 10),
+    retryBaseMs: int(env, 'AZURE_FACE_RETRY_BASE_MS', 500, 1, 60_000),
+    maxRetryAfterMs: int(env, 'AZURE_FACE_MAX_RETRY_AFTER_S', 30, 0, 3600) * 1000,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const provider = env.FACE_PROVIDER?.trim() || 'embedded';
+  if (provider !== 'embedded' && provider !== 'azure') throw new ConfigError(`FACE_PROVIDER must be embedded or azure, got "${provider}"`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port: int(env, 'PORT', 4000, 0, 65535),
@@ -78,6 +134,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: int(env, 'FACEGRAPH_MAX_TOKENS', 2000, 100, 100_000),
     },
     shutdownGraceMs: int(env, 'FACEGRAPH_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+    apiKeys: list(env, 'FACEGRAPH_API_KEYS'),
+    provider,
+    azure: provider === 'azure' ? azureConfig(env) : null,
     dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),
     liveness: {
       retentionSeconds: int(env, 'FACEGRAPH_LIVENESS_RETENTION_HOURS', 48, 1, 8760) * 3600,

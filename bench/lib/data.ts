@@ -22,6 +22,7 @@ export const DETECT_OPTIONS: DetectRequestOptions = {
   detectionModel: 'detection_03',
   recognitionModel: 'recognition_04',
   returnFaceId: true,
+  faceIdTimeToLive: 86_400,
   returnLandmarks: false,
   attributes: [],
 };

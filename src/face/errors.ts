@@ -44,6 +44,20 @@ export const ErrorCodes = {
   OVERLOADED: 503,
   /** The engine is not ready (still loading models or shutting down). */
   ENGINE_UNAVAILABLE: 503,
+  /** FACEGRAPH_API_KEYS is set and the request carries no valid key. */
+  UNAUTHENTICATED: 401,
+  // Azure provider (README "Azure AI Face as the provider"): the upstream's failures. Azure's own
+  // code and HTTP status travel in `extensions.upstreamCode` / `extensions.upstreamStatus`.
+  /** The upstream refused facegraph's credentials (401/403): a configuration problem, not the caller's. */
+  UPSTREAM_UNAUTHORIZED: 502,
+  /** The upstream kept answering 429 after the retries; retry after `retryAfterSeconds`. */
+  UPSTREAM_RATE_LIMITED: 503,
+  /** The upstream answered 5xx, reset the connection or could not be reached. */
+  UPSTREAM_UNAVAILABLE: 502,
+  /** The upstream did not answer within the configured timeouts. */
+  UPSTREAM_TIMEOUT: 504,
+  /** The upstream's answer was not the JSON its contract promises. */
+  UPSTREAM_BAD_RESPONSE: 502,
   // Liveness (README "Liveness"). The client API answers `{ error: { code, message } }` with
   // these HTTP statuses; GraphQL callers see SESSION_NOT_FOUND as a userError.
   /** No liveness session has this id (never existed, deleted or purged). */
@@ -69,6 +83,20 @@ export const ErrorCodes = {
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/**
+ * Failures that are the service's, not the input's: GraphQL errors, never userErrors, and the
+ * only ones worth retrying.
+ */
+export const INFRASTRUCTURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'OVERLOADED',
+  'ENGINE_UNAVAILABLE',
+  'UPSTREAM_UNAUTHORIZED',
+  'UPSTREAM_RATE_LIMITED',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_BAD_RESPONSE',
+]);
 
 export class FaceError extends Error {
   readonly code: ErrorCode;

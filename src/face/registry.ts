@@ -48,7 +48,8 @@ export class FaceRegistry {
   register(face: DetectedFace, models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel }, ttlSeconds: number): RegisteredFace {
     const now = this.clock.now();
     const entry: RegisteredFace = {
-      faceId: randomUUID(),
+      // An upstream provider's faceId is kept, so recognition calls can send it back upstream.
+      faceId: face.upstreamFaceId ?? randomUUID(),
       face,
       recognitionModel: models.recognitionModel,
       detectionModel: models.detectionModel,

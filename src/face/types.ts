@@ -27,15 +27,40 @@ export type FaceAttributeName =
   | 'accessories'
   | 'mask';
 
+/** Azure's wire values for the attributes only an upstream provider (Azure) computes. */
+export type GlassesType = 'noGlasses' | 'readingGlasses' | 'sunglasses' | 'swimmingGoggles';
+export interface Occlusion {
+  foreheadOccluded: boolean;
+  eyeOccluded: boolean;
+  mouthOccluded: boolean;
+}
+export interface Accessory {
+  type: 'headwear' | 'glasses' | 'mask';
+  confidence: number;
+}
+export interface Mask {
+  type: 'faceMask' | 'noMask' | 'otherMaskOrOcclusion' | 'uncertain';
+  noseAndMouthCovered: boolean;
+}
+
 export interface FaceAttributes {
   headPose?: HeadPose;
   blur?: QualityMeasures['blur'];
   exposure?: QualityMeasures['exposure'];
   noise?: QualityMeasures['noise'];
   qualityForRecognition?: Level;
+  glasses?: GlassesType;
+  occlusion?: Occlusion;
+  accessories?: Accessory[];
+  mask?: Mask;
 }
 
 export interface DetectedFace {
+  /**
+   * The upstream service's own faceId (Azure provider), when it issued one. The faceId registry
+   * registers the face under this id, and recognition calls send it upstream.
+   */
+  upstreamFaceId?: string;
   faceRectangle: FaceRectangle;
   /** Detector confidence, 0–1. */
   detectionScore: number;
@@ -58,6 +83,8 @@ export interface DetectRequestOptions {
   detectionModel: DetectionModel;
   recognitionModel: RecognitionModel;
   returnFaceId: boolean;
+  /** Seconds the provider keeps the faceId (60–86400); only an upstream provider stores it. */
+  faceIdTimeToLive: number;
   returnLandmarks: boolean;
   attributes: readonly FaceAttributeName[];
 }

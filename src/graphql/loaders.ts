@@ -6,17 +6,24 @@
  */
 import DataLoader from 'dataloader';
 import { contentHash, loadImageBytes, type ImageInputArg } from '../http/image-input.js';
-import type { DetectedFace, DetectRequestOptions, FaceAttributeName } from '../face/types.js';
+import type { DetectedFace, DetectionModel, DetectRequestOptions, FaceAttributeName, RecognitionModel } from '../face/types.js';
 import type { AppServices } from './context.js';
 import type { FaceModel } from './models.js';
 
 export interface DetectionKey {
   hash: string;
+  detectionModel: DetectionModel;
+  recognitionModel: RecognitionModel;
+  /** Seconds an upstream provider keeps the faceId (the embedded engine stores nothing itself). */
+  faceIdTimeToLive: number;
   /** Compute embeddings (a faceId was asked for). */
   withEmbedding: boolean;
   landmarks: boolean;
   attributes: readonly FaceAttributeName[];
 }
+
+/** Models and TTL of faces detected inline (recognition's image refs, liveness verify images): detectFaces' defaults, so a document that also detects the image shares the detection. */
+export const INLINE_MODELS = Object.freeze({ detectionModel: 'detection_03', recognitionModel: 'recognition_04', faceIdTimeToLive: 86_400 } as const);
 
 export interface Loaders {
   /** Image input -> bytes (a URL is downloaded once per request). */
@@ -56,16 +63,20 @@ export function createLoaders(services: AppServices): Loaders {
             const bytes = bytesByHash.get(key.hash);
             if (!bytes) return new Error('internal: image bytes missing for detection');
             const options: DetectRequestOptions = {
-              detectionModel: 'detection_03',
-              recognitionModel: 'recognition_04',
+              detectionModel: key.detectionModel,
+              recognitionModel: key.recognitionModel,
               returnFaceId: key.withEmbedding,
+              faceIdTimeToLive: key.faceIdTimeToLive,
               returnLandmarks: key.landmarks,
               attributes: key.attributes,
             };
             return provider.detect(bytes, options).catch((err: Error) => err);
           }),
         ),
-      { cacheKeyFn: (key) => `${key.hash}|${key.withEmbedding ? 1 : 0}` },
+      // Landmarks and attributes are not in the key: they are the union over the document, so
+      // every alias of one image shares one detection. The models and TTL are: an upstream
+      // provider binds them to the faceIds it issues.
+      { cacheKeyFn: (key) => `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}` },
     ),
   };
 }

@@ -3,14 +3,12 @@
  * pool runs them in parallel); decision-input.ts reduces each detection to what the decision reads.
  */
 import { createHash } from 'node:crypto';
-import { FaceError, type ErrorCode } from '../face/errors.js';
+import { FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../face/errors.js';
 import type { FaceProvider } from '../face/provider.js';
 import type { DetectedFace } from '../face/types.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from './decision-input.js';
 import type { FrameAnalysis } from './types.js';
 
-/** The service's own failures: the attempt is not counted, the client retries. */
-const INFRASTRUCTURE: ReadonlySet<ErrorCode> = new Set(['OVERLOADED', 'ENGINE_UNAVAILABLE']);
 
 /** A frame passed the header checks but its pixels could not be decoded: the attempt fails. */
 export class FrameUnreadableError extends Error {
@@ -43,7 +41,7 @@ export async function analyseFrames(
 ): Promise<FrameAnalysis[]> {
   const settled = await Promise.allSettled(frames.map((f) => provider.detect(f, LIVENESS_DETECT_OPTIONS)));
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ index: i, reason: s.reason as unknown }] : []));
-  const infra = failures.find((f) => f.reason instanceof FaceError && INFRASTRUCTURE.has(f.reason.code));
+  const infra = failures.find((f) => f.reason instanceof FaceError && INFRASTRUCTURE_CODES.has(f.reason.code));
   if (infra) throw infra.reason;
   const first = failures[0];
   if (first) {

@@ -10,6 +10,7 @@ export const LIVENESS_DETECT_OPTIONS: DetectRequestOptions = {
   detectionModel: 'detection_03',
   recognitionModel: 'recognition_04',
   returnFaceId: true,
+  faceIdTimeToLive: 86_400,
   returnLandmarks: true,
   attributes: ['headPose', 'blur', 'exposure', 'noise'],
 };

@@ -17,6 +17,7 @@ const OPTIONS: DetectRequestOptions = {
   detectionModel: 'detection_03',
   recognitionModel: 'recognition_04',
   returnFaceId: true,
+  faceIdTimeToLive: 86_400,
   returnLandmarks: false,
   attributes: [],
 };

@@ -1,3 +1,4 @@
+import { FACES_DIR } from '../helpers/paths.js';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,8 +9,7 @@ import { decodeImage, readDimensions } from '../../src/engine/decode.js';
 import { pngBomb } from '../helpers/images.js';
 import { expectCode } from '../helpers/errors.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const facesDir = path.resolve(repoRoot, '../shared/faces');
+const facesDir = FACES_DIR;
 const readFace = (file: string) => readFileSync(path.join(facesDir, file));
 
 interface Manifest {

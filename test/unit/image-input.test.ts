@@ -1,3 +1,4 @@
+import { FACES_DIR } from '../helpers/paths.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +10,8 @@ import type { ImageInputArg, ImageLimits } from '../../src/http/image-input.js';
 import type { FetchPolicy } from '../../src/http/safe-fetch.js';
 import { expectCode } from '../helpers/errors.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const PHOTO = readFileSync(path.resolve(repoRoot, '../shared/faces/people/obama/1.jpg'));
-const PNG = readFileSync(path.resolve(repoRoot, '../shared/faces/people/obama/5-rgba.png'));
+const PHOTO = readFileSync(path.join(FACES_DIR, 'people/obama/1.jpg'));
+const PNG = readFileSync(path.join(FACES_DIR, 'people/obama/5-rgba.png'));
 
 const LIMITS: ImageLimits = { minBytes: 1024, maxBytes: 6 * 1024 * 1024 };
 const POLICY: FetchPolicy = {

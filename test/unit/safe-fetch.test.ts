@@ -3,6 +3,7 @@
  * allowed to reach any address other than 127.0.0.1: forbidden targets are refused before a
  * connection is attempted, which is exactly the behaviour under test.
  */
+import { FACES_DIR } from '../helpers/paths.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +21,7 @@ import {
 import type { FetchPolicy } from '../../src/http/safe-fetch.js';
 import { expectCode } from '../helpers/errors.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const JPEG = readFileSync(path.resolve(repoRoot, '../shared/faces/people/obama/1.jpg'));
+const JPEG = readFileSync(path.join(FACES_DIR, 'people/obama/1.jpg'));
 const SMALL_MAX = 20_000; // maxBytes for the "too large" cases (the JPEG is bigger than this)
 
 /** Paths the server has seen, to prove refused requests never reached it. */

@@ -63,6 +63,9 @@ async function detectFaces(
   const union = operationSelection(ctx, info);
   const faces = await ctx.loaders.detections.load({
     hash,
+    detectionModel,
+    recognitionModel,
+    faceIdTimeToLive: ttl,
     withEmbedding: returnFaceId,
     landmarks: union.landmarks,
     attributes: [...union.attributes].filter((a) => ctx.provider.capabilities.attributes.includes(a)),
@@ -113,11 +116,13 @@ export const faceResolvers: Resolvers = {
     exposure: (a) => (a.exposure ? { exposureLevel: toEnum(a.exposure.exposureLevel) as never, value: a.exposure.value } : null),
     noise: (a) => (a.noise ? { noiseLevel: toEnum(a.noise.noiseLevel) as never, value: a.noise.value } : null),
     qualityForRecognition: (a) => (a.qualityForRecognition ? (toEnum(a.qualityForRecognition) as never) : null),
-    // The embedded engine computes none of these; another provider may.
-    glasses: (_a, _args, ctx) => (assertSupported(ctx, 'glasses'), null),
-    occlusion: (_a, _args, ctx) => (assertSupported(ctx, 'occlusion'), null),
-    accessories: (_a, _args, ctx) => (assertSupported(ctx, 'accessories'), null),
-    mask: (_a, _args, ctx) => (assertSupported(ctx, 'mask'), null),
+    // The embedded engine computes none of these (UNSUPPORTED_ATTRIBUTE); the Azure provider does.
+    glasses: (a, _args, ctx) => (assertSupported(ctx, 'glasses'), a.glasses ? (toEnum(a.glasses) as never) : null),
+    occlusion: (a, _args, ctx) => (assertSupported(ctx, 'occlusion'), a.occlusion ?? null),
+    accessories: (a, _args, ctx) =>
+      (assertSupported(ctx, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type) as never, confidence: x.confidence })) : null),
+    mask: (a, _args, ctx) =>
+      (assertSupported(ctx, 'mask'), a.mask ? { type: toEnum(a.mask.type) as never, noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
   },
   ProviderCapabilities: {
     detectionModels: (c) => c.detectionModels.map((m) => toEnum(m)) as never,

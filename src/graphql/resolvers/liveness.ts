@@ -5,8 +5,8 @@
  * recognition's inline faces. Business outcomes are userErrors; OVERLOADED and
  * ENGINE_UNAVAILABLE stay GraphQL errors.
  */
-import { FaceError, type ErrorCode } from '../../face/errors.js';
-import type { DetectionKey } from '../loaders.js';
+import { FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../../face/errors.js';
+import { INLINE_MODELS, type DetectionKey } from '../loaders.js';
 import { contentHash } from '../../http/image-input.js';
 import type { AttemptRecord } from '../../liveness/model.js';
 import { validateCreateInput } from '../../liveness/service.js';
@@ -23,15 +23,13 @@ interface UserError {
   field: string[] | null;
 }
 
-/** Errors that are the service's, not the input's: GraphQL errors, never userErrors. */
-const INFRASTRUCTURE: ReadonlySet<ErrorCode> = new Set(['OVERLOADED', 'ENGINE_UNAVAILABLE']);
 
 /** Runs a mutation body; a FaceError about the input becomes the payload's one userError. */
 async function payload<T extends object>(run: () => Promise<T> | T, empty: { [K in keyof T]: null }, field: string[]) {
   try {
     return { ...(await run()), userErrors: [] as UserError[] };
   } catch (err) {
-    if (err instanceof FaceError && !INFRASTRUCTURE.has(err.code)) {
+    if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code)) {
       const path = Array.isArray(err.details.field) ? (err.details.field as string[]) : field;
       return { ...empty, userErrors: [{ code: err.code, message: err.message, field: path }] };
     }
@@ -48,12 +46,12 @@ async function referenceFace(ctx: GraphQLContext, image: ImageInput): Promise<Ve
     const bytes = await ctx.loaders.imageBytes.load(image);
     const hash = contentHash(bytes);
     ctx.loaders.bytesByHash.set(hash, bytes);
-    const key: DetectionKey = { hash, withEmbedding: true, landmarks: false, attributes: ['qualityForRecognition'] };
+    const key: DetectionKey = { hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: ['qualityForRecognition'] };
     const largest = (await ctx.loaders.detections.load(key))[0];
     if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.', { field });
     return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
   } catch (err) {
-    if (err instanceof FaceError && !INFRASTRUCTURE.has(err.code) && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field });
+    if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code) && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field });
     throw err;
   }
 }

@@ -4,12 +4,13 @@
  * rules, hand the faces to the provider, shape the payload. Business outcomes are userErrors;
  * infrastructure failures (OVERLOADED, ENGINE_UNAVAILABLE) are GraphQL errors.
  */
-import { FaceError, type ErrorCode } from '../../face/errors.js';
+import { FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../../face/errors.js';
 import type { RecognitionFace } from '../../face/provider.js';
 import type { RecognitionModel } from '../../face/types.js';
 import { contentHash } from '../../http/image-input.js';
 import type { GraphQLContext } from '../context.js';
 import { rethrow } from '../errors.js';
+import { INLINE_MODELS } from '../loaders.js';
 import type { FaceRefInput, Resolvers } from '../generated/resolvers-types.js';
 import type { FaceModel } from '../models.js';
 
@@ -28,8 +29,6 @@ class UserInputProblem extends Error {
 
 const problem = (code: ErrorCode, message: string, field: string[]): UserInputProblem => new UserInputProblem({ code, message, field });
 
-/** Errors that are the caller's (bad image, no face...) vs the service's (overloaded...). */
-const INFRASTRUCTURE: ReadonlySet<ErrorCode> = new Set(['OVERLOADED', 'ENGINE_UNAVAILABLE']);
 
 const MAX_LIST = 1000;
 
@@ -44,13 +43,13 @@ async function inlineFace(ctx: GraphQLContext, image: NonNullable<FaceRefInput['
     const bytes = await ctx.loaders.imageBytes.load(image);
     const hash = contentHash(bytes);
     ctx.loaders.bytesByHash.set(hash, bytes);
-    const faces = await ctx.loaders.detections.load({ hash, withEmbedding: true, landmarks: false, attributes: [] });
+    const faces = await ctx.loaders.detections.load({ hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: [] });
     const largest = faces[0];
     if (!largest) throw problem('NO_FACE_IN_IMAGE', 'No face was detected in the image.', field);
     // Inline faces are computed on demand, so they can stand in for any recognition model.
     return { faceId: null, face: largest, recognitionModel: 'recognition_04' };
   } catch (err) {
-    if (err instanceof FaceError && !INFRASTRUCTURE.has(err.code)) throw problem(err.code, err.message, field);
+    if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code)) throw problem(err.code, err.message, field);
     throw err;
   }
 }
