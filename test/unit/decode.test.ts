@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { decodeImage, readDimensions } from '../../src/engine/decode.js';
 import { pngBomb } from '../helpers/images.js';

@@ -4,7 +4,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { contentHash, loadImageBytes } from '../../src/http/image-input.js';
 import type { ImageInputArg, ImageLimits } from '../../src/http/image-input.js';
 import type { FetchPolicy } from '../../src/http/safe-fetch.js';
