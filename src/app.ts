@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import { EmbeddedProvider } from './engine/provider.js';
 import { FaceRegistry, type Clock } from './face/registry.js';
+import { ApiKeyChecker } from './http/api-keys.js';
 import type { AppServices } from './graphql/context.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { LivenessService } from './liveness/service.js';
@@ -26,7 +27,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   const registry = new FaceRegistry({ ...config.registry, clock });
   const liveness = new LivenessService({ store: new LivenessStore(db), provider, clock, logger, ...config.liveness });
   liveness.start();
-  const services: AppServices = { provider, registry, liveness, config, logger };
+  const services: AppServices = { provider, registry, liveness, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
   let server: RunningServer;
   try {
     server = await startServer(services);

@@ -1,5 +1,6 @@
 /** Per-request GraphQL context: shared services plus this request's DataLoaders. */
 import type { Config } from '../config.js';
+import type { ApiKeyChecker } from '../http/api-keys.js';
 import type { FaceProvider } from '../face/provider.js';
 import type { FaceRegistry } from '../face/registry.js';
 import type { LivenessService } from '../liveness/service.js';
@@ -13,6 +14,8 @@ export interface AppServices {
   liveness: LivenessService;
   config: Config;
   logger: Logger;
+  /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */
+  apiKeys: ApiKeyChecker;
 }
 
 export interface GraphQLContext extends AppServices {

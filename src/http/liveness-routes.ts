@@ -108,6 +108,11 @@ export function livenessRouter(services: AppServices): Router {
   });
 
   router.get('/session-images/:sessionImageId', (req, res) => {
+    // Server-side route: with FACEGRAPH_API_KEYS set it needs a key, like GraphQL.
+    if (!services.apiKeys.allowsGraphQL(req.headers)) {
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHENTICATED', message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.' } });
+      return;
+    }
     const id = req.params.sessionImageId;
     const image = SESSION_IMAGE_ID.test(id) ? liveness.sessionImage(id) : null;
     if (!image) {

@@ -18,6 +18,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { createContext, type AppServices, type GraphQLContext } from '../graphql/context.js';
 import { makeFormatError } from '../graphql/errors.js';
 import { buildSchema } from '../graphql/schema.js';
+import { faceRestRouter } from '../rest/router.js';
 import { livenessRouter } from './liveness-routes.js';
 
 export interface RunningServer {
@@ -106,8 +107,19 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }),
   );
 
+  // Azure AI Face's REST contract over the active provider (Ocp-Apim-Subscription-Key auth).
+  app.use('/face', faceRestRouter(services));
+
   app.use(
     '/graphql',
+    (req, res, next) => {
+      // The Sandbox landing page (a GET without a query) stays open; operations need a key.
+      const landingPage = req.method === 'GET' && req.query.query === undefined;
+      if (landingPage || services.apiKeys.allowsGraphQL(req.headers)) return next();
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({
+        errors: [{ message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+    },
     express.json({ limit: JSON_BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ res }) => createContext(services, String(res.locals.requestId)),
