@@ -6,6 +6,7 @@ import { ApiKeyChecker } from './http/api-keys.js';
 import type { AppServices } from './graphql/context.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { LivenessService } from './liveness/service.js';
+import { EmbeddedLivenessSessions } from './liveness/sessions.js';
 import type { Logger } from './logger.js';
 import { openDatabase } from './store/database.js';
 import { LivenessStore } from './store/liveness-store.js';
@@ -27,7 +28,8 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   const registry = new FaceRegistry({ ...config.registry, clock });
   const liveness = new LivenessService({ store: new LivenessStore(db), provider, clock, logger, ...config.liveness });
   liveness.start();
-  const services: AppServices = { provider, registry, liveness, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
+  const livenessSessions = new EmbeddedLivenessSessions(liveness);
+  const services: AppServices = { provider, registry, liveness, livenessSessions, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
   let server: RunningServer;
   try {
     server = await startServer(services);

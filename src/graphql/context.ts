@@ -4,6 +4,7 @@ import type { ApiKeyChecker } from '../http/api-keys.js';
 import type { FaceProvider } from '../face/provider.js';
 import type { FaceRegistry } from '../face/registry.js';
 import type { LivenessService } from '../liveness/service.js';
+import type { LivenessSessions } from '../liveness/sessions.js';
 import type { Logger } from '../logger.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { FaceSelection } from './selection.js';
@@ -11,7 +12,10 @@ import type { FaceSelection } from './selection.js';
 export interface AppServices {
   provider: FaceProvider;
   registry: FaceRegistry;
+  /** The embedded engine's liveness service (client API, attempts, session images, local index). */
   liveness: LivenessService;
+  /** Liveness sessions as GraphQL sees them: the embedded engine's, or an upstream's. */
+  livenessSessions: LivenessSessions;
   config: Config;
   logger: Logger;
   /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */

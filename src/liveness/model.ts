@@ -1,4 +1,5 @@
 /** What the GraphQL layer receives for liveness types (codegen mappers). */
+import type { FaceRectangle, Level } from '../face/types.js';
 import type { AttemptRecord, SessionRecord } from '../store/liveness-store.js';
 import type { SessionStatus } from './types.js';
 
@@ -11,10 +12,15 @@ export interface SessionView {
   attemptsLeft: number;
   /** The bearer token in the create payload only; "" on every later read (as Azure). */
   authToken: string;
+  /** Liveness-with-verify: the reference face (from the local record, or from the upstream). */
+  verifyReference: { faceRectangle: FaceRectangle; qualityForRecognition: Level | null } | null;
 }
 
-export interface SessionConnection {
-  edges: Array<{ cursor: string; node: SessionView }>;
+/** A Relay connection page. */
+export interface Page<T> {
+  edges: Array<{ cursor: string; node: T }>;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   totalCount: number;
 }
+
+export type SessionConnection = Page<SessionView>;

@@ -11,11 +11,11 @@ import type { Clock } from '../face/registry.js';
 import { verify } from '../face/similarity.js';
 import type { FaceRectangle } from '../face/types.js';
 import type { Logger } from '../logger.js';
-import type { AttemptOutcome, AttemptRecord, LivenessStore, SessionRecord, VerifyReferenceRecord } from '../store/liveness-store.js';
+import type { AttemptOutcome, AttemptRecord, LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../store/liveness-store.js';
 import { analyseFrames, framesDigest, FrameUnreadableError } from './analysis.js';
 import { createChallenge } from './challenge.js';
 import { decideAttempt } from './decision.js';
-import type { SessionConnection, SessionView } from './model.js';
+import type { Page, SessionConnection, SessionView } from './model.js';
 import type { Challenge, ChallengeStep, DecisionResult, FrameAnalysis, LivenessDecision, LivenessOperationMode, SessionStatus } from './types.js';
 import { FRAME_LIMITS, type AttemptUpload } from './upload.js';
 
@@ -220,31 +220,71 @@ export class LivenessService {
     return this.view(record, token);
   }
 
+  /** One of the embedded engine's sessions (not an upstream-indexed one), or null. */
   session(id: string): SessionView | null {
     const record = this.store.sessionById(id);
-    return record ? this.view(record) : null;
+    return record && !record.upstreamKind ? this.view(record) : null;
   }
 
   /** Newest first, Relay style. */
   sessions(first: number | null | undefined, after: string | null | undefined): SessionConnection {
+    const page = this.sessionRecords(first, after, false);
+    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: this.view(e.node) })) };
+  }
+
+  /**
+   * A page of session records, newest first: the embedded engine's own sessions, or (upstream)
+   * the index of sessions held by an upstream provider.
+   */
+  sessionRecords(first: number | null | undefined, after: string | null | undefined, upstream: boolean): Page<SessionRecord> {
     const limit = first ?? PAGE_SIZE.default;
     if (!Number.isInteger(limit) || limit < PAGE_SIZE.min || limit > PAGE_SIZE.max) {
       throw new FaceError('INVALID_ARGUMENT', `first must be ${PAGE_SIZE.min}–${PAGE_SIZE.max}, got ${limit}.`, { argument: 'first' });
     }
     const afterSeq = after ? decodeCursor(after) : null;
-    const rows = this.store.listSessions(limit + 1, afterSeq);
-    const page = rows.slice(0, limit);
-    const edges = page.map((record) => ({ cursor: encodeCursor(record.seq), node: this.view(record) }));
+    const rows = this.store.listSessions(limit + 1, afterSeq, upstream);
+    const edges = rows.slice(0, limit).map((record) => ({ cursor: encodeCursor(record.seq), node: record }));
     return {
       edges,
       pageInfo: {
         hasNextPage: rows.length > limit,
-        hasPreviousPage: afterSeq !== null && this.store.hasSessionNewerThan(afterSeq),
+        hasPreviousPage: afterSeq !== null && this.store.hasSessionNewerThan(afterSeq, upstream),
         startCursor: edges[0]?.cursor ?? null,
         endCursor: edges.at(-1)?.cursor ?? null,
       },
-      totalCount: this.store.countSessions(),
+      totalCount: this.store.countSessions(upstream),
     };
+  }
+
+  /** The stored record of a session (embedded or upstream-indexed), or null. */
+  sessionRecord(id: string): SessionRecord | null {
+    return this.store.sessionById(id) ?? null;
+  }
+
+  /**
+   * Indexes a session that an upstream provider created (its options, creation order and
+   * retention), so it can be listed and routed to the right upstream route family. The token
+   * stays upstream: the stored hash is of random bytes, so no bearer token can ever open it here.
+   */
+  indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): SessionRecord {
+    const now = this.clock.now();
+    const tokenExpiresAt = now + options.authTokenTtlSeconds * 1000;
+    return this.store.insertSession({
+      id,
+      tokenHash: sha256(randomBytes(32).toString('hex')),
+      mode: options.mode,
+      deviceCorrelationId: options.deviceCorrelationId,
+      deviceCorrelationIdSetInClient: options.deviceCorrelationIdSetInClient,
+      enableSessionImage: options.enableSessionImage,
+      sendResultsToClient: options.sendResultsToClient,
+      authTokenTtlSeconds: options.authTokenTtlSeconds,
+      modelVersion,
+      createdAt: now,
+      tokenExpiresAt,
+      purgeAt: Math.max(now + this.options.retentionSeconds * 1000, tokenExpiresAt),
+      verifyReference: null,
+      upstreamKind: kind,
+    });
   }
 
   /** Revokes the token and deletes the session, its attempts and images. False if unknown. */
@@ -266,6 +306,9 @@ export class LivenessService {
       status: deriveStatus(record, attempts, this.clock.now()),
       attemptsLeft: Math.max(0, MAX_ATTEMPTS - attempts.length),
       authToken,
+      verifyReference: record.verifyReference
+        ? { faceRectangle: record.verifyReference.faceRectangle, qualityForRecognition: record.verifyReference.qualityForRecognition }
+        : null,
     };
   }
 

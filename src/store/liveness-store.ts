@@ -33,9 +33,16 @@ export interface SessionRecord {
   purgeAt: number;
   startedAt: number | null;
   verifyReference: VerifyReferenceRecord | null;
+  /**
+   * Null for the embedded engine's own sessions. For a session held by an upstream provider
+   * (Azure), the route family it lives under; this row is then only an index (options, order).
+   */
+  upstreamKind: UpstreamSessionKind | null;
 }
 
-export type NewSession = Omit<SessionRecord, 'seq' | 'startedAt'>;
+export type UpstreamSessionKind = 'detectLiveness' | 'detectLivenessWithVerify';
+
+export type NewSession = Omit<SessionRecord, 'seq' | 'startedAt' | 'upstreamKind'> & { upstreamKind?: UpstreamSessionKind | null };
 
 export type AttemptStatus = 'Running' | 'Succeeded' | 'Failed';
 
@@ -57,6 +64,8 @@ export interface AttemptRecord {
   frameCount: number;
   reasons: string[];
   measures: Record<string, number>;
+  /** Reported by an upstream provider (Azure v1.2 keeps no audit records): no audit fields. */
+  upstream?: boolean;
 }
 
 export interface TombstoneRecord {
@@ -116,6 +125,7 @@ interface SessionRow {
   verify_face_rectangle: string | null;
   verify_quality: string | null;
   verify_embedding: Buffer | null;
+  upstream_kind: UpstreamSessionKind | null;
 }
 
 interface AttemptRow {
@@ -141,7 +151,7 @@ interface AttemptRow {
 
 const SESSION_COLUMNS = `seq, id, token_hash, mode, device_correlation_id, device_correlation_id_set_in_client,
   enable_session_image, send_results_to_client, auth_token_ttl_seconds, model_version, created_at,
-  token_expires_at, purge_at, started_at, verify_face_rectangle, verify_quality, verify_embedding`;
+  token_expires_at, purge_at, started_at, verify_face_rectangle, verify_quality, verify_embedding, upstream_kind`;
 
 function embeddingToBlob(e: Float32Array): Buffer {
   const out = Buffer.alloc(e.length * 4);
@@ -179,6 +189,7 @@ function toSession(r: SessionRow): SessionRecord {
             embedding: blobToEmbedding(r.verify_embedding),
           }
         : null,
+    upstreamKind: r.upstream_kind,
   };
 }
 
@@ -214,9 +225,9 @@ export class LivenessStore {
     sessionById: Statement<[string], SessionRow>;
     sessionByToken: Statement<[string], SessionRow>;
     tombstoneByToken: Statement<[string], { session_id: string; deleted_at: number }>;
-    page: Statement<[number, number], SessionRow>;
-    newerExists: Statement<[number], { one: number }>;
-    count: Statement<[], { n: number }>;
+    page: Statement<[number, number, number], SessionRow>;
+    newerExists: Statement<[number, number], { one: number }>;
+    count: Statement<[number], { n: number }>;
     insertTombstone: Statement;
     deleteSession: Statement<[string]>;
     markStarted: Statement<[number, string]>;
@@ -243,15 +254,17 @@ export class LivenessStore {
     this.s = {
       insertSession: db.prepare(`INSERT INTO liveness_sessions (id, token_hash, mode, device_correlation_id,
           device_correlation_id_set_in_client, enable_session_image, send_results_to_client, auth_token_ttl_seconds,
-          model_version, created_at, token_expires_at, purge_at, verify_face_rectangle, verify_quality, verify_embedding)
+          model_version, created_at, token_expires_at, purge_at, verify_face_rectangle, verify_quality, verify_embedding, upstream_kind)
         VALUES (@id, @tokenHash, @mode, @deviceCorrelationId, @setInClient, @enableSessionImage, @sendResultsToClient,
-          @ttl, @modelVersion, @createdAt, @tokenExpiresAt, @purgeAt, @verifyRect, @verifyQuality, @verifyEmbedding)`),
+          @ttl, @modelVersion, @createdAt, @tokenExpiresAt, @purgeAt, @verifyRect, @verifyQuality, @verifyEmbedding, @upstreamKind)`),
       sessionById: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE id = ?`),
-      sessionByToken: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE token_hash = ?`),
+      // Only the embedded engine's sessions have tokens facegraph checks.
+      sessionByToken: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE token_hash = ? AND upstream_kind IS NULL`),
       tombstoneByToken: db.prepare('SELECT session_id, deleted_at FROM liveness_tombstones WHERE token_hash = ?'),
-      page: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE seq < ? ORDER BY seq DESC LIMIT ?`),
-      newerExists: db.prepare('SELECT 1 AS one FROM liveness_sessions WHERE seq > ? LIMIT 1'),
-      count: db.prepare('SELECT count(*) AS n FROM liveness_sessions'),
+      // Lists are scoped: the embedded engine's sessions (upstream = 0) or an upstream's (1).
+      page: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE seq < ? AND (upstream_kind IS NOT NULL) = ? ORDER BY seq DESC LIMIT ?`),
+      newerExists: db.prepare('SELECT 1 AS one FROM liveness_sessions WHERE seq > ? AND (upstream_kind IS NOT NULL) = ? LIMIT 1'),
+      count: db.prepare('SELECT count(*) AS n FROM liveness_sessions WHERE (upstream_kind IS NOT NULL) = ?'),
       insertTombstone: db.prepare(`INSERT OR REPLACE INTO liveness_tombstones (token_hash, session_id, deleted_at, purge_at)
         VALUES (?, ?, ?, ?)`),
       deleteSession: db.prepare('DELETE FROM liveness_sessions WHERE id = ?'),
@@ -304,6 +317,7 @@ export class LivenessStore {
       verifyRect: ref ? JSON.stringify(ref.faceRectangle) : null,
       verifyQuality: ref?.qualityForRecognition ?? null,
       verifyEmbedding: ref ? embeddingToBlob(ref.embedding) : null,
+      upstreamKind: session.upstreamKind ?? null,
     });
     return this.sessionById(session.id)!;
   }
@@ -324,16 +338,16 @@ export class LivenessStore {
   }
 
   /** Newest first: at most `limit` sessions created before the one with `beforeSeq`. */
-  listSessions(limit: number, beforeSeq: number | null): SessionRecord[] {
-    return this.s.page.all(beforeSeq ?? Number.MAX_SAFE_INTEGER, limit).map(toSession);
+  listSessions(limit: number, beforeSeq: number | null, upstream = false): SessionRecord[] {
+    return this.s.page.all(beforeSeq ?? Number.MAX_SAFE_INTEGER, bool(upstream), limit).map(toSession);
   }
 
-  hasSessionNewerThan(seq: number): boolean {
-    return this.s.newerExists.get(seq) !== undefined;
+  hasSessionNewerThan(seq: number, upstream = false): boolean {
+    return this.s.newerExists.get(seq, bool(upstream)) !== undefined;
   }
 
-  countSessions(): number {
-    return this.s.count.get()!.n;
+  countSessions(upstream = false): number {
+    return this.s.count.get(bool(upstream))!.n;
   }
 
   /**

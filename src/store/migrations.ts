@@ -81,6 +81,14 @@ const MIGRATIONS: ReadonlyArray<(db: Db) => void> = [
       CREATE INDEX IF NOT EXISTS liveness_tombstones_purge ON liveness_tombstones (purge_at);
     `);
   },
+  // 2: sessions held by an upstream provider (Azure) are indexed here too, so they can be listed
+  // and routed; NULL marks a session of the embedded engine.
+  (db) => {
+    db.exec(`
+      ALTER TABLE liveness_sessions ADD COLUMN upstream_kind TEXT
+        CHECK (upstream_kind IS NULL OR upstream_kind IN ('detectLiveness', 'detectLivenessWithVerify'));
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,6 +11,7 @@ import { contentHash } from '../../http/image-input.js';
 import type { AttemptRecord } from '../../liveness/model.js';
 import { validateCreateInput } from '../../liveness/service.js';
 import type { LivenessOperationMode } from '../../liveness/types.js';
+import type { VerifyImage } from '../../liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../../store/liveness-store.js';
 import type { GraphQLContext } from '../context.js';
 import { rethrow } from '../errors.js';
@@ -39,21 +40,33 @@ async function payload<T extends object>(run: () => Promise<T> | T, empty: { [K 
 
 const MODES: Record<'PASSIVE' | 'PASSIVE_ACTIVE', LivenessOperationMode> = { PASSIVE: 'Passive', PASSIVE_ACTIVE: 'PassiveActive' };
 
-/** The largest face of the verify image, with its embedding (detected through the request's loaders). */
-async function referenceFace(ctx: GraphQLContext, image: ImageInput): Promise<VerifyReferenceRecord> {
-  const field = ['input', 'verifyImage'];
-  try {
-    const bytes = await ctx.loaders.imageBytes.load(image);
-    const hash = contentHash(bytes);
-    ctx.loaders.bytesByHash.set(hash, bytes);
-    const key: DetectionKey = { hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: ['qualityForRecognition'] };
-    const largest = (await ctx.loaders.detections.load(key))[0];
-    if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.', { field });
-    return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
-  } catch (err) {
-    if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code) && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field });
-    throw err;
-  }
+const VERIFY_FIELD = ['input', 'verifyImage'];
+
+/** Image errors about verifyImage name that field. */
+function aboutVerifyImage(err: unknown): never {
+  if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code) && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field: VERIFY_FIELD });
+  throw err;
+}
+
+/**
+ * The verify image's bytes (downloaded or decoded once per request), and, for the embedded
+ * engine, its largest face with the embedding, detected through the request's loaders.
+ */
+async function verifyImage(ctx: GraphQLContext, image: ImageInput): Promise<VerifyImage> {
+  const bytes = await ctx.loaders.imageBytes.load(image).catch(aboutVerifyImage);
+  const reference = async (): Promise<VerifyReferenceRecord> => {
+    try {
+      const hash = contentHash(bytes);
+      ctx.loaders.bytesByHash.set(hash, bytes);
+      const key: DetectionKey = { hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: ['qualityForRecognition'] };
+      const largest = (await ctx.loaders.detections.load(key))[0];
+      if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.', { field: VERIFY_FIELD });
+      return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
+    } catch (err) {
+      return aboutVerifyImage(err);
+    }
+  };
+  return { bytes, reference };
 }
 
 const decisionEnum = (a: AttemptRecord) => (a.decision ? (a.decision.toUpperCase() as 'REALFACE' | 'SPOOFFACE' | 'UNCERTAIN') : null);
@@ -61,30 +74,24 @@ const date = (ms: number | null): Date | null => (ms === null ? null : new Date(
 
 export const livenessResolvers: Resolvers = {
   Query: {
-    livenessSession: (_root, { id }, ctx) => ctx.liveness.session(id),
-    livenessSessions: (_root, { first, after }, ctx) => {
-      try {
-        return ctx.liveness.sessions(first, after);
-      } catch (err) {
-        return rethrow(err);
-      }
-    },
+    livenessSession: (_root, { id }, ctx) => ctx.livenessSessions.get(id).catch(rethrow),
+    livenessSessions: (_root, { first, after }, ctx) => ctx.livenessSessions.list(first, after).catch(rethrow),
   },
   Mutation: {
     createLivenessSession: (_root, { input }, ctx) =>
       payload(
         async () => {
           const options = validateCreateInput({ ...input, livenessOperationMode: MODES[input.livenessOperationMode] });
-          const reference = input.verifyImage ? await referenceFace(ctx, input.verifyImage) : null;
-          return { session: ctx.liveness.createSession(options, reference) };
+          const verify = input.verifyImage ? await verifyImage(ctx, input.verifyImage) : null;
+          return { session: await ctx.livenessSessions.create(options, verify) };
         },
         { session: null },
         ['input'],
       ),
     deleteLivenessSession: (_root, { input }, ctx) =>
       payload(
-        () => {
-          if (!ctx.liveness.deleteSession(input.id)) {
+        async () => {
+          if (!(await ctx.livenessSessions.delete(input.id))) {
             throw new FaceError('SESSION_NOT_FOUND', `Liveness session ${input.id} was not found: it never existed, was deleted or has expired.`);
           }
           return { deletedSessionId: input.id };
@@ -94,7 +101,7 @@ export const livenessResolvers: Resolvers = {
       ),
   },
   LivenessSession: {
-    __resolveReference: (ref, ctx) => (ref.id ? ctx.liveness.session(ref.id) : null),
+    __resolveReference: (ref, ctx) => (ref.id ? ctx.livenessSessions.get(ref.id).catch(rethrow) : null),
     id: (s) => s.record.id,
     authToken: (s) => s.authToken,
     status: (s) => toEnum(s.status) as never,
@@ -112,10 +119,10 @@ export const livenessResolvers: Resolvers = {
     attemptsLeft: (s) => s.attemptsLeft,
     attempts: (s) => s.attempts,
     verifyReference: (s) =>
-      s.record.verifyReference
+      s.verifyReference
         ? {
-            faceRectangle: s.record.verifyReference.faceRectangle,
-            qualityForRecognition: s.record.verifyReference.qualityForRecognition ? (toEnum(s.record.verifyReference.qualityForRecognition) as never) : null,
+            faceRectangle: s.verifyReference.faceRectangle,
+            qualityForRecognition: s.verifyReference.qualityForRecognition ? (toEnum(s.verifyReference.qualityForRecognition) as never) : null,
           }
         : null,
   },
@@ -124,7 +131,8 @@ export const livenessResolvers: Resolvers = {
     attemptStatus: (a) => toEnum(a.status) as never,
     result: (a) => (a.status === 'Succeeded' && a.decision ? a : null),
     error: (a) => a.error,
-    audit: (a) => a,
+    // Azure v1.2 keeps no audit records: null for attempts an upstream provider reports.
+    audit: (a) => (a.upstream ? null : a),
   },
   LivenessAttemptResult: {
     livenessDecision: (a) => decisionEnum(a)!,

@@ -1,0 +1,126 @@
+/**
+ * Liveness sessions held by an upstream Azure AI Face endpoint. The upstream owns the session,
+ * its token, attempts and decision (the user's device talks to the upstream's client endpoint,
+ * not to facegraph). facegraph keeps a small local index of the sessions it created — options,
+ * creation order, route family — because Azure v1.2 has no "list sessions" operation and a
+ * session must be read under the route family (plain or with-verify) it was created in.
+ */
+import type { FaceRectangle, Level } from '../face/types.js';
+import type { AttemptRecord, AttemptStatus, SessionRecord, UpstreamSessionKind } from '../store/liveness-store.js';
+import type { SessionConnection, SessionView } from './model.js';
+import { MAX_ATTEMPTS, type CreateSessionOptions, type LivenessService } from './service.js';
+import type { LivenessSessions, VerifyImage } from './sessions.js';
+import type { LivenessDecision, SessionStatus } from './types.js';
+
+/** An upstream session, wire-neutral (mapped from Azure's v1.2 shapes by src/azure). */
+export interface UpstreamSession {
+  id: string;
+  /** The bearer token at create; "" on later reads. */
+  authToken: string;
+  status: SessionStatus;
+  modelVersion: string | null;
+  attempts: UpstreamAttempt[];
+  verifyReference: { faceRectangle: FaceRectangle; qualityForRecognition: Level | null } | null;
+}
+
+export interface UpstreamAttempt {
+  attemptId: number;
+  status: AttemptStatus;
+  decision: LivenessDecision | null;
+  targetFace: FaceRectangle | null;
+  digest: string | null;
+  sessionImageId: string | null;
+  verifyResult: { isIdentical: boolean; matchConfidence: number } | null;
+  error: { code: string; message: string } | null;
+}
+
+/** What the upstream client must offer (implemented over undici in src/azure). */
+export interface UpstreamLivenessClient {
+  create(kind: UpstreamSessionKind, options: CreateSessionOptions, verifyImage: Buffer | null): Promise<UpstreamSession>;
+  /** Null when the upstream no longer has the session (SessionNotFound). */
+  get(kind: UpstreamSessionKind, id: string): Promise<UpstreamSession | null>;
+  /** False when the upstream had no such session. */
+  delete(kind: UpstreamSessionKind, id: string): Promise<boolean>;
+}
+
+export class UpstreamLivenessSessions implements LivenessSessions {
+  constructor(
+    private readonly index: LivenessService,
+    private readonly client: UpstreamLivenessClient,
+  ) {}
+
+  async create(options: CreateSessionOptions, verifyImage: VerifyImage | null): Promise<SessionView> {
+    const kind: UpstreamSessionKind = verifyImage ? 'detectLivenessWithVerify' : 'detectLiveness';
+    // The upstream detects the reference face itself (and answers NO_FACE_IN_IMAGE if none).
+    const upstream = await this.client.create(kind, options, verifyImage?.bytes ?? null);
+    const record = this.index.indexUpstreamSession(upstream.id, kind, options, upstream.modelVersion ?? 'unknown');
+    return toView(record, upstream);
+  }
+
+  async get(id: string): Promise<SessionView | null> {
+    const record = this.index.sessionRecord(id);
+    if (!record?.upstreamKind) return null;
+    const upstream = await this.client.get(record.upstreamKind, id);
+    if (!upstream) {
+      // Gone upstream (expired or deleted elsewhere): drop it from the index too.
+      this.index.deleteSession(id);
+      return null;
+    }
+    return toView(record, { ...upstream, authToken: '' });
+  }
+
+  async list(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection> {
+    const page = this.index.sessionRecords(first, after, true);
+    // One upstream read per listed session, concurrently (a page is at most 100).
+    const sessions = await Promise.all(page.edges.map(async (e) => ({ e, upstream: await this.client.get(e.node.upstreamKind!, e.node.id) })));
+    const edges = sessions.flatMap(({ e, upstream }) => {
+      if (upstream) return [{ cursor: e.cursor, node: toView(e.node, { ...upstream, authToken: '' }) }];
+      this.index.deleteSession(e.node.id);
+      return [];
+    });
+    return { ...page, edges, totalCount: page.totalCount - (page.edges.length - edges.length) };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const record = this.index.sessionRecord(id);
+    if (!record?.upstreamKind) return false;
+    const existed = await this.client.delete(record.upstreamKind, id);
+    this.index.deleteSession(id);
+    return existed;
+  }
+}
+
+function toView(record: SessionRecord, upstream: UpstreamSession): SessionView {
+  const attempts = upstream.attempts.map((a): AttemptRecord => toAttempt(record.id, a));
+  return {
+    record: { ...record, modelVersion: upstream.modelVersion ?? record.modelVersion },
+    attempts,
+    status: upstream.status,
+    attemptsLeft: Math.max(0, MAX_ATTEMPTS - attempts.length),
+    authToken: upstream.authToken,
+    verifyReference: upstream.verifyReference,
+  };
+}
+
+function toAttempt(sessionId: string, a: UpstreamAttempt): AttemptRecord {
+  return {
+    sessionId,
+    attemptId: a.attemptId,
+    status: a.status,
+    decision: a.decision,
+    targetFace: a.targetFace,
+    digest: a.digest ?? '',
+    sessionImageId: a.sessionImageId,
+    verifyResult: a.verifyResult,
+    error: a.error,
+    // Azure v1.2 keeps no audit records: these fields are not known, and `upstream` hides them.
+    createdAt: 0,
+    finishedAt: null,
+    clientIp: '',
+    requestId: null,
+    frameCount: 0,
+    reasons: [],
+    measures: {},
+    upstream: true,
+  };
+}
