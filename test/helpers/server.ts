@@ -7,9 +7,21 @@ import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/face/registry.js';
 import { createLogger } from '../../src/logger.js';
 
+/**
+ * Which provider the GraphQL suite runs on: the embedded engine in-process (default), or, with
+ * FACEGRAPH_E2E_PROVIDER=azure (the "azure-provider" vitest project), the Azure provider pointed
+ * at a second facegraph's Azure-compatible REST surface on another loopback port.
+ */
+export const E2E_PROVIDER: 'embedded' | 'azure' = process.env.FACEGRAPH_E2E_PROVIDER === 'azure' ? 'azure' : 'embedded';
+
 export interface TestServer {
+  /** The app serving GraphQL (the gateway, on the Azure provider). */
   app: App;
+  /** On the Azure provider: the facegraph whose REST surface the gateway calls. */
+  upstream: App | null;
   url: string;
+  /** Base URL of the liveness client API and capture page: the upstream's, on the Azure provider. */
+  clientBase: string;
   /** POSTs a GraphQL document and returns the parsed JSON body and HTTP status. */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
   stop(): Promise<void>;
@@ -25,23 +37,46 @@ export interface GqlResponse<T> {
  * Without FACEGRAPH_DATA_DIR in env, the server gets a fresh temporary data directory, removed
  * on stop; with it, the directory is the caller's (e.g. to restart on the same data).
  */
-export async function startTestServer(env: Record<string, string> = {}, clock?: Clock): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, clock?: Clock, provider = E2E_PROVIDER): Promise<TestServer> {
   const ownDataDir = env.FACEGRAPH_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'facegraph-data-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...(ownDataDir ? { FACEGRAPH_DATA_DIR: ownDataDir } : {}), ...env });
+  const dataDir = ownDataDir ?? env.FACEGRAPH_DATA_DIR!;
+  const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
   const removeDataDir = () => {
     if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
   };
+  let upstream: App | null = null;
   let app: App;
   try {
+    let gatewayEnv: Record<string, string> = { ...base, FACEGRAPH_DATA_DIR: dataDir, ...env };
+    if (provider === 'azure') {
+      // The upstream: a plain facegraph on the embedded engine, keyed like an Azure resource.
+      const { FACEGRAPH_API_KEYS: _gatewayKeys, ...upstreamEnv } = env;
+      const upstreamConfig = loadConfig({ ...base, ...upstreamEnv, FACEGRAPH_DATA_DIR: path.join(dataDir, 'upstream'), FACEGRAPH_API_KEYS: UPSTREAM_KEY });
+      upstream = await startApp(upstreamConfig, createLogger(upstreamConfig.logLevel), { clock });
+      gatewayEnv = {
+        ...gatewayEnv,
+        FACE_PROVIDER: 'azure',
+        AZURE_FACE_ENDPOINT: `http://127.0.0.1:${upstream.server.port}`,
+        AZURE_FACE_KEY: UPSTREAM_KEY,
+        // Fail fast in tests: a refusal is final, a retry is short.
+        AZURE_FACE_RETRY_BASE_MS: '20',
+        AZURE_FACE_MAX_RETRY_AFTER_S: '2',
+      };
+    }
+    const config = loadConfig(gatewayEnv);
     app = await startApp(config, createLogger(config.logLevel), { clock });
   } catch (err) {
+    await upstream?.stop();
     removeDataDir();
     throw err;
   }
   const url = app.server.url;
+  const clientApp = upstream ?? app;
   return {
     app,
+    upstream,
     url,
+    clientBase: `http://127.0.0.1:${clientApp.server.port}`,
     async gql(query, variables, headers = {}) {
       const res = await fetch(url, {
         method: 'POST',
@@ -51,9 +86,16 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
       const body = (await res.json()) as GqlResponse<never>;
       return { ...body, status: res.status };
     },
-    stop: () => app.stop().finally(removeDataDir),
+    stop: () =>
+      app
+        .stop()
+        .then(() => upstream?.stop())
+        .finally(removeDataDir),
   };
 }
+
+/** The key the gateway uses on its upstream in the azure-provider runs. */
+export const UPSTREAM_KEY = 'upstream-test-key';
 
 /** A clock tests can move forward, for TTL expiry. */
 export class ManualClock implements Clock {
