@@ -24,6 +24,8 @@ export interface FaceGrouping {
 
 export interface FaceProvider {
   readonly capabilities: ProviderCapabilities;
+  /** Loads models / opens the upstream connection pool; /readyz turns green after it. */
+  start(): Promise<void>;
   /** True once models are loaded / the upstream is reachable, false while starting or stopping. */
   isReady(): boolean;
   /** Detects faces in encoded image bytes, largest first, at most 100. */

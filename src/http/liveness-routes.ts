@@ -45,6 +45,9 @@ function drain(req: IncomingMessage): Promise<void> {
 export function livenessRouter(services: AppServices): Router {
   const { liveness, logger } = services;
   const router = express.Router();
+  // On an upstream provider the device talks to the upstream's own liveness client endpoint
+  // with the token the upstream issued: facegraph holds no such session to serve.
+  const clientApi = services.config.provider === 'embedded';
 
   const sendError = (req: Request, res: Response, err: unknown): void => {
     if (res.headersSent) return;
@@ -65,6 +68,14 @@ export function livenessRouter(services: AppServices): Router {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+
+  if (!clientApi) {
+    router.all('/api/{*rest}', (_req, res) => {
+      res.status(404).json({
+        error: { code: 'NOT_FOUND', message: 'This facegraph runs on an upstream provider (FACE_PROVIDER=azure): the device uses the upstream\'s liveness client endpoint with the session token.' },
+      });
+    });
+  }
 
   router.get('/api/session', (req, res) => {
     try {
@@ -107,14 +118,21 @@ export function livenessRouter(services: AppServices): Router {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such liveness API route: GET /liveness/api/session, POST /liveness/api/attempts.' } });
   });
 
-  router.get('/session-images/:sessionImageId', (req, res) => {
+  router.get('/session-images/:sessionImageId', async (req, res) => {
     // Server-side route: with FACEGRAPH_API_KEYS set it needs a key, like GraphQL.
     if (!services.apiKeys.allowsGraphQL(req.headers)) {
       res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHENTICATED', message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.' } });
       return;
     }
     const id = req.params.sessionImageId;
-    const image = SESSION_IMAGE_ID.test(id) ? liveness.sessionImage(id) : null;
+    let image: { bytes: Buffer; contentType: string } | null;
+    try {
+      // The embedded engine's stored frame, or the upstream's (Azure GET /sessionImages/{id}).
+      image = SESSION_IMAGE_ID.test(id) ? await services.livenessSessions.sessionImage(id) : null;
+    } catch (err) {
+      sendError(req, res, err);
+      return;
+    }
     if (!image) {
       res.status(404).json({ error: { code: 'SESSION_IMAGE_NOT_FOUND', message: 'No session image has this id (its session may have been deleted or purged).' } });
       return;

@@ -21,6 +21,8 @@ export interface LivenessSessions {
   list(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection>;
   /** False when no such session exists. */
   delete(id: string): Promise<boolean>;
+  /** A stored session image (the best frame of an attempt), or null. */
+  sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null>;
 }
 
 /** The embedded engine's sessions: the reference face is detected here, attempts analysed here. */
@@ -42,5 +44,9 @@ export class EmbeddedLivenessSessions implements LivenessSessions {
 
   async delete(id: string): Promise<boolean> {
     return this.service.session(id) !== null && this.service.deleteSession(id);
+  }
+
+  async sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null> {
+    return this.service.sessionImage(id);
   }
 }

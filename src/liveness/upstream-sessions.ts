@@ -41,6 +41,8 @@ export interface UpstreamLivenessClient {
   get(kind: UpstreamSessionKind, id: string): Promise<UpstreamSession | null>;
   /** False when the upstream had no such session. */
   delete(kind: UpstreamSessionKind, id: string): Promise<boolean>;
+  /** The JPEG bytes of a session image, or null when the upstream has none with this id. */
+  sessionImage(id: string): Promise<Buffer | null>;
 }
 
 export class UpstreamLivenessSessions implements LivenessSessions {
@@ -87,6 +89,11 @@ export class UpstreamLivenessSessions implements LivenessSessions {
     const existed = await this.client.delete(record.upstreamKind, id);
     this.index.deleteSession(id);
     return existed;
+  }
+
+  async sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null> {
+    const bytes = await this.client.sessionImage(id);
+    return bytes ? { bytes, contentType: 'image/jpeg' } : null;
   }
 }
 

@@ -148,7 +148,7 @@ describe(`liveness session lifecycle (${E2E_PROVIDER} provider)`, () => {
   it('a verify image without a face is a NO_FACE_IN_IMAGE userError and creates nothing', async () => {
     const before = await server.gql<{ livenessSessions: { totalCount: number } }>('{ livenessSessions { totalCount } }');
     // Random noise: a real JPEG well over 1 KB with nothing face-like in it.
-    const blank = await sharp({ create: { width: 320, height: 240, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer();
+    const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer();
     const { session, userErrors } = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', verifyImage: { base64: blank.toString('base64') } });
     expect(session).toBeNull();
     expect(userErrors.map((e) => e.code)).toEqual(['NO_FACE_IN_IMAGE']);
