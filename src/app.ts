@@ -1,12 +1,16 @@
 /** Wires config, store, provider, registry, liveness and the HTTP server together (used by main and tests). */
 import type { Config } from './config.js';
+import { AzureProvider } from './azure/provider.js';
+import { AzureUpstreamLiveness } from './azure/upstream-liveness.js';
 import { EmbeddedProvider } from './engine/provider.js';
+import type { FaceProvider } from './face/provider.js';
 import { FaceRegistry, type Clock } from './face/registry.js';
 import { ApiKeyChecker } from './http/api-keys.js';
 import type { AppServices } from './graphql/context.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { LivenessService } from './liveness/service.js';
-import { EmbeddedLivenessSessions } from './liveness/sessions.js';
+import { EmbeddedLivenessSessions, type LivenessSessions } from './liveness/sessions.js';
+import { UpstreamLivenessSessions } from './liveness/upstream-sessions.js';
 import type { Logger } from './logger.js';
 import { openDatabase } from './store/database.js';
 import { LivenessStore } from './store/liveness-store.js';
@@ -14,7 +18,7 @@ import { LivenessStore } from './store/liveness-store.js';
 export interface App {
   server: RunningServer;
   services: AppServices;
-  provider: EmbeddedProvider;
+  provider: FaceProvider;
   stop(): Promise<void>;
 }
 
@@ -24,11 +28,15 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   const clock = options.clock ?? systemClock;
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
-  const provider = new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+  const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
+  const provider: FaceProvider = azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
   const registry = new FaceRegistry({ ...config.registry, clock });
+  // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
   const liveness = new LivenessService({ store: new LivenessStore(db), provider, clock, logger, ...config.liveness });
   liveness.start();
-  const livenessSessions = new EmbeddedLivenessSessions(liveness);
+  const livenessSessions: LivenessSessions = azure
+    ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
+    : new EmbeddedLivenessSessions(liveness);
   const services: AppServices = { provider, registry, liveness, livenessSessions, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
   let server: RunningServer;
   try {
@@ -38,7 +46,7 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
     db.close();
     throw err;
   }
-  // Serve /healthz right away; /readyz turns green once the models are loaded.
+  // Serve /healthz right away; /readyz turns green once the models are loaded (or the upstream client is ready).
   await provider.start();
   return {
     server,

@@ -26,7 +26,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  logger.info({ url: app.server.url, workers: config.workers, models: app.provider.capabilities.engineModels }, 'facegraph ready');
+  logger.info(
+    { url: app.server.url, provider: config.provider, ...(config.provider === 'embedded' ? { workers: config.workers } : { endpoint: config.azure?.endpoint }), models: app.provider.capabilities.engineModels },
+    'facegraph ready',
+  );
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -38,27 +38,48 @@ function registered(ctx: GraphQLContext, faceId: string, field: string[]): Recog
   return { faceId, face: entry.face, recognitionModel: entry.recognitionModel };
 }
 
-async function inlineFace(ctx: GraphQLContext, image: NonNullable<FaceRefInput['image']>, field: string[]): Promise<RecognitionFace> {
+async function inlineFace(ctx: GraphQLContext, image: NonNullable<FaceRefInput['image']>, field: string[], recognitionModel: RecognitionModel): Promise<RecognitionFace> {
   try {
     const bytes = await ctx.loaders.imageBytes.load(image);
     const hash = contentHash(bytes);
     ctx.loaders.bytesByHash.set(hash, bytes);
-    const faces = await ctx.loaders.detections.load({ hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: [] });
+    const faces = await ctx.loaders.detections.load({ hash, ...INLINE_MODELS, recognitionModel, withEmbedding: true, landmarks: false, attributes: [] });
     const largest = faces[0];
     if (!largest) throw problem('NO_FACE_IN_IMAGE', 'No face was detected in the image.', field);
-    // Inline faces are computed on demand, so they can stand in for any recognition model.
-    return { faceId: null, face: largest, recognitionModel: 'recognition_04' };
+    return { faceId: null, face: largest, recognitionModel };
   } catch (err) {
     if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code)) throw problem(err.code, err.message, field);
     throw err;
   }
 }
 
-async function resolveRef(ctx: GraphQLContext, ref: FaceRefInput, field: string[]): Promise<RecognitionFace> {
+/**
+ * Inline images are detected with the recognition model of the registered faces they are
+ * compared with (an upstream provider binds its faceIds to one model), recognition_04 if none.
+ */
+function inlineModel(ctx: GraphQLContext, faceIds: ReadonlyArray<string | null | undefined>): RecognitionModel {
+  for (const id of faceIds) {
+    const entry = id ? ctx.registry.get(id) : undefined;
+    if (entry) return entry.recognitionModel;
+  }
+  return INLINE_MODELS.recognitionModel;
+}
+
+async function resolveRef(ctx: GraphQLContext, ref: FaceRefInput, field: string[], model: RecognitionModel): Promise<RecognitionFace> {
   const hasId = typeof ref.faceId === 'string' && ref.faceId.length > 0;
   const hasImage = ref.image != null;
   if (hasId === hasImage) throw problem('INVALID_FACE_REF', 'A face reference needs exactly one of faceId or image.', field);
-  return hasId ? registered(ctx, ref.faceId!, [...field, 'faceId']) : inlineFace(ctx, ref.image!, [...field, 'image']);
+  return hasId ? registered(ctx, ref.faceId!, [...field, 'faceId']) : inlineFace(ctx, ref.image!, [...field, 'image'], model);
+}
+
+/** A provider's input error (e.g. an upstream faceId that expired first) is the caller's: a userError. */
+async function fromProvider<T>(run: Promise<T>, field: string[]): Promise<T> {
+  try {
+    return await run;
+  } catch (err) {
+    if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code)) throw problem(err.code, err.message, field);
+    throw err;
+  }
 }
 
 /** All registered faces must share one recognition model; inline faces adapt to it. */
@@ -114,12 +135,13 @@ export const recognitionResolvers: Resolvers = {
     verifyFaces: (_root, { input }, ctx) =>
       payload(async () => {
         // Resolve both references together: two inline images are detected in one batch.
+        const model = inlineModel(ctx, [input.face1.faceId, input.face2.faceId]);
         const [face1, face2] = await Promise.all([
-          resolveRef(ctx, input.face1, ['input', 'face1']),
-          resolveRef(ctx, input.face2, ['input', 'face2']),
+          resolveRef(ctx, input.face1, ['input', 'face1'], model),
+          resolveRef(ctx, input.face2, ['input', 'face2'], model),
         ]);
         assertSameModel([{ face: face1, field: ['input', 'face1'] }, { face: face2, field: ['input', 'face2'] }]);
-        return { verification: await ctx.provider.verify(face1, face2) };
+        return { verification: await fromProvider(ctx.provider.verify(face1, face2), ['input']) };
       }, { verification: null }),
 
     findSimilarFaces: (_root, { input }, ctx) =>
@@ -130,11 +152,11 @@ export const recognitionResolvers: Resolvers = {
         if (!Number.isInteger(max) || max < 1 || max > MAX_LIST) {
           throw problem('INVALID_ARGUMENT', `maxCandidates must be 1–${MAX_LIST}, got ${max}.`, ['input', 'maxCandidates']);
         }
-        const query = await resolveRef(ctx, input.face, ['input', 'face']);
+        const query = await resolveRef(ctx, input.face, ['input', 'face'], inlineModel(ctx, [input.face.faceId, ...ids]));
         const candidates = ids.map((id, i) => registered(ctx, id, ['input', 'candidateFaceIds', String(i)]));
         assertSameModel([{ face: query, field: ['input', 'face'] }, ...candidates.map((c, i) => ({ face: c, field: ['input', 'candidateFaceIds', String(i)] }))]);
         const mode = input.mode === 'MATCH_FACE' ? 'matchFace' : 'matchPerson';
-        const matches = await ctx.provider.findSimilar(query, candidates, mode, max);
+        const matches = await fromProvider(ctx.provider.findSimilar(query, candidates, mode, max), ['input']);
         return { matches: matches.map((m) => ({ faceId: m.face.faceId!, confidence: m.confidence, face: toFaceModel(m.face, ctx) })) };
       }, { matches: null }),
 
@@ -143,7 +165,7 @@ export const recognitionResolvers: Resolvers = {
         checkIdList(input.faceIds, 2, ['input', 'faceIds']);
         const faces = input.faceIds.map((id, i) => registered(ctx, id, ['input', 'faceIds', String(i)]));
         assertSameModel(faces.map((f, i) => ({ face: f, field: ['input', 'faceIds', String(i)] })));
-        const grouping = await ctx.provider.group(faces);
+        const grouping = await fromProvider(ctx.provider.group(faces), ['input', 'faceIds']);
         const group = (members: RecognitionFace[]) => ({
           faceIds: members.map((m) => m.faceId!),
           faces: members.map((m) => toFaceModel(m, ctx)).filter((f): f is FaceModel => f !== null),
