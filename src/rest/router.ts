@@ -1,10 +1,78 @@
 /**
  * The Azure-compatible REST surface: `/face/{apiVersion}/...` over the active provider, with
- * Azure AI Face v1.2's routes, parameter names, status codes and error bodies.
+ * Azure AI Face v1.2's routes, parameter names, status codes and error bodies, so an Azure
+ * client pointed at facegraph keeps working. Handlers are thin (src/rest/detect.ts,
+ * recognition.ts, liveness.ts); errors are answered in one place, in Azure's envelope.
+ *
+ * Every response carries `apim-request-id` (facegraph's request id). With FACEGRAPH_API_KEYS set,
+ * every route needs `Ocp-Apim-Subscription-Key` (Azure's 401 otherwise); keys are never logged.
  */
-import express, { type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { AppServices } from '../graphql/context.js';
+import { detect } from './detect.js';
+import { resourceNotFound, sendError, unauthorized } from './errors.js';
+import { createLivenessSession, createLivenessWithVerifySession, deleteSession, getSession, sessionImage } from './liveness.js';
+import { findSimilar, group, identify, verify } from './recognition.js';
 
-export function faceRestRouter(_services: AppServices): Router {
-  return express.Router();
+/** The API versions served (the path segment). v1.2 GA is the contract implemented here. */
+export const SUPPORTED_API_VERSIONS: ReadonlySet<string> = new Set(['v1.2']);
+
+type Handler<T> = (req: Request, res: Response, services: AppServices) => Promise<T>;
+
+export function faceRestRouter(services: AppServices): Router {
+  const { apiKeys, logger } = services;
+  const router = express.Router();
+
+  router.use((req, res, next) => {
+    res.setHeader('apim-request-id', String(res.locals.requestId ?? ''));
+    if (!apiKeys.allowsRest(req.headers)) return next(unauthorized());
+    next();
+  });
+
+  /** A JSON operation: 200 with the handler's value. Express 5 forwards rejections to onError. */
+  const json =
+    <T>(handler: Handler<T>): RequestHandler =>
+    async (req, res) => {
+      res.status(200).json(await handler(req, res, services));
+    };
+
+  const api = express.Router();
+  api.post('/detect', json(detect));
+  api.post('/verify', json(verify));
+  api.post('/findsimilars', json(findSimilar));
+  api.post('/identify', json(identify));
+  api.post('/group', json(group));
+
+  api.post('/detectLiveness-sessions', json(createLivenessSession));
+  for (const kind of ['detectLiveness', 'detectLivenessWithVerify'] as const) {
+    api.get(`/${kind}-sessions/:sessionId`, async (req, res) => {
+      res.json(await getSession(services, String(req.params.sessionId), kind));
+    });
+    api.delete(`/${kind}-sessions/:sessionId`, async (req, res) => {
+      await deleteSession(services, String(req.params.sessionId), kind);
+      res.status(204).end();
+    });
+  }
+  api.post('/detectLivenessWithVerify-sessions', json(createLivenessWithVerifySession));
+  api.get('/sessionImages/:sessionImageId', async (req, res) => {
+    const id = String(req.params.sessionImageId);
+    const image = await sessionImage(services, id);
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Disposition', `attachment; filename=${id}.jpg`);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.end(image.bytes);
+  });
+
+  router.use(
+    '/:apiVersion',
+    (req, _res, next) => (SUPPORTED_API_VERSIONS.has(String(req.params.apiVersion)) ? next() : next(resourceNotFound())),
+    api,
+  );
+  // Unknown route, unknown method on a known route, or an unsupported version: Azure's 404.
+  router.use((_req, _res, next) => next(resourceNotFound()));
+
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => sendError(res, err, logger, req.path);
+  router.use(onError);
+  return router;
 }
