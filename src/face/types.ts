@@ -79,6 +79,9 @@ export interface DetectedFace {
   quality?: QualityMeasures;
 }
 
+/** faceIdTimeToLive in seconds, as in Azure: 60 s to 24 h, default 24 h. */
+export const FACE_ID_TTL = Object.freeze({ min: 60, max: 86_400, default: 86_400 });
+
 export interface DetectRequestOptions {
   detectionModel: DetectionModel;
   recognitionModel: RecognitionModel;

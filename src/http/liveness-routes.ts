@@ -10,37 +10,11 @@
  * Server-side callers:
  *   GET  /liveness/session-images/:sessionImageId   the stored best frame (JPEG)
  */
-import type { IncomingMessage } from 'node:http';
 import express, { type Request, type Response, type Router } from 'express';
 import { FaceError } from '../face/errors.js';
 import type { AppServices } from '../graphql/context.js';
 import { checkDeclaredLength, readAttemptUpload, validateAttemptUpload } from '../liveness/upload.js';
-
-/** Bytes of an unwanted request body read and dropped so the client can read our answer. */
-const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
-const SESSION_IMAGE_ID = /^[A-Za-z0-9_-]{16,64}$/;
-
-/**
- * Reads and drops what is left of the request body (bounded), so a client still uploading
- * receives the error instead of a reset connection. Past the bound the connection is closed.
- */
-function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded || req.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    let seen = 0;
-    req.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > MAX_DRAIN_BYTES) {
-        req.destroy();
-        resolve();
-      }
-    });
-    req.once('end', () => resolve());
-    req.once('close', () => resolve());
-    req.once('error', () => resolve());
-    req.resume();
-  });
-}
+import { drainBody, MAX_DRAIN_BYTES, SESSION_IMAGE_ID } from './request-body.js';
 
 export function livenessRouter(services: AppServices): Router {
   const { liveness, logger } = services;
@@ -98,7 +72,7 @@ export function livenessRouter(services: AppServices): Router {
         // Refused before the body was read. Drop a body of reasonable size so the client sees
         // the answer; one declared too big to be worth reading gets the answer and a closed connection.
         if (Number(req.headers['content-length']) > MAX_DRAIN_BYTES) res.setHeader('Connection', 'close');
-        else await drain(req);
+        else await drainBody(req);
         throw err;
       }
       const upload = await validateAttemptUpload(await readAttemptUpload(req, req.headers));

@@ -3,7 +3,7 @@
  * pool runs them in parallel); decision-input.ts reduces each detection to what the decision reads.
  */
 import { createHash } from 'node:crypto';
-import { FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../face/errors.js';
+import { FaceError, INFRASTRUCTURE_CODES } from '../face/errors.js';
 import type { FaceProvider } from '../face/provider.js';
 import type { DetectedFace } from '../face/types.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from './decision-input.js';

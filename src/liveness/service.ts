@@ -198,26 +198,39 @@ export class LivenessService {
 
   /** Creates a session; the returned view carries the bearer token, shown this once. */
   createSession(options: CreateSessionOptions, verifyReference: VerifyReferenceRecord | null): SessionView {
-    const now = this.clock.now();
     const token = randomBytes(32).toString('base64url');
+    const record = this.insertSession(randomUUID(), sha256(token), options, LIVENESS_MODEL_VERSION, verifyReference, null);
+    this.logger.info({ sessionId: record.id, mode: record.mode, verify: verifyReference !== null }, 'liveness: session created');
+    return this.view(record, token);
+  }
+
+  /** Stores a session with its token's expiry and retention computed from the options. */
+  private insertSession(
+    id: string,
+    tokenHash: string,
+    options: CreateSessionOptions,
+    modelVersion: string,
+    verifyReference: VerifyReferenceRecord | null,
+    upstreamKind: UpstreamSessionKind | null,
+  ): SessionRecord {
+    const now = this.clock.now();
     const tokenExpiresAt = now + options.authTokenTtlSeconds * 1000;
-    const record = this.store.insertSession({
-      id: randomUUID(),
-      tokenHash: sha256(token),
+    return this.store.insertSession({
+      id,
+      tokenHash,
       mode: options.mode,
       deviceCorrelationId: options.deviceCorrelationId,
       deviceCorrelationIdSetInClient: options.deviceCorrelationIdSetInClient,
       enableSessionImage: options.enableSessionImage,
       sendResultsToClient: options.sendResultsToClient,
       authTokenTtlSeconds: options.authTokenTtlSeconds,
-      modelVersion: LIVENESS_MODEL_VERSION,
+      modelVersion,
       createdAt: now,
       tokenExpiresAt,
       purgeAt: Math.max(now + this.options.retentionSeconds * 1000, tokenExpiresAt),
       verifyReference,
+      upstreamKind,
     });
-    this.logger.info({ sessionId: record.id, mode: record.mode, verify: verifyReference !== null }, 'liveness: session created');
-    return this.view(record, token);
   }
 
   /** One of the embedded engine's sessions (not an upstream-indexed one), or null. */
@@ -267,25 +280,9 @@ export class LivenessService {
    * stays upstream: the stored hash is of random bytes, so no bearer token can ever open it here.
    */
   indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): SessionRecord {
-    const now = this.clock.now();
-    const tokenExpiresAt = now + options.authTokenTtlSeconds * 1000;
-    return this.store.insertSession({
-      id,
-      tokenHash: sha256(randomBytes(32).toString('hex')),
-      mode: options.mode,
-      deviceCorrelationId: options.deviceCorrelationId,
-      deviceCorrelationIdSetInClient: options.deviceCorrelationIdSetInClient,
-      enableSessionImage: options.enableSessionImage,
-      sendResultsToClient: options.sendResultsToClient,
-      authTokenTtlSeconds: options.authTokenTtlSeconds,
-      modelVersion,
-      createdAt: now,
-      tokenExpiresAt,
-      purgeAt: Math.max(now + this.options.retentionSeconds * 1000, tokenExpiresAt),
-      verifyReference: null,
-      upstreamKind: kind,
-    });
+    return this.insertSession(id, sha256(randomBytes(32).toString('hex')), options, modelVersion, null, kind);
   }
+
 
   /** Revokes the token and deletes the session, its attempts and images. False if unknown. */
   deleteSession(id: string): boolean {

@@ -7,14 +7,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '../http/image-input.js';
+import { drainBody, MAX_DRAIN_BYTES } from '../http/request-body.js';
 import { AzureError, badArgument, invalidMediaType, jsonParsingError } from './errors.js';
 
 /** Azure's image limit is 6 MB; one byte more is what tells "too big" from "exactly 6 MB". */
 export const MAX_IMAGE_BYTES = DEFAULT_IMAGE_LIMITS.maxBytes;
 /** 1000 faceIds (findsimilars, group) are about 40 KB of JSON. */
 export const MAX_JSON_BYTES = 256 * 1024;
-/** Bytes of an over-limit body read and dropped before the connection is simply closed. */
-export const MAX_DISCARD_BYTES = 32 * 1024 * 1024;
 
 export const imageTooBig = (): AzureError =>
   new AzureError(400, 'InvalidImageSize', 'Image size is too big.', {
@@ -30,28 +29,14 @@ export function mediaType(req: IncomingMessage): string {
 }
 
 /**
- * Reads and drops what is left of the body, bounded; resolves when the body has ended or the
- * connection was cut. Sets `Connection: close` so the socket is not reused after a refusal.
+ * Reads and drops what is left of the body (bounded, see drainBody). Sets `Connection: close`
+ * so the socket is not reused after a refusal. A body declared larger than the bound is not read.
  */
 export function discardBody(req: IncomingMessage, res: Response): Promise<void> {
   if (!res.headersSent) res.setHeader('Connection', 'close');
-  if (req.readableEnded || req.destroyed) return Promise.resolve();
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > MAX_DISCARD_BYTES) return Promise.resolve();
-  return new Promise((resolve) => {
-    let seen = 0;
-    req.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > MAX_DISCARD_BYTES) {
-        req.destroy();
-        resolve();
-      }
-    });
-    req.once('end', () => resolve());
-    req.once('close', () => resolve());
-    req.once('error', () => resolve());
-    req.resume();
-  });
+  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) return Promise.resolve();
+  return drainBody(req);
 }
 
 /**

@@ -7,19 +7,17 @@
  */
 import type { Request, Response } from 'express';
 import { FaceError } from '../face/errors.js';
-import type { DetectionModel, DetectRequestOptions, FaceAttributeName, ProviderCapabilities, RecognitionModel } from '../face/types.js';
+import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../face/types.js';
 import type { AppServices } from '../graphql/context.js';
 import { DEFAULT_IMAGE_LIMITS, loadImageBytes } from '../http/image-input.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
 import { badArgument, invalidArgument, invalidMediaType, mapping } from './errors.js';
 import { detectionResult, type WireDetectionResult } from './wire.js';
+import { SESSION_IMAGE_ID } from '../http/request-body.js';
 
 const DETECTION_MODELS: readonly DetectionModel[] = ['detection_01', 'detection_02', 'detection_03'];
 const RECOGNITION_MODELS: readonly RecognitionModel[] = ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'];
-/** Same range and default as GraphQL's faceIdTimeToLive (and Azure's). */
-const TTL = Object.freeze({ min: 60, max: 86_400, default: 86_400 });
-/** Liveness session image ids as the service issues them (24 random bytes, base64url), with room. */
-const SESSION_IMAGE_ID = /^[A-Za-z0-9_-]{16,64}$/;
+const TTL = FACE_ID_TTL;
 
 /**
  * Every attribute name of Azure's v1.2 enum, by lower-cased name (Azure matches them without

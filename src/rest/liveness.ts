@@ -18,9 +18,9 @@ import { readJsonObject } from './body.js';
 import { AzureError, badArgument, fromFaceError, invalidRequestBody, mapping, sessionNotFound } from './errors.js';
 import { readMultipartForm } from './multipart.js';
 import { session as sessionWire, sessionKind, type SessionKind } from './wire.js';
+import { SESSION_IMAGE_ID } from '../http/request-body.js';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SESSION_IMAGE_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** The create fields, typed: from JSON values, or from multipart text parts. */
 interface CreateFields {

@@ -1,7 +1,7 @@
 /** Face detection and lookup: Query.detectFaces, Query.face, the Face entity and its fields. */
 import type { GraphQLResolveInfo } from 'graphql';
 import { FaceError } from '../../face/errors.js';
-import type { DetectedFace, FaceAttributeName, FaceAttributes } from '../../face/types.js';
+import { FACE_ID_TTL, type DetectedFace, type FaceAttributeName, type FaceAttributes } from '../../face/types.js';
 import { contentHash } from '../../http/image-input.js';
 import type { GraphQLContext } from '../context.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
@@ -10,8 +10,7 @@ import { addFaceSelection, emptySelection, operationFaceSelection, type FaceSele
 import { detectionModelFromEnum, recognitionModelFromEnum, toEnum } from './enums.js';
 import { rethrow } from '../errors.js';
 
-const MIN_TTL = 60;
-const MAX_TTL = 86_400;
+const { min: MIN_TTL, max: MAX_TTL } = FACE_ID_TTL;
 /** Root fields whose Face selections decide what the engine computes for an image. */
 const FACE_ROOT_FIELDS: ReadonlySet<string> = new Set(['detectFaces']);
 
