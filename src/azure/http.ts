@@ -44,7 +44,12 @@ export interface AzureRequest {
   idempotent: boolean;
   /** Most bytes of a successful body accepted (default 8 MiB). */
   maxBodyBytes?: number;
-  /** What a 404 with an unknown code means for this operation (see mapAzureError). */
+  /**
+   * What a 404 with an unknown code means for this operation (see mapAzureError). Only for reads
+   * whose "not found" leads to nothing destructive: a bare 404 is more often a wrong endpoint or
+   * API version than a missing resource, so sessions and faces rely on Azure's explicit codes
+   * (SessionNotFound, FaceNotFound) — a misconfigured endpoint must not read as "gone".
+   */
   notFound?: ErrorCode;
   /** Called before each HTTP request is sent (attempt 0 is the first). */
   onSend?: (attempt: number) => void;

@@ -268,14 +268,14 @@ export class AzureLivenessClient {
   /** GET /detectLiveness[WithVerify]-sessions/{id}. Unknown id: SESSION_NOT_FOUND. */
   getLivenessSession(kind: LivenessSessionKind, sessionId: string): Promise<WireLivenessSession> {
     return this.http.json(
-      { operation: 'getLivenessSession', method: 'GET', route: sessionRoute(kind, sessionId), idempotent: true, notFound: 'SESSION_NOT_FOUND' },
+      { operation: 'getLivenessSession', method: 'GET', route: sessionRoute(kind, sessionId), idempotent: true },
       livenessSessionGuard,
     );
   }
 
   /** DELETE /detectLiveness[WithVerify]-sessions/{id}: 204 in v1.2 (200 in the previews, accepted too). Never retried. */
   deleteLivenessSession(kind: LivenessSessionKind, sessionId: string): Promise<void> {
-    return this.http.noContent({ operation: 'deleteLivenessSession', method: 'DELETE', route: sessionRoute(kind, sessionId), idempotent: false, notFound: 'SESSION_NOT_FOUND' });
+    return this.http.noContent({ operation: 'deleteLivenessSession', method: 'DELETE', route: sessionRoute(kind, sessionId), idempotent: false });
   }
 
   /** GET /sessionImages/{id}: the JPEG bytes. */

@@ -141,7 +141,6 @@ export class AzureProvider implements FaceProvider {
         route: '/verify',
         body: json(verifyBody(upstreamId(face1), upstreamId(face2))),
         idempotent: true,
-        notFound: 'FACE_NOT_FOUND',
       },
       verifyResponseGuard,
     );
@@ -157,7 +156,6 @@ export class AzureProvider implements FaceProvider {
         route: '/findsimilars',
         body: json(findSimilarBody(upstreamId(query), candidates.map(upstreamId), mode, max)),
         idempotent: true,
-        notFound: 'FACE_NOT_FOUND',
       },
       findSimilarResponseGuard,
     );
@@ -168,7 +166,7 @@ export class AzureProvider implements FaceProvider {
     // Azure needs 2–1000 faces; fewer have an obvious answer.
     if (faces.length < 2) return { groups: [], messyGroup: [...faces] };
     const wire = await this.http.json(
-      { operation: 'group', method: 'POST', route: '/group', body: json({ faceIds: faces.map(upstreamId) }), idempotent: true, notFound: 'FACE_NOT_FOUND' },
+      { operation: 'group', method: 'POST', route: '/group', body: json({ faceIds: faces.map(upstreamId) }), idempotent: true },
       groupResponseGuard,
     );
     return mapped(() => toGrouping(wire, faces));

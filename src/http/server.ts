@@ -113,8 +113,10 @@ export async function startServer(services: AppServices): Promise<RunningServer>
   app.use(
     '/graphql',
     (req, res, next) => {
-      // The Sandbox landing page (a GET without a query) stays open; operations need a key.
-      const landingPage = req.method === 'GET' && req.query.query === undefined;
+      // The Sandbox landing page (a browser's GET for HTML, with neither a query nor a
+      // persisted-query hash) stays open; every operation needs a key — GET ones included.
+      const landingPage =
+        req.method === 'GET' && req.query.query === undefined && req.query.extensions === undefined && (req.headers.accept ?? '').includes('text/html');
       if (landingPage || services.apiKeys.allowsGraphQL(req.headers)) return next();
       res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({
         errors: [{ message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],

@@ -45,6 +45,23 @@ export interface UpstreamLivenessClient {
   sessionImage(id: string): Promise<Buffer | null>;
 }
 
+/** Upstream session reads in flight at once while listing. */
+const LIST_CONCURRENCY = 4;
+
+/** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 export class UpstreamLivenessSessions implements LivenessSessions {
   constructor(
     private readonly index: LivenessService,
@@ -73,8 +90,9 @@ export class UpstreamLivenessSessions implements LivenessSessions {
 
   async list(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection> {
     const page = this.index.sessionRecords(first, after, true);
-    // One upstream read per listed session, concurrently (a page is at most 100).
-    const sessions = await Promise.all(page.edges.map(async (e) => ({ e, upstream: await this.client.get(e.node.upstreamKind!, e.node.id) })));
+    // One upstream read per listed session, a few at a time: a page of 100 must not become a
+    // burst of 100 requests against a rate-limited upstream (Azure S0: 10 per second).
+    const sessions = await mapConcurrently(page.edges, LIST_CONCURRENCY, async (e) => ({ e, upstream: await this.client.get(e.node.upstreamKind!, e.node.id) }));
     const edges = sessions.flatMap(({ e, upstream }) => {
       if (upstream) return [{ cursor: e.cursor, node: toView(e.node, { ...upstream, authToken: '' }) }];
       this.index.deleteSession(e.node.id);

@@ -116,4 +116,26 @@ describe('the Azure provider under upstream faults, through GraphQL', () => {
     const list = await server.gql<{ livenessSessions: { totalCount: number } }>('{ livenessSessions { totalCount } }');
     expect(list.data!.livenessSessions.totalCount).toBe(0);
   });
+
+  it('a bare 404 (wrong endpoint or version) is UPSTREAM_BAD_RESPONSE and does not drop the session from the index', async () => {
+    const id = randomUUID();
+    upstream.enqueue({ kind: 'json', body: { sessionId: id, authToken: 'tok', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } } });
+    const created = await server.gql<{ createLivenessSession: { session: { id: string } | null } }>(
+      `mutation { createLivenessSession(input: { livenessOperationMode: PASSIVE, deviceCorrelationId: "d" }) { session { id } userErrors { code } } }`,
+    );
+    expect(created.data!.createLivenessSession.session!.id).toBe(id);
+
+    upstream.enqueue(azureError(404, '404', 'Resource not found'));
+    const read = await server.gql(`query($id: ID!) { livenessSession(id: $id) { id status } }`, { id });
+    expect(read.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstreamStatus: 404 });
+    expect(server.app.services.liveness.sessionRecord(id)).not.toBeNull();
+
+    // Azure's explicit SessionNotFound is the one answer that means the session is gone.
+    upstream.enqueue(azureError(404, 'SessionNotFound', 'Session ID is not found. The session ID is expired or does not exist.'));
+    const gone = await server.gql<{ livenessSession: unknown }>(`query($id: ID!) { livenessSession(id: $id) { id } }`, { id });
+    expect(gone.errors).toBeUndefined();
+    expect(gone.data!.livenessSession).toBeNull();
+    expect(upstream.to(`/detectLiveness-sessions/${id}`)).toHaveLength(2);
+    expect(server.app.services.liveness.sessionRecord(id)).toBeNull();
+  });
 });

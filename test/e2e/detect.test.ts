@@ -179,6 +179,19 @@ describe('landmarks and attributes', () => {
     );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.detectionModel' });
   });
+
+  it("another alias's landmarks and quality do not leak into a DETECTION_02 / RECOGNITION_01 alias", async () => {
+    const res = await server.gql<Record<string, Array<{ faceId: string }>>>(
+      `query($b: String) {
+        plain: detectFaces(image: { base64: $b }, options: { detectionModel: DETECTION_02 }) { faceId }
+        old: detectFaces(image: { base64: $b }, options: { recognitionModel: RECOGNITION_01 }) { faceId attributes { headPose { yaw } } }
+        rich: detectFaces(image: { base64: $b }) { faceId landmarks { noseTip { x } } attributes { qualityForRecognition } }
+      }`,
+      { b: faceBase64('people/obama/1.jpg') },
+    );
+    expect(res.errors).toBeUndefined();
+    for (const alias of ['plain', 'old', 'rich']) expect(res.data![alias], alias).toHaveLength(1);
+  });
 });
 
 describe('DataLoader de-duplication', () => {

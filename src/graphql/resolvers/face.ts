@@ -59,15 +59,20 @@ async function detectFaces(
   const bytes = await ctx.loaders.imageBytes.load(args.image);
   const hash = contentHash(bytes);
   ctx.loaders.bytesByHash.set(hash, bytes);
+  // The union over the document, less what these models cannot return: another alias's
+  // selection must not send detection_02 + landmarks upstream (equal keys get equal unions, so
+  // aliases with the same models still share one detection).
   const union = operationSelection(ctx, info);
+  const modelAllows = (a: FaceAttributeName) =>
+    detectionModel !== 'detection_02' && (a !== 'qualityForRecognition' || (recognitionModel !== 'recognition_01' && recognitionModel !== 'recognition_02'));
   const faces = await ctx.loaders.detections.load({
     hash,
     detectionModel,
     recognitionModel,
     faceIdTimeToLive: ttl,
     withEmbedding: returnFaceId,
-    landmarks: union.landmarks,
-    attributes: [...union.attributes].filter((a) => ctx.provider.capabilities.attributes.includes(a)),
+    landmarks: union.landmarks && detectionModel !== 'detection_02',
+    attributes: [...union.attributes].filter((a) => ctx.provider.capabilities.attributes.includes(a) && modelAllows(a)),
   });
 
   if (!returnFaceId) {
