@@ -26,7 +26,7 @@ const QUERY = '{ capabilities { provider } }';
 
 describe('API keys on GraphQL', () => {
   it('no key or a wrong key is 401 UNAUTHENTICATED, and nothing runs', async () => {
-    for (const headers of [{}, { 'ocp-apim-subscription-key': 'wrong' }, { authorization: 'Bearer wrong' }, { authorization: KEYS[0]! }]) {
+    for (const headers of <Array<Record<string, string>>>[{}, { 'ocp-apim-subscription-key': 'wrong' }, { authorization: 'Bearer wrong' }, { authorization: KEYS[0]! }]) {
       const res = await server.gql(QUERY, undefined, headers);
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -35,7 +35,7 @@ describe('API keys on GraphQL', () => {
   });
 
   it('either configured key works, as Ocp-Apim-Subscription-Key or as a Bearer token', async () => {
-    for (const headers of [{ 'ocp-apim-subscription-key': KEYS[0]! }, { authorization: `Bearer ${KEYS[1]}` }]) {
+    for (const headers of <Array<Record<string, string>>>[{ 'ocp-apim-subscription-key': KEYS[0]! }, { authorization: `Bearer ${KEYS[1]}` }]) {
       const res = await server.gql<{ capabilities: { provider: string } }>(QUERY, undefined, headers);
       expect(res.status).toBe(200);
       expect(res.data!.capabilities.provider).toBe('embedded');
