@@ -22,7 +22,7 @@
  * (machine-wide CPU time from os.cpus() minus our own): on a shared 2-core machine that is the
  * main source of noise, and the summary says when it was high enough to distrust the numbers.
  *
- * Run: npx tsx bench/detect.ts  (about 4 minutes on 2 cores)
+ * Run: npm run bench:detect  (about 3 minutes on 2 cores; `npm run bench` runs it with the other speed benches)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
