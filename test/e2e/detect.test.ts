@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/engine/decode.js';
 import { face, faceBase64, manifest } from '../helpers/paths.js';
+import type { AzureProvider } from '../../src/azure/provider.js';
 import { E2E_PROVIDER, startTestServer, type TestServer } from '../helpers/server.js';
 
 const DETECT = `query Detect($b: String) {
@@ -229,10 +230,17 @@ describe('DataLoader de-duplication', () => {
   });
 });
 
+/** HTTP requests the gateway sent upstream (Azure provider); 0 on the embedded engine. */
+function upstreamRequests(): number {
+  const sent = (server.app.provider as Partial<AzureProvider>).requestsSent;
+  return sent ? [...sent.values()].reduce((a, b) => a + b, 0) : 0;
+}
+
 describe('faceId lookup and federation entity', () => {
   it('Query.face returns a detected face with the same rectangle; unknown ids give null', async () => {
     const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: faceBase64('people/obama/3.jpg') });
     const detected = res.data!.detectFaces[0]!;
+    const upstreamBefore = upstreamRequests();
     const found = await server.gql<{ face: FaceResult & { expiresAt: string } }>(
       `query($id: ID!) { face(faceId: $id) { faceId faceRectangle { top left width height } expiresAt recognitionModel } }`,
       { id: detected.faceId },
@@ -242,17 +250,22 @@ describe('faceId lookup and federation entity', () => {
     const unknown = await server.gql<{ face: null }>(`{ face(faceId: "00000000-0000-0000-0000-000000000000") { faceId } }`);
     expect(unknown.errors).toBeUndefined();
     expect(unknown.data!.face).toBeNull();
+    // Served from the faceId registry: on the Azure provider, no upstream call at all.
+    if (E2E_PROVIDER === 'azure') expect(upstreamBefore).toBeGreaterThan(0);
+    expect(upstreamRequests()).toBe(upstreamBefore);
   });
 
   it('_entities resolves Face references by faceId', async () => {
     const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: faceBase64('people/biden/2.jpg') });
     const id = res.data!.detectFaces[0]!.faceId!;
+    const upstreamBefore = upstreamRequests();
     const entities = await server.gql<{ _entities: Array<{ faceId: string; faceRectangle: Rect } | null> }>(
       `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Face { faceId faceRectangle { width } } } }`,
       { reps: [{ __typename: 'Face', faceId: id }, { __typename: 'Face', faceId: 'gone' }] },
     );
     expect(entities.data!._entities[0]!.faceId).toBe(id);
     expect(entities.data!._entities[1]).toBeNull();
+    expect(upstreamRequests()).toBe(upstreamBefore);
   });
 
   it('returnFaceId: false registers nothing', async () => {
