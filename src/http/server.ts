@@ -55,6 +55,10 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     schema: buildSchema(),
     ...protection,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT: it stops the HTTP server, the liveness timer, the workers
+    // and the database in order, then exits. Apollo's own handler would stop Apollo first and
+    // re-raise the signal, which main.ts (already stopping) ignores.
+    stopOnTerminationSignals: false,
     logger,
     introspection: true,
     formatError: makeFormatError(logger),

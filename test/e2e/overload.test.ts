@@ -2,8 +2,13 @@
  * Back-pressure and shutdown on the real engine: a full queue answers OVERLOADED with a retry
  * hint and the service recovers; stopping lets in-flight requests finish.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { faceBase64, manifest } from '../helpers/paths.js';
+import { faceBase64, manifest, REPO_ROOT } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/server.js';
 
 const DETECT = `query($b: String) { detectFaces(image: { base64: $b }) { faceRectangle { width } } }`;
@@ -47,5 +52,49 @@ describe('graceful shutdown', () => {
     expect(res.data!.detectFaces.length).toBeGreaterThanOrEqual(3);
     await stopping;
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('SIGTERM on the real process (npm start)', () => {
+  it('finishes the in-flight request, then exits with status 0 well before the grace period', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-sigterm-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: REPO_ROOT,
+      // NODE_ENV as in real use: vitest's 'test' changes Apollo's defaults (signal handling among them).
+      env: { ...process.env, NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'info', FACEGRAPH_WORKERS: '1', FACEGRAPH_DATA_DIR: dataDir, FACEGRAPH_SHUTDOWN_GRACE_MS: '60000' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const messages: string[] = [];
+      // The JSON log says when it is ready and on which port.
+      const url = await new Promise<string>((resolve, reject) => {
+        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+          const entry = JSON.parse(line) as { msg: string; url?: string };
+          messages.push(entry.msg);
+          if (entry.msg === 'facegraph ready' && entry.url) resolve(entry.url);
+        });
+        child.once('exit', () => reject(new Error('facegraph exited before it was ready')));
+      });
+      const base = url.replace(/\/graphql$/, '');
+      for (let i = 0; i < 100 && (await fetch(`${base}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+
+      const inFlight = fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: DETECT, variables: { b: faceBase64('groups/obama_biden_2.jpg') } }),
+      });
+      await new Promise((r) => setTimeout(r, 30));
+      child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { data: { detectFaces: unknown[] } }).data.detectFaces.length).toBeGreaterThanOrEqual(3);
+      // A forced exit (the grace period ran out) would be status 1, after 60 s.
+      expect(await exited).toBe(0);
+      expect(messages).toContain('stopped');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
