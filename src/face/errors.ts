@@ -12,7 +12,7 @@ export const ErrorCodes = {
   IMAGE_TOO_SMALL: 400,
   /** The image is over 6 MB, or a URL streamed more than that (Azure: InvalidImageSize). */
   IMAGE_TOO_LARGE: 400,
-  /** The bytes are not a supported image format (JPEG, PNG, GIF, BMP, WebP). */
+  /** The bytes are not a supported image format (JPEG, PNG, GIF, WebP; BMP is not, yet). */
   UNSUPPORTED_IMAGE_FORMAT: 400,
   /** The image is a supported format but could not be decoded (truncated, corrupt). */
   CORRUPT_IMAGE: 400,
