@@ -5,7 +5,7 @@
  * worker pool in one batch.
  */
 import DataLoader from 'dataloader';
-import { contentHash, loadImageBytes, type ImageInputArg } from '../http/image-input.js';
+import { contentHash, fetchPolicyOf, loadImageBytes, type ImageInputArg } from '../http/image-input.js';
 import type { DetectedFace, DetectionModel, DetectRequestOptions, FaceAttributeName, RecognitionModel } from '../face/types.js';
 import type { AppServices } from './context.js';
 import type { FaceModel } from './models.js';
@@ -42,12 +42,7 @@ const imageKey = (input: ImageInputArg): string =>
 export function createLoaders(services: AppServices): Loaders {
   const bytesByHash = new Map<string, Buffer>();
   const { config, provider } = services;
-  const imagePolicy = {
-    maxBytes: config.image.maxBytes,
-    timeoutMs: config.fetch.timeoutMs,
-    maxRedirects: config.fetch.maxRedirects,
-    allowPrivateHosts: config.fetch.allowPrivateHosts,
-  };
+  const imagePolicy = fetchPolicyOf(config);
   return {
     bytesByHash,
     registered: new Map(),

@@ -114,7 +114,8 @@ function tooLarge(size: number, maxBytes: number): FaceError {
   );
 }
 
-function enforceSize(bytes: Buffer, limits: ImageLimits): Buffer {
+/** The 1 KB .. 6 MB rule, for bytes however they arrived (base64, URL, request body, form part). */
+export function enforceImageSize(bytes: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Buffer {
   if (bytes.length < limits.minBytes) {
     throw new FaceError(
       'IMAGE_TOO_SMALL',
@@ -145,13 +146,23 @@ export async function loadImageBytes(
   const url = isNonEmpty(input.url) ? input.url : undefined;
   const base64 = isNonEmpty(input.base64) ? input.base64 : undefined;
   if (url !== undefined && base64 !== undefined) throw invalidInput('both');
-  if (base64 !== undefined) return enforceSize(decodeBase64(base64, limits.maxBytes), limits);
+  if (base64 !== undefined) return enforceImageSize(decodeBase64(base64, limits.maxBytes), limits);
   if (url === undefined) throw invalidInput('neither');
 
   // The download must never buffer more than the image limit, whatever the policy says.
   const maxBytes = Math.min(policy.maxBytes, limits.maxBytes);
   const bytes = await fetchImage(url, { ...policy, maxBytes });
-  return enforceSize(bytes, limits);
+  return enforceImageSize(bytes, limits);
+}
+
+/** The download policy for image URLs, from the service's configuration. */
+export function fetchPolicyOf(config: { image: ImageLimits; fetch: { timeoutMs: number; maxRedirects: number; allowPrivateHosts: string[] } }): FetchPolicy {
+  return {
+    maxBytes: config.image.maxBytes,
+    timeoutMs: config.fetch.timeoutMs,
+    maxRedirects: config.fetch.maxRedirects,
+    allowPrivateHosts: config.fetch.allowPrivateHosts,
+  };
 }
 
 /** sha256 hex of the bytes: a stable key for DataLoader / caches. */

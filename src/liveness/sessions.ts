@@ -3,6 +3,8 @@
  * implementations: the embedded engine's own sessions (SQLite, the capture page at /liveness)
  * and sessions held by an upstream Azure AI Face endpoint (src/liveness/upstream-sessions.ts).
  */
+import { FaceError } from '../face/errors.js';
+import type { DetectedFace } from '../face/types.js';
 import type { VerifyReferenceRecord } from '../store/liveness-store.js';
 import type { SessionConnection, SessionView } from './model.js';
 import type { CreateSessionOptions, LivenessService } from './service.js';
@@ -12,6 +14,16 @@ export interface VerifyImage {
   bytes: Buffer;
   /** Detects the reference face (largest face, with its embedding) through the request's loaders. */
   reference(): Promise<VerifyReferenceRecord>;
+}
+
+/**
+ * A liveness-with-verify session's reference: the largest of the verify image's faces (they come
+ * largest first), with its embedding. NO_FACE_IN_IMAGE (with `details`) when there is none.
+ */
+export function verifyReferenceOf(faces: readonly DetectedFace[], details: Record<string, unknown> = {}): VerifyReferenceRecord {
+  const largest = faces[0];
+  if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.', details);
+  return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
 }
 
 export interface LivenessSessions {

@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { FaceError } from '../face/errors.js';
 import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../face/types.js';
 import type { AppServices } from '../graphql/context.js';
-import { DEFAULT_IMAGE_LIMITS, loadImageBytes } from '../http/image-input.js';
+import { enforceImageSize, fetchPolicyOf, loadImageBytes } from '../http/image-input.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
 import { badArgument, invalidArgument, invalidMediaType, mapping } from './errors.js';
 import { detectionResult, type WireDetectionResult } from './wire.js';
@@ -114,21 +114,10 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
   return { detectionModel, recognitionModel, returnFaceId, returnFaceLandmarks, returnRecognitionModel, faceIdTimeToLive, attributes };
 }
 
-/** The size rule the image loader applies to URLs, for bytes that arrive in the body. */
-function checkSize(bytes: Buffer): Buffer {
-  if (bytes.length < DEFAULT_IMAGE_LIMITS.minBytes) {
-    throw new FaceError('IMAGE_TOO_SMALL', `The image is too small (${bytes.length} bytes); the minimum is ${DEFAULT_IMAGE_LIMITS.minBytes} bytes (1 KB).`, {
-      size: bytes.length,
-      minBytes: DEFAULT_IMAGE_LIMITS.minBytes,
-    });
-  }
-  return bytes;
-}
-
 /** The image of a detect request: body bytes, a URL, or a liveness session image. */
 async function imageOf(req: Request, res: Response, services: AppServices): Promise<Buffer> {
   const type = mediaType(req);
-  if (type === 'application/octet-stream') return checkSize(await readImageBody(req, res));
+  if (type === 'application/octet-stream') return enforceImageSize(await readImageBody(req, res));
   if (type !== 'application/json') {
     await discardBody(req, res);
     throw invalidMediaType('application/octet-stream (image bytes) or application/json ({"url"} or {"sessionImageId"})');
@@ -140,14 +129,8 @@ async function imageOf(req: Request, res: Response, services: AppServices): Prom
   }
   if (url !== undefined) {
     if (typeof url !== 'string' || url === '') throw new FaceError('INVALID_URL', 'url must be a non-empty string.');
-    const { config } = services;
     // The policy GraphQL's loaders use: same size limit, timeout, redirects and private-host allow-list.
-    return loadImageBytes({ url }, config.image, {
-      maxBytes: config.image.maxBytes,
-      timeoutMs: config.fetch.timeoutMs,
-      maxRedirects: config.fetch.maxRedirects,
-      allowPrivateHosts: config.fetch.allowPrivateHosts,
-    });
+    return loadImageBytes({ url }, services.config.image, fetchPolicyOf(services.config));
   }
   const image = typeof sessionImageId === 'string' && SESSION_IMAGE_ID.test(sessionImageId) ? await services.livenessSessions.sessionImage(sessionImageId) : null;
   if (!image) throw new FaceError('SESSION_IMAGE_NOT_FOUND', 'No session image has this sessionImageId (its session may have been deleted or purged).');

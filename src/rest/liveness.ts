@@ -9,10 +9,10 @@ import type { Request, Response } from 'express';
 import { FaceError } from '../face/errors.js';
 import type { AppServices } from '../graphql/context.js';
 import { INLINE_MODELS } from '../graphql/loaders.js';
-import { DEFAULT_IMAGE_LIMITS } from '../http/image-input.js';
+import { enforceImageSize } from '../http/image-input.js';
 import { validateCreateInput, type CreateSessionInput } from '../liveness/service.js';
 import type { SessionView } from '../liveness/model.js';
-import type { VerifyImage } from '../liveness/sessions.js';
+import { verifyReferenceOf, type VerifyImage } from '../liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../store/liveness-store.js';
 import { readJsonObject } from './body.js';
 import { AzureError, badArgument, fromFaceError, invalidRequestBody, mapping, sessionNotFound } from './errors.js';
@@ -94,9 +94,7 @@ async function referenceFace(services: AppServices, bytes: Buffer): Promise<Veri
     returnLandmarks: false,
     attributes: provider.capabilities.attributes.includes('qualityForRecognition') ? ['qualityForRecognition'] : [],
   });
-  const largest = faces[0];
-  if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.');
-  return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
+  return verifyReferenceOf(faces);
 }
 
 /** Multipart text parts -> typed values ("true" -> true, "600" -> 600); anything else is InvalidRequestBody. */
@@ -154,10 +152,7 @@ export async function createLivenessWithVerifySession(req: Request, res: Respons
   if (!file) {
     throw badArgument("'verifyImage' is required.", { code: 'INVALID_ARGUMENT', message: 'facegraph needs the verify image at creation (file part "verifyImage").' });
   }
-  // The size rule the image loader applies to URLs, for bytes that arrive in the form.
-  if (file.length < DEFAULT_IMAGE_LIMITS.minBytes) {
-    throw new FaceError('IMAGE_TOO_SMALL', `verifyImage is too small (${file.length} bytes); the minimum is ${DEFAULT_IMAGE_LIMITS.minBytes} bytes (1 KB).`);
-  }
+  enforceImageSize(file);
   const verifyImage: VerifyImage = { bytes: file, reference: () => referenceFace(services, file) };
   return sessionWire(await mapping({}, () => services.livenessSessions.create(options, verifyImage)), true);
 }

@@ -11,7 +11,7 @@ import { contentHash } from '../../http/image-input.js';
 import type { AttemptRecord } from '../../liveness/model.js';
 import { validateCreateInput } from '../../liveness/service.js';
 import type { LivenessOperationMode } from '../../liveness/types.js';
-import type { VerifyImage } from '../../liveness/sessions.js';
+import { verifyReferenceOf, type VerifyImage } from '../../liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../../store/liveness-store.js';
 import type { GraphQLContext } from '../context.js';
 import { rethrow } from '../errors.js';
@@ -59,9 +59,7 @@ async function verifyImage(ctx: GraphQLContext, image: ImageInput): Promise<Veri
       const hash = contentHash(bytes);
       ctx.loaders.bytesByHash.set(hash, bytes);
       const key: DetectionKey = { hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: ['qualityForRecognition'] };
-      const largest = (await ctx.loaders.detections.load(key))[0];
-      if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.', { field: VERIFY_FIELD });
-      return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
+      return verifyReferenceOf(await ctx.loaders.detections.load(key), { field: VERIFY_FIELD });
     } catch (err) {
       return aboutVerifyImage(err);
     }
