@@ -5,7 +5,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
   generates: {
-    'src/graphql/generated/resolvers-types.ts': {
+    'src/api/graphql/generated/resolvers-types.ts': {
       plugins: ['typescript', 'typescript-resolvers'],
       config: {
         federation: true,
@@ -14,12 +14,12 @@ const config: CodegenConfig = {
         contextType: '../context.js#GraphQLContext',
         mappers: {
           Face: '../models.js#FaceModel',
-          ProviderCapabilities: '../../face/types.js#ProviderCapabilities as ProviderCapabilitiesModel',
-          FaceAttributes: '../../face/types.js#FaceAttributes as FaceAttributesModel',
-          LivenessSession: '../../liveness/model.js#SessionView',
-          LivenessAttempt: '../../liveness/model.js#AttemptRecord',
-          LivenessAttemptResult: '../../liveness/model.js#AttemptRecord',
-          LivenessAuditRecord: '../../liveness/model.js#AttemptRecord',
+          ProviderCapabilities: '../../../domain/types.js#ProviderCapabilities as ProviderCapabilitiesModel',
+          FaceAttributes: '../../../domain/types.js#FaceAttributes as FaceAttributesModel',
+          LivenessSession: '../../../app/liveness/model.js#SessionView',
+          LivenessAttempt: '../../../app/liveness/model.js#AttemptRecord',
+          LivenessAttemptResult: '../../../app/liveness/model.js#AttemptRecord',
+          LivenessAuditRecord: '../../../app/liveness/model.js#AttemptRecord',
         },
         scalars: { DateTime: 'Date', JSONObject: 'Record<string, unknown>' },
         enumsAsTypes: true,

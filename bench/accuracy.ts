@@ -18,9 +18,9 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { groupEmbeddings } from '../src/face/grouping.js';
-import { euclideanDistance, SLOPE, THRESHOLD } from '../src/face/similarity.js';
-import type { FaceRectangle } from '../src/face/types.js';
+import { groupEmbeddings } from '../src/domain/grouping.js';
+import { euclideanDistance, SLOPE, THRESHOLD } from '../src/domain/similarity.js';
+import type { FaceRectangle } from '../src/domain/types.js';
 import { BENCH_DIR, DETECT_OPTIONS, embedLargest, extractFrames, findFfmpeg, peoplePhotos, startProvider, VIDEO_FILE, type Embedded } from './lib/data.js';
 import { fmt, pairsWithin, ratesAt, rocAuc } from './lib/stats.js';
 

@@ -33,7 +33,7 @@
  * Run: npx tsx bench/calibrate.ts   (about 10 s on 2 cores)
  */
 import { readFileSync } from 'node:fs';
-import { SLOPE, THRESHOLD } from '../src/face/similarity.js';
+import { SLOPE, THRESHOLD } from '../src/domain/similarity.js';
 import { DETECT_OPTIONS, embedLargest, extractFrames, findFfmpeg, peoplePhotos, startProvider, VIDEO_FILE, type Embedded } from './lib/data.js';
 import { chooseThreshold, fitSlope, fmt, pairsAcross, pairsWithin, ratesAt, summarise, type LabelledPair } from './lib/stats.js';
 

@@ -32,10 +32,10 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Agent, fetch } from 'undici';
-import { startApp, type App } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import type { DetectRequestOptions } from '../src/face/types.js';
-import { createLogger } from '../src/logger.js';
+import { startApp, type App } from '../src/wiring.js';
+import { loadConfig } from '../src/platform/config.js';
+import type { DetectRequestOptions } from '../src/domain/types.js';
+import { createLogger } from '../src/platform/logger.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');

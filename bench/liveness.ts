@@ -11,8 +11,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ALL_ACTIVE_STEP_PAIRS, LOOK_UP_DEGREES, STEP_TIMEOUT_MS, TURN_DEGREES } from '../src/liveness/challenge.js';
-import { LIVENESS_THRESHOLDS } from '../src/liveness/decision.js';
+import { ALL_ACTIVE_STEP_PAIRS, LOOK_UP_DEGREES, STEP_TIMEOUT_MS, TURN_DEGREES } from '../src/domain/liveness/challenge.js';
+import { LIVENESS_THRESHOLDS } from '../src/domain/liveness/decision.js';
 import { BENCH_DIR, extractFrames, findFfmpeg, startProvider, VIDEO_FILE } from './lib/data.js';
 import { Analyser, buildBenchData, CLOSEUP, FPS } from './lib/liveness-data.js';
 import {

@@ -13,10 +13,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApp, type App } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import type { RecognitionFace } from '../src/face/provider.js';
-import { createLogger } from '../src/logger.js';
+import { startApp, type App } from '../src/wiring.js';
+import { loadConfig } from '../src/platform/config.js';
+import type { RecognitionFace } from '../src/ports/face-provider.js';
+import { createLogger } from '../src/platform/logger.js';
 
 const FACES = fileURLToPath(new URL('../../shared/faces', import.meta.url));
 const N = 30;

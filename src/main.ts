@@ -1,8 +1,8 @@
 /** Entry point: `npm start`. Reads the environment, starts the server, stops gracefully. */
-import { startApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { DataDirError } from './store/database.js';
+import { startApp } from './wiring.js';
+import { ConfigError, loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
+import { DataDirError } from './adapters/store/database.js';
 
 async function main(): Promise<void> {
   let config;

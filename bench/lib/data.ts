@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmbeddedProvider } from '../../src/engine/provider.js';
-import type { DetectedFace, DetectRequestOptions } from '../../src/face/types.js';
+import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import type { DetectedFace, DetectRequestOptions } from '../../src/domain/types.js';
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = path.resolve(BENCH_DIR, '..');

@@ -20,9 +20,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EmbeddedProvider } from '../../src/engine/provider.js';
-import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/liveness/decision-input.js';
-import type { FrameAnalysis } from '../../src/liveness/types.js';
+import type { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/domain/liveness/decision-input.js';
+import type { FrameAnalysis } from '../../src/domain/liveness/types.js';
 import { FACES_DIR, peoplePhotos } from './data.js';
 import {
   addNoise,
@@ -39,7 +39,7 @@ import {
   type RgbImage,
 } from './liveness-render.js';
 import { rng } from './liveness-synthetic.js';
-import type { Matrix3, Pt } from '../../src/liveness/flatness.js';
+import type { Matrix3, Pt } from '../../src/domain/liveness/flatness.js';
 
 /** Frames per second of every rendered sequence. */
 export const FPS = 10;

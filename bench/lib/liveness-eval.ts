@@ -11,9 +11,9 @@
  * choose: mean over the 6 challenges) is reported as well, since that is the real-world figure
  * for a pre-recorded video.
  */
-import { ALL_ACTIVE_STEP_PAIRS, STEP_TIMEOUT_MS, evaluateChallenge } from '../../src/liveness/challenge.js';
-import { decideAttempt, flatnessMeasures, frameStatus, identityMeasures, motionResidual } from '../../src/liveness/decision.js';
-import type { Challenge, DecisionResult, FrameAnalysis, LivenessDecision, LivenessOperationMode } from '../../src/liveness/types.js';
+import { ALL_ACTIVE_STEP_PAIRS, STEP_TIMEOUT_MS, evaluateChallenge } from '../../src/domain/liveness/challenge.js';
+import { decideAttempt, flatnessMeasures, frameStatus, identityMeasures, motionResidual } from '../../src/domain/liveness/decision.js';
+import type { Challenge, DecisionResult, FrameAnalysis, LivenessDecision, LivenessOperationMode } from '../../src/domain/liveness/types.js';
 import { digestOf, FPS, type CapturedFrame, type Sequence } from './liveness-data.js';
 
 export interface WindowConfig {

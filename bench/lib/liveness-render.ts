@@ -5,7 +5,7 @@
  * sampling; everything else (resize, blur, JPEG) goes through sharp.
  */
 import sharp from 'sharp';
-import { fitHomography, invert3, type Matrix3, type Pt } from '../../src/liveness/flatness.js';
+import { fitHomography, invert3, type Matrix3, type Pt } from '../../src/domain/liveness/flatness.js';
 
 export interface RgbImage {
   width: number;

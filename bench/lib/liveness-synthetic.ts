@@ -4,7 +4,7 @@
  * projected with a pinhole camera, and flat (photo-like) copies of it moved by 2-D maps.
  * Pure functions, deterministic (seeded noise). Not a face model for anything but geometry tests.
  */
-import type { FrameAnalysis, FrameFace } from '../../src/liveness/types.js';
+import type { FrameAnalysis, FrameFace } from '../../src/domain/liveness/types.js';
 
 export interface P3 {
   x: number;

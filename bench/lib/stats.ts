@@ -1,5 +1,5 @@
 /** Pair statistics for the recognition benchmarks: pure functions, no I/O. */
-import { euclideanDistance } from '../../src/face/similarity.js';
+import { euclideanDistance } from '../../src/domain/similarity.js';
 
 export interface LabelledPair {
   a: string;

@@ -2,9 +2,9 @@
  * End to end over HTTP on the real embedded engine and the shared real photos.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/engine/decode.js';
+import { decodeImage } from '../../src/adapters/engine/decode.js';
 import { face, faceBase64, manifest } from '../helpers/paths.js';
-import type { AzureProvider } from '../../src/azure/provider.js';
+import type { AzureProvider } from '../../src/adapters/azure/provider.js';
 import { E2E_PROVIDER, startTestServer, type TestServer } from '../helpers/server.js';
 
 const DETECT = `query Detect($b: String) {

@@ -11,7 +11,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { loadTypeDefs } from '../../src/graphql/schema.js';
+import { loadTypeDefs } from '../../src/api/graphql/schema.js';
 import { faceBase64 } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 

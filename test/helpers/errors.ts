@@ -1,6 +1,6 @@
 /** Assertion helper: a promise must reject with a FaceError of the given code. */
 import { expect } from 'vitest';
-import { FaceError, type ErrorCode } from '../../src/face/errors.js';
+import { FaceError, type ErrorCode } from '../../src/domain/errors.js';
 
 export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<FaceError> {
   const err = await promise.then(

@@ -2,8 +2,8 @@
  * Real embeddings of the shared single-person photos (../shared/faces/people), from the real
  * embedded engine: the largest face of each photo, labelled by its folder (= its person).
  */
-import { EmbeddedProvider } from '../../src/engine/provider.js';
-import type { DetectRequestOptions } from '../../src/face/types.js';
+import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import type { DetectRequestOptions } from '../../src/domain/types.js';
 import { face, manifest } from './paths.js';
 
 export interface PersonFace {

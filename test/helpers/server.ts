@@ -2,10 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import type { Clock } from '../../src/face/registry.js';
-import { createLogger } from '../../src/logger.js';
+import { startApp, type App } from '../../src/wiring.js';
+import { loadConfig } from '../../src/platform/config.js';
+import type { Clock } from '../../src/adapters/store/memory-face-registry.js';
+import { createLogger } from '../../src/platform/logger.js';
 
 /**
  * Which provider the GraphQL suite runs on: the embedded engine in-process (default), or, with

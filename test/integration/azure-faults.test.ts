@@ -11,10 +11,10 @@ import { Writable } from 'node:stream';
 import busboy from 'busboy';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AzureProvider, type AzureProviderOptions } from '../../src/azure/provider.js';
-import type { AzureConfig } from '../../src/config.js';
-import type { RecognitionFace } from '../../src/face/provider.js';
-import type { DetectRequestOptions } from '../../src/face/types.js';
+import { AzureProvider, type AzureProviderOptions } from '../../src/adapters/azure/provider.js';
+import type { AzureConfig } from '../../src/platform/config.js';
+import type { RecognitionFace } from '../../src/ports/face-provider.js';
+import type { DetectRequestOptions } from '../../src/domain/types.js';
 import { expectCode } from '../helpers/errors.js';
 import { azureError, FaultServer, type RecordedRequest } from '../helpers/fault-server.js';
 

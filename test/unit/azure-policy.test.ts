@@ -1,9 +1,9 @@
 /** The Azure provider's pure policy: Retry-After parsing, backoff, token output and lifetime, multipart encoding. */
 import busboy from 'busboy';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOKEN_LIFETIME_MS, parseTokenOutput, redact, refreshAt, REFRESH_MARGIN_MS } from '../../src/azure/auth.js';
-import { encodeVerifySessionMultipart } from '../../src/azure/liveness.js';
-import { backoffMs, MAX_BACKOFF_MS, retryAfterMs, toRetryAfterSeconds } from '../../src/azure/retry.js';
+import { DEFAULT_TOKEN_LIFETIME_MS, parseTokenOutput, redact, refreshAt, REFRESH_MARGIN_MS } from '../../src/adapters/azure/auth.js';
+import { encodeVerifySessionMultipart } from '../../src/adapters/azure/liveness.js';
+import { backoffMs, MAX_BACKOFF_MS, retryAfterMs, toRetryAfterSeconds } from '../../src/adapters/azure/retry.js';
 
 describe('retryAfterMs', () => {
   const now = Date.parse('2025-01-31T12:00:00Z');

@@ -3,9 +3,9 @@
  * error-mapping table. Pure functions: no network.
  */
 import { describe, expect, it } from 'vitest';
-import { mapAzureError, mapTransportError, parseAzureErrorBody, type UpstreamErrorContext } from '../../src/azure/errors.js';
-import { check, WireShapeError } from '../../src/azure/guard.js';
-import { livenessSessionGuard, toLivenessSessionView } from '../../src/azure/liveness.js';
+import { mapAzureError, mapTransportError, parseAzureErrorBody, type UpstreamErrorContext } from '../../src/adapters/azure/errors.js';
+import { check, WireShapeError } from '../../src/adapters/azure/guard.js';
+import { livenessSessionGuard, toLivenessSessionView } from '../../src/adapters/azure/liveness.js';
 import {
   detectQuery,
   detectResponseGuard,
@@ -16,10 +16,10 @@ import {
   toSimilarFaces,
   toVerification,
   verifyResponseGuard,
-} from '../../src/azure/wire.js';
-import { AZURE_LANDMARK_NAMES } from '../../src/engine/landmarks.js';
-import type { ErrorCode } from '../../src/face/errors.js';
-import type { RecognitionFace } from '../../src/face/provider.js';
+} from '../../src/adapters/azure/wire.js';
+import { AZURE_LANDMARK_NAMES } from '../../src/adapters/engine/landmarks.js';
+import type { ErrorCode } from '../../src/domain/errors.js';
+import type { RecognitionFace } from '../../src/ports/face-provider.js';
 
 /**
  * Reference §2: the real v1.1-preview response to detect?detectionModel=detection_03&

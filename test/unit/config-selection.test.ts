@@ -1,8 +1,8 @@
 /** Configuration validation and selection-set reading. */
 import { parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { operationFaceSelection } from '../../src/graphql/selection.js';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
+import { operationFaceSelection } from '../../src/api/graphql/selection.js';
 
 describe('loadConfig', () => {
   it('has working defaults', () => {

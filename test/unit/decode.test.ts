@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { decodeImage, readDimensions } from '../../src/engine/decode.js';
+import { decodeImage, readDimensions } from '../../src/adapters/engine/decode.js';
 import { pngBomb } from '../helpers/images.js';
 import { expectCode } from '../helpers/errors.js';
 

@@ -1,9 +1,9 @@
 /** Pure engine functions: BlazeFace decoding, NMS, landmark mapping, head pose. */
 import { describe, expect, it } from 'vitest';
-import { anchors, BLAZEFACE_ROW, decodeRows, iou, nonMaxSuppression, type RawBox } from '../../src/engine/blazeface.js';
-import { clipRect, cropRgb } from '../../src/engine/geometry.js';
-import { estimateHeadPose } from '../../src/engine/headpose.js';
-import { AZURE_LANDMARK_NAMES, dlibAlignedBox, toAzureLandmarks } from '../../src/engine/landmarks.js';
+import { anchors, BLAZEFACE_ROW, decodeRows, iou, nonMaxSuppression, type RawBox } from '../../src/adapters/engine/blazeface.js';
+import { clipRect, cropRgb } from '../../src/adapters/engine/geometry.js';
+import { estimateHeadPose } from '../../src/adapters/engine/headpose.js';
+import { AZURE_LANDMARK_NAMES, dlibAlignedBox, toAzureLandmarks } from '../../src/adapters/engine/landmarks.js';
 
 describe('blazeface decoding', () => {
   it('has 896 anchors: 16x16x2 at stride 16, then 8x8x6 at stride 32', () => {

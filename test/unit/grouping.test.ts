@@ -3,9 +3,9 @@
  * embeddings with known structure, then on real embeddings of the shared people/ photos.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmbeddedProvider } from '../../src/engine/provider.js';
-import { groupEmbeddings, type Grouping } from '../../src/face/grouping.js';
-import { euclideanDistance, THRESHOLD } from '../../src/face/similarity.js';
+import type { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import { groupEmbeddings, type Grouping } from '../../src/domain/grouping.js';
+import { euclideanDistance, THRESHOLD } from '../../src/domain/similarity.js';
 import { embedPeople, startEngine, type PersonFace } from '../helpers/people.js';
 
 const DIM = 128;

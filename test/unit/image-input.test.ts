@@ -4,9 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { contentHash, loadImageBytes } from '../../src/http/image-input.js';
-import type { ImageInputArg, ImageLimits } from '../../src/http/image-input.js';
-import type { FetchPolicy } from '../../src/http/safe-fetch.js';
+import { contentHash, loadImageBytes } from '../../src/app/images.js';
+import type { ImageInputArg, ImageLimits } from '../../src/app/images.js';
+import type { FetchPolicy } from '../../src/adapters/net/safe-fetch.js';
 import { expectCode } from '../helpers/errors.js';
 
 const PHOTO = readFileSync(path.join(FACES_DIR, 'people/obama/1.jpg'));

@@ -9,7 +9,7 @@ import {
   stepDone,
   TURN_DEGREES,
   type PoseSample,
-} from '../../src/liveness/challenge.js';
+} from '../../src/domain/liveness/challenge.js';
 
 /** A byte source that replays the given bytes, then zeros. */
 function bytes(...values: number[]): (n: number) => Uint8Array {

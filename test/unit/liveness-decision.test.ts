@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faceWith, liveSequence, photoSequence, rng } from '../../bench/lib/liveness-synthetic.js';
 import { faceCentre, renderPhotoJitter } from '../../bench/lib/liveness-data.js';
 import { encodeJpeg, loadRgb } from '../../bench/lib/liveness-render.js';
-import { EmbeddedProvider } from '../../src/engine/provider.js';
-import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/liveness/decision-input.js';
-import { decideAttempt, LIVENESS_THRESHOLDS, REASONS, type ReasonCode } from '../../src/liveness/decision.js';
-import type { AttemptInput, ChallengeStep, DecisionResult, FrameAnalysis, LivenessOperationMode } from '../../src/liveness/types.js';
+import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/domain/liveness/decision-input.js';
+import { decideAttempt, LIVENESS_THRESHOLDS, REASONS, type ReasonCode } from '../../src/domain/liveness/decision.js';
+import type { AttemptInput, ChallengeStep, DecisionResult, FrameAnalysis, LivenessOperationMode } from '../../src/domain/liveness/types.js';
 import { SHARED_DIR } from '../helpers/paths.js';
 
 const ramp = (n: number, f: (u: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i / (n - 1)));

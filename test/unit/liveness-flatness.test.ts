@@ -11,7 +11,7 @@ import {
   rmsResidual,
   type Matrix3,
   type Pt,
-} from '../../src/liveness/flatness.js';
+} from '../../src/domain/liveness/flatness.js';
 
 const CAMERA = { cx: 320, cy: 240, pxPerUnit: 0.9 };
 const frontal = (): Pt[] => project(rotate(face3d(), 0), CAMERA);

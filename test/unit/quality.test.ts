@@ -1,7 +1,7 @@
 /** Quality measures on a real face crop and degraded copies of it (blur, dark, bright, noise). */
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { measureQuality, qualityForRecognition, type QualityMeasures } from '../../src/engine/quality.js';
+import { measureQuality, qualityForRecognition, type QualityMeasures } from '../../src/adapters/engine/quality.js';
 import { face } from '../helpers/paths.js';
 
 // The face region of people/obama/1.jpg (as the detector reports it).

@@ -1,7 +1,7 @@
 /** The faceId registry: per-entry TTL, reads never extend it, bounded by entries and bytes. */
 import { describe, expect, it } from 'vitest';
-import { FaceRegistry } from '../../src/face/registry.js';
-import type { DetectedFace } from '../../src/face/types.js';
+import { FaceRegistry } from '../../src/adapters/store/memory-face-registry.js';
+import type { DetectedFace } from '../../src/domain/types.js';
 import { ManualClock } from '../helpers/server.js';
 
 const face = (): DetectedFace => ({

@@ -3,13 +3,13 @@
  * FaceError -> Azure error mapping, and the wire shapes (key order, masking, nothing internal).
  */
 import { describe, expect, it } from 'vitest';
-import { FaceError } from '../../src/face/errors.js';
-import type { DetectedFace } from '../../src/face/types.js';
-import type { SessionView } from '../../src/liveness/model.js';
-import { parseDetectParameters } from '../../src/rest/detect.js';
-import { AzureError, fromFaceError } from '../../src/rest/errors.js';
-import { detectionResult, session, sessionKind } from '../../src/rest/wire.js';
-import type { AttemptRecord, SessionRecord } from '../../src/store/liveness-store.js';
+import { FaceError } from '../../src/domain/errors.js';
+import type { DetectedFace } from '../../src/domain/types.js';
+import type { SessionView } from '../../src/app/liveness/model.js';
+import { parseDetectParameters } from '../../src/api/rest/detect.js';
+import { AzureError, fromFaceError } from '../../src/api/rest/errors.js';
+import { detectionResult, session, sessionKind } from '../../src/api/rest/wire.js';
+import type { AttemptRecord, SessionRecord } from '../../src/adapters/store/liveness-store.js';
 
 const EMBEDDED = { provider: 'embedded', attributes: ['headPose', 'blur', 'exposure', 'noise', 'qualityForRecognition'] as const };
 

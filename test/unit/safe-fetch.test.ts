@@ -10,14 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { FaceError } from '../../src/face/errors.js';
+import { FaceError } from '../../src/domain/errors.js';
 import {
   createSafeAgent,
   fetchImage,
   isAllowListed,
   isForbiddenAddress,
-} from '../../src/http/safe-fetch.js';
-import type { FetchPolicy } from '../../src/http/safe-fetch.js';
+} from '../../src/adapters/net/safe-fetch.js';
+import type { FetchPolicy } from '../../src/adapters/net/safe-fetch.js';
 import { expectCode } from '../helpers/errors.js';
 
 const JPEG = readFileSync(path.join(FACES_DIR, 'people/obama/1.jpg'));

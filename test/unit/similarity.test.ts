@@ -3,7 +3,7 @@
  * synthetic embeddings, then on real embeddings of the shared people/ photos.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmbeddedProvider } from '../../src/engine/provider.js';
+import type { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
 import {
   confidenceFromDistance,
   euclideanDistance,
@@ -13,7 +13,7 @@ import {
   THRESHOLD,
   verify,
   type Candidate,
-} from '../../src/face/similarity.js';
+} from '../../src/domain/similarity.js';
 import { embedPeople, startEngine, type PersonFace } from '../helpers/people.js';
 
 const DIM = 128;

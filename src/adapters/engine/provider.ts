@@ -1,0 +1,167 @@
+/**
+ * The embedded face provider: decode in the main thread (sharp, on libuv's pool), run the
+ * neural pipeline in worker threads, shape results into wire-neutral faces.
+ */
+import sharp from 'sharp';
+import { FaceError } from '../../domain/errors.js';
+import { groupEmbeddings } from '../../domain/grouping.js';
+import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
+import { findSimilar, verify, type FindSimilarMode, type Verification } from '../../domain/similarity.js';
+import type {
+  DetectedFace,
+  DetectRequestOptions,
+  FaceAttributeName,
+  FaceAttributes,
+  ProviderCapabilities,
+} from '../../domain/types.js';
+import { BLAZEFACE_INPUT } from './blazeface.js';
+import { decodeImage, type DecodedImage } from './decode.js';
+import { estimateHeadPose } from './headpose.js';
+import { toAzureLandmarks, unpackPoints } from './landmarks.js';
+import { EnginePool } from './pool.js';
+import type { WorkerFace } from './protocol.js';
+import { qualityForRecognition } from './quality.js';
+
+export interface EmbeddedProviderOptions {
+  workers: number;
+  maxQueue: number;
+  maxPixels: number;
+}
+
+/** Attributes this engine really computes; the rest are refused with UNSUPPORTED_ATTRIBUTE. */
+export const EMBEDDED_ATTRIBUTES: readonly FaceAttributeName[] = ['headPose', 'blur', 'exposure', 'noise', 'qualityForRecognition'];
+const QUALITY_ATTRIBUTES: ReadonlySet<FaceAttributeName> = new Set(['blur', 'exposure', 'noise', 'qualityForRecognition']);
+
+/** Azure returns at most 100 faces and ignores faces under 36x36 pixels. */
+const MAX_FACES = 100;
+const MIN_FACE_SIZE = 36;
+
+export class EmbeddedProvider implements FaceProvider {
+  private readonly pool: EnginePool;
+
+  constructor(private readonly options: EmbeddedProviderOptions) {
+    this.pool = new EnginePool({ workers: options.workers, maxQueue: options.maxQueue });
+  }
+
+  async start(): Promise<void> {
+    await this.pool.start();
+  }
+
+  get capabilities(): ProviderCapabilities {
+    const models = this.pool.models;
+    return {
+      provider: 'embedded',
+      detectionModels: ['detection_01', 'detection_02', 'detection_03'],
+      recognitionModels: ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'],
+      attributes: EMBEDDED_ATTRIBUTES,
+      landmarks: true,
+      engineModels: {
+        detector: models?.detector ?? 'loading',
+        landmarks: models?.landmarks ?? 'loading',
+        recognition: models?.recognition ?? 'loading',
+      },
+    };
+  }
+
+  get detectionCount(): number {
+    return this.pool.completed;
+  }
+
+  get queued(): number {
+    return this.pool.queued;
+  }
+
+  isReady(): boolean {
+    return this.pool.ready;
+  }
+
+  async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
+    const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
+    return this.detectDecoded(decoded, options);
+  }
+
+  async detectDecoded(decoded: DecodedImage, options: DetectRequestOptions): Promise<DetectedFace[]> {
+    const wantQuality = options.attributes.some((a) => QUALITY_ATTRIBUTES.has(a));
+    const wantPose = options.attributes.includes('headPose') || options.attributes.includes('qualityForRecognition');
+    const { input, scale } = await letterbox(decoded);
+    const faces = await this.pool.detect({
+      width: decoded.width,
+      height: decoded.height,
+      rgb: decoded.data,
+      detectorInput: input,
+      detectorScale: scale,
+      options: {
+        landmarks: options.returnLandmarks || wantPose,
+        embedding: options.returnFaceId,
+        quality: wantQuality,
+        minFaceSize: MIN_FACE_SIZE,
+        maxFaces: MAX_FACES,
+      },
+    });
+    return faces.map((f) => toDetectedFace(f, options, decoded));
+  }
+
+  // Recognition is pure maths on the embeddings computed at detection time (src/face), so it
+  // runs in the main thread: 1,000 comparisons take well under a millisecond each.
+  async verify(face1: RecognitionFace, face2: RecognitionFace): Promise<Verification> {
+    return verify(embeddingOf(face1), embeddingOf(face2));
+  }
+
+  async findSimilar(query: RecognitionFace, candidates: readonly RecognitionFace[], mode: FindSimilarMode, max: number): Promise<SimilarFace[]> {
+    const ranked = findSimilar(embeddingOf(query), candidates.map((c) => ({ item: c, embedding: embeddingOf(c) })), mode, max);
+    return ranked.map((m) => ({ face: m.item, confidence: m.confidence }));
+  }
+
+  async group(faces: readonly RecognitionFace[]): Promise<FaceGrouping> {
+    const { groups, messyGroup } = groupEmbeddings(faces.map(embeddingOf));
+    return { groups: groups.map((g) => g.map((i) => faces[i]!)), messyGroup: messyGroup.map((i) => faces[i]!) };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function embeddingOf(f: RecognitionFace): Float32Array {
+  if (!f.face.embedding) {
+    // Faces are registered with their embedding; one without it was detected with returnFaceId false.
+    throw new FaceError('FACE_NOT_FOUND', `Face ${f.faceId ?? '(inline)'} has no recognition embedding.`, { faceId: f.faceId });
+  }
+  return f.face.embedding;
+}
+
+/** The image scaled into the detector's square input, top-left aligned, black padding. */
+async function letterbox(img: DecodedImage): Promise<{ input: Uint8Array; scale: number }> {
+  const input = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(BLAZEFACE_INPUT, BLAZEFACE_INPUT, { fit: 'contain', position: 'left top', background: { r: 0, g: 0, b: 0 }, kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  // Copy into an ArrayBuffer of its own so it can be transferred to the worker.
+  return { input: new Uint8Array(input), scale: Math.max(img.width, img.height) / BLAZEFACE_INPUT };
+}
+
+function toDetectedFace(f: WorkerFace, options: DetectRequestOptions, image: DecodedImage): DetectedFace {
+  const points = f.landmarks68 ? unpackPoints(f.landmarks68) : undefined;
+  const attributes: FaceAttributes = {};
+  const pose = points ? estimateHeadPose(points) : undefined;
+  const want = new Set(options.attributes);
+  if (want.has('headPose') && pose) attributes.headPose = pose;
+  if (f.quality) {
+    if (want.has('blur')) attributes.blur = f.quality.blur;
+    if (want.has('exposure')) attributes.exposure = f.quality.exposure;
+    if (want.has('noise')) attributes.noise = f.quality.noise;
+    if (want.has('qualityForRecognition') && pose) {
+      attributes.qualityForRecognition = qualityForRecognition({ quality: f.quality, faceSize: f.rect.height, yaw: pose.yaw, pitch: pose.pitch });
+    }
+  }
+  return {
+    faceRectangle: { top: f.rect.y, left: f.rect.x, width: f.rect.width, height: f.rect.height },
+    detectionScore: f.score,
+    landmarks: options.returnLandmarks && points ? toAzureLandmarks(points, image.width, image.height) : undefined,
+    attributes,
+    embedding: f.embedding,
+    landmarks68: points,
+    pose,
+    quality: f.quality,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The faceId registry: detected faces (with their embeddings) kept for their requested time to
+ * live, like Azure's faceIds. Bounded in entries and bytes; reads never extend a face's life.
+ */
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { DetectedFace, DetectionModel, RecognitionModel, RegisteredFace } from '../../domain/types.js';
+
+export interface Clock {
+  now(): number;
+}
+
+export interface RegistryOptions {
+  maxEntries: number;
+  maxBytes: number;
+  clock?: Clock;
+}
+
+/** Rough in-memory size of an entry: the embedding plus the JSON-ish rest. */
+function entrySize(entry: RegisteredFace): number {
+  const embeddingBytes = entry.face.embedding ? entry.face.embedding.byteLength : 0;
+  const landmarkBytes = entry.face.landmarks ? 27 * 48 : 0;
+  return 512 + embeddingBytes + landmarkBytes;
+}
+
+export class FaceRegistry {
+  private readonly cache: LRUCache<string, RegisteredFace>;
+  private readonly clock: Clock;
+
+  constructor(options: RegistryOptions) {
+    this.clock = options.clock ?? { now: () => Date.now() };
+    const clock = this.clock;
+    this.cache = new LRUCache<string, RegisteredFace>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: entrySize,
+      // Every entry gets its own TTL at set(); reads must not extend it.
+      ttl: 1,
+      ttlAutopurge: false,
+      updateAgeOnGet: false,
+      updateAgeOnHas: false,
+      allowStale: false,
+      ttlResolution: 0,
+      perf: { now: () => clock.now() },
+    });
+  }
+
+  register(face: DetectedFace, models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel }, ttlSeconds: number): RegisteredFace {
+    const now = this.clock.now();
+    const entry: RegisteredFace = {
+      // An upstream provider's faceId is kept, so recognition calls can send it back upstream.
+      faceId: face.upstreamFaceId ?? randomUUID(),
+      face,
+      recognitionModel: models.recognitionModel,
+      detectionModel: models.detectionModel,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + ttlSeconds * 1000),
+    };
+    this.cache.set(entry.faceId, entry, { ttl: ttlSeconds * 1000 });
+    return entry;
+  }
+
+  /** The face while it is valid, undefined once expired, evicted or unknown. */
+  get(faceId: string): RegisteredFace | undefined {
+    return this.cache.get(faceId);
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  get bytes(): number {
+    return this.cache.calculatedSize;
+  }
+}

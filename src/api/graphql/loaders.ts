@@ -1,0 +1,79 @@
+/**
+ * Per-request DataLoaders. Anything that costs (download, decode, inference) is keyed by
+ * content so one GraphQL document never does the same work twice: ten aliases of one image
+ * are one download and one detection, and the detections a document needs are handed to the
+ * worker pool in one batch.
+ */
+import DataLoader from 'dataloader';
+import { contentHash, fetchPolicyOf, loadImageBytes, type ImageInputArg } from '../../app/images.js';
+import type { DetectedFace, DetectionModel, DetectRequestOptions, FaceAttributeName, RecognitionModel } from '../../domain/types.js';
+import type { AppServices } from './context.js';
+import type { FaceModel } from './models.js';
+
+export interface DetectionKey {
+  hash: string;
+  detectionModel: DetectionModel;
+  recognitionModel: RecognitionModel;
+  /** Seconds an upstream provider keeps the faceId (the embedded engine stores nothing itself). */
+  faceIdTimeToLive: number;
+  /** Compute embeddings (a faceId was asked for). */
+  withEmbedding: boolean;
+  landmarks: boolean;
+  attributes: readonly FaceAttributeName[];
+}
+
+/** Models and TTL of faces detected inline (recognition's image refs, liveness verify images): detectFaces' defaults, so a document that also detects the image shares the detection. */
+export const INLINE_MODELS = Object.freeze({ detectionModel: 'detection_03', recognitionModel: 'recognition_04', faceIdTimeToLive: 86_400 } as const);
+
+export interface Loaders {
+  /** Image input -> bytes (a URL is downloaded once per request). */
+  imageBytes: DataLoader<ImageInputArg, Buffer, string>;
+  /** Content hash -> detected faces. */
+  detections: DataLoader<DetectionKey, DetectedFace[], string>;
+  /** Bytes by content hash, filled by callers of `detections`. */
+  bytesByHash: Map<string, Buffer>;
+  /** Registered faces by (image, models, TTL), so identical aliases share faceIds. */
+  registered: Map<string, FaceModel[]>;
+}
+
+const imageKey = (input: ImageInputArg): string =>
+  typeof input.url === 'string' && input.url ? `url:${input.url}|${input.base64 ? 'both' : ''}` : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
+
+export function createLoaders(services: AppServices): Loaders {
+  const bytesByHash = new Map<string, Buffer>();
+  const { config, provider } = services;
+  const imagePolicy = fetchPolicyOf(config);
+  return {
+    bytesByHash,
+    registered: new Map(),
+    imageBytes: new DataLoader(
+      async (inputs) => Promise.all(inputs.map((input) => loadImageBytes(input, config.image, imagePolicy).catch((err: Error) => err))),
+      { cacheKeyFn: imageKey },
+    ),
+    detections: new DataLoader(
+      async (keys) =>
+        // All detections this document needs go to the worker pool at once.
+        Promise.all(
+          keys.map((key) => {
+            const bytes = bytesByHash.get(key.hash);
+            if (!bytes) return new Error('internal: image bytes missing for detection');
+            const options: DetectRequestOptions = {
+              detectionModel: key.detectionModel,
+              recognitionModel: key.recognitionModel,
+              returnFaceId: key.withEmbedding,
+              faceIdTimeToLive: key.faceIdTimeToLive,
+              returnLandmarks: key.landmarks,
+              attributes: key.attributes,
+            };
+            return provider.detect(bytes, options).catch((err: Error) => err);
+          }),
+        ),
+      // Landmarks and attributes are not in the key: they are the union over the document, so
+      // every alias of one image shares one detection. The models and TTL are: an upstream
+      // provider binds them to the faceIds it issues.
+      { cacheKeyFn: (key) => `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}` },
+    ),
+  };
+}
+
+export { contentHash };

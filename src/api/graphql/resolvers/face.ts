@@ -1,0 +1,136 @@
+/** Face detection and lookup: Query.detectFaces, Query.face, the Face entity and its fields. */
+import type { GraphQLResolveInfo } from 'graphql';
+import { FaceError } from '../../../domain/errors.js';
+import { FACE_ID_TTL, type DetectedFace, type FaceAttributeName, type FaceAttributes } from '../../../domain/types.js';
+import { contentHash } from '../../../app/images.js';
+import type { GraphQLContext } from '../context.js';
+import type { Resolvers } from '../generated/resolvers-types.js';
+import type { FaceModel } from '../models.js';
+import { addFaceSelection, emptySelection, operationFaceSelection, type FaceSelection } from '../selection.js';
+import { detectionModelFromEnum, recognitionModelFromEnum, toEnum } from './enums.js';
+import { rethrow } from '../errors.js';
+
+const { min: MIN_TTL, max: MAX_TTL } = FACE_ID_TTL;
+/** Root fields whose Face selections decide what the engine computes for an image. */
+const FACE_ROOT_FIELDS: ReadonlySet<string> = new Set(['detectFaces']);
+
+function operationSelection(ctx: GraphQLContext, info: GraphQLResolveInfo): FaceSelection {
+  ctx.faceSelection ??= operationFaceSelection(info.operation, info.fragments, FACE_ROOT_FIELDS);
+  return ctx.faceSelection;
+}
+
+function fieldSelection(info: GraphQLResolveInfo): FaceSelection {
+  const selection = emptySelection();
+  for (const node of info.fieldNodes) addFaceSelection(node.selectionSet, info.fragments, selection);
+  return selection;
+}
+
+function assertSupported(ctx: GraphQLContext, attribute: string): void {
+  if (!ctx.provider.capabilities.attributes.includes(attribute as FaceAttributeName)) {
+    throw new FaceError(
+      'UNSUPPORTED_ATTRIBUTE',
+      `The ${ctx.provider.capabilities.provider} provider does not compute the '${attribute}' attribute. Supported: ${ctx.provider.capabilities.attributes.join(', ')}.`,
+      { attribute },
+    );
+  }
+}
+
+async function detectFaces(
+  args: { image: { url?: string | null; base64?: string | null }; options?: { detectionModel?: string | null; recognitionModel?: string | null; returnFaceId?: boolean | null; faceIdTimeToLive?: number | null } | null },
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+): Promise<FaceModel[]> {
+  const detectionModel = detectionModelFromEnum(args.options?.detectionModel ?? 'DETECTION_03');
+  const recognitionModel = recognitionModelFromEnum(args.options?.recognitionModel ?? 'RECOGNITION_04');
+  const returnFaceId = args.options?.returnFaceId ?? true;
+  const ttl = args.options?.faceIdTimeToLive ?? MAX_TTL;
+  if (!Number.isInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) {
+    throw new FaceError('INVALID_ARGUMENT', `faceIdTimeToLive must be ${MIN_TTL}–${MAX_TTL} seconds, got ${ttl}.`, { argument: 'options.faceIdTimeToLive' });
+  }
+  const mine = fieldSelection(info);
+  for (const attribute of mine.attributes) assertSupported(ctx, attribute);
+  if (detectionModel === 'detection_02' && (mine.landmarks || mine.attributes.size > 0)) {
+    throw new FaceError('INVALID_ARGUMENT', 'DETECTION_02 returns neither landmarks nor attributes (as in Azure); use DETECTION_01 or DETECTION_03.', { argument: 'options.detectionModel' });
+  }
+  if (mine.attributes.has('qualityForRecognition') && (recognitionModel === 'recognition_01' || recognitionModel === 'recognition_02')) {
+    throw new FaceError('INVALID_ARGUMENT', 'qualityForRecognition needs RECOGNITION_03 or RECOGNITION_04 (as in Azure).', { argument: 'options.recognitionModel' });
+  }
+
+  const bytes = await ctx.loaders.imageBytes.load(args.image);
+  const hash = contentHash(bytes);
+  ctx.loaders.bytesByHash.set(hash, bytes);
+  // The union over the document, less what these models cannot return: another alias's
+  // selection must not send detection_02 + landmarks upstream (equal keys get equal unions, so
+  // aliases with the same models still share one detection).
+  const union = operationSelection(ctx, info);
+  const modelAllows = (a: FaceAttributeName) =>
+    detectionModel !== 'detection_02' && (a !== 'qualityForRecognition' || (recognitionModel !== 'recognition_01' && recognitionModel !== 'recognition_02'));
+  const faces = await ctx.loaders.detections.load({
+    hash,
+    detectionModel,
+    recognitionModel,
+    faceIdTimeToLive: ttl,
+    withEmbedding: returnFaceId,
+    landmarks: union.landmarks && detectionModel !== 'detection_02',
+    attributes: [...union.attributes].filter((a) => ctx.provider.capabilities.attributes.includes(a) && modelAllows(a)),
+  });
+
+  if (!returnFaceId) {
+    return faces.map((face) => ({ faceId: null, face, detectionModel, recognitionModel, expiresAt: null }));
+  }
+  const regKey = `${hash}|${detectionModel}|${recognitionModel}|${ttl}`;
+  const existing = ctx.loaders.registered.get(regKey);
+  if (existing) return existing;
+  const registered = faces.map((face): FaceModel => {
+    const entry = ctx.registry.register(face, { detectionModel, recognitionModel }, ttl);
+    return { faceId: entry.faceId, face, detectionModel, recognitionModel, expiresAt: entry.expiresAt };
+  });
+  ctx.loaders.registered.set(regKey, registered);
+  return registered;
+}
+
+function lookup(ctx: GraphQLContext, faceId: string): FaceModel | null {
+  const entry = ctx.registry.get(faceId);
+  if (!entry) return null;
+  return { faceId: entry.faceId, face: entry.face, detectionModel: entry.detectionModel, recognitionModel: entry.recognitionModel, expiresAt: entry.expiresAt };
+}
+
+const attributes = (face: DetectedFace): FaceAttributes => face.attributes;
+
+export const faceResolvers: Resolvers = {
+  Query: {
+    detectFaces: (_root, args, ctx, info) => detectFaces(args, ctx, info).catch(rethrow),
+    face: (_root, { faceId }, ctx) => lookup(ctx, faceId),
+    capabilities: (_root, _args, ctx) => ctx.provider.capabilities,
+  },
+  Face: {
+    __resolveReference: (ref, ctx) => (ref.faceId ? lookup(ctx, ref.faceId) : null),
+    faceId: (f) => f.faceId,
+    faceRectangle: (f) => f.face.faceRectangle,
+    detectionConfidence: (f) => Math.round(f.face.detectionScore * 1000) / 1000,
+    landmarks: (f) => f.face.landmarks ?? null,
+    attributes: (f) => attributes(f.face),
+    detectionModel: (f) => toEnum(f.detectionModel) as never,
+    recognitionModel: (f) => toEnum(f.recognitionModel) as never,
+    expiresAt: (f) => f.expiresAt,
+  },
+  FaceAttributes: {
+    headPose: (a) => a.headPose ?? null,
+    blur: (a) => (a.blur ? { blurLevel: toEnum(a.blur.blurLevel) as never, value: a.blur.value } : null),
+    exposure: (a) => (a.exposure ? { exposureLevel: toEnum(a.exposure.exposureLevel) as never, value: a.exposure.value } : null),
+    noise: (a) => (a.noise ? { noiseLevel: toEnum(a.noise.noiseLevel) as never, value: a.noise.value } : null),
+    qualityForRecognition: (a) => (a.qualityForRecognition ? (toEnum(a.qualityForRecognition) as never) : null),
+    // The embedded engine computes none of these (UNSUPPORTED_ATTRIBUTE); the Azure provider does.
+    glasses: (a, _args, ctx) => (assertSupported(ctx, 'glasses'), a.glasses ? (toEnum(a.glasses) as never) : null),
+    occlusion: (a, _args, ctx) => (assertSupported(ctx, 'occlusion'), a.occlusion ?? null),
+    accessories: (a, _args, ctx) =>
+      (assertSupported(ctx, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type) as never, confidence: x.confidence })) : null),
+    mask: (a, _args, ctx) =>
+      (assertSupported(ctx, 'mask'), a.mask ? { type: toEnum(a.mask.type) as never, noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
+  },
+  ProviderCapabilities: {
+    detectionModels: (c) => c.detectionModels.map((m) => toEnum(m)) as never,
+    recognitionModels: (c) => c.recognitionModels.map((m) => toEnum(m)) as never,
+    attributes: (c) => [...c.attributes],
+  },
+};

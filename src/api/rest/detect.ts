@@ -1,0 +1,173 @@
+/**
+ * POST /detect: the three overloads of one route (reference §1a), dispatched on Content-Type
+ * and body fields as Azure does: `application/octet-stream` image bytes, JSON `{url}` (fetched
+ * with the SSRF-safe loader) or JSON `{sessionImageId}` (a stored liveness session image).
+ * Azure's query parameters, defaults and model rules; faces with a faceId are registered like
+ * GraphQL's detectFaces does (bound to their models, for faceIdTimeToLive).
+ */
+import type { Request, Response } from 'express';
+import { FaceError } from '../../domain/errors.js';
+import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../../domain/types.js';
+import type { AppServices } from '../graphql/context.js';
+import { enforceImageSize, fetchPolicyOf, loadImageBytes } from '../../app/images.js';
+import { discardBody, mediaType, readImageBody, readJson } from './body.js';
+import { badArgument, invalidArgument, invalidMediaType, mapping } from './errors.js';
+import { detectionResult, type WireDetectionResult } from './wire.js';
+import { SESSION_IMAGE_ID } from '../shared/request-body.js';
+
+const DETECTION_MODELS: readonly DetectionModel[] = ['detection_01', 'detection_02', 'detection_03'];
+const RECOGNITION_MODELS: readonly RecognitionModel[] = ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'];
+const TTL = FACE_ID_TTL;
+
+/**
+ * Every attribute name of Azure's v1.2 enum, by lower-cased name (Azure matches them without
+ * regard to case: its own errors spell them 'headpose,qualityforrecognition'). The limited ones
+ * (age, smile, facialHair, hair) are valid names that no facegraph provider computes.
+ */
+const AZURE_ATTRIBUTES: ReadonlyMap<string, string> = new Map(
+  ['age', 'smile', 'facialHair', 'glasses', 'headPose', 'hair', 'occlusion', 'accessories', 'blur', 'exposure', 'noise', 'mask', 'qualityForRecognition'].map(
+    (name) => [name.toLowerCase(), name],
+  ),
+);
+
+export interface DetectParameters {
+  detectionModel: DetectionModel;
+  recognitionModel: RecognitionModel;
+  returnFaceId: boolean;
+  returnFaceLandmarks: boolean;
+  returnRecognitionModel: boolean;
+  faceIdTimeToLive: number;
+  attributes: FaceAttributeName[];
+}
+
+type Query = Request['query'];
+
+/** One value of a query parameter; a repeated parameter is an error (Azure takes one). */
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  throw invalidArgument(`'${name}' is invalid.`, `${name} was given more than once.`);
+}
+
+function bool(query: Query, name: string, fallback: boolean): boolean {
+  const raw = single(query, name);
+  if (raw === undefined || raw === '') return fallback;
+  const lower = raw.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  throw invalidArgument(`'${name}' is invalid.`, `${name} must be true or false, got ${JSON.stringify(raw.slice(0, 32))}.`);
+}
+
+function model<T extends string>(query: Query, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = single(query, name);
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((m) => m === raw.toLowerCase());
+  if (!found) throw invalidArgument(`'${name}' is invalid.`, `${name} must be one of ${allowed.join(', ')}.`);
+  return found;
+}
+
+/** CSV (Azure's style: form, explode=false) or, leniently, the parameter repeated. */
+function attributeList(query: Query, supported: readonly FaceAttributeName[], provider: string): FaceAttributeName[] {
+  const raw = query.returnFaceAttributes;
+  if (raw === undefined) return [];
+  const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [String(v)]));
+  const out: FaceAttributeName[] = [];
+  for (const part of parts.map((p) => p.trim()).filter((p) => p !== '')) {
+    const name = AZURE_ATTRIBUTES.get(part.toLowerCase());
+    if (!name) {
+      throw invalidArgument('Invalid argument returnFaceAttributes.', `${JSON.stringify(part.slice(0, 32))} is not a face attribute. Azure's are ${[...AZURE_ATTRIBUTES.values()].join(', ')}.`);
+    }
+    if (!supported.includes(name as FaceAttributeName)) {
+      const message = `The ${provider} provider does not compute the '${name}' attribute. Supported: ${supported.join(', ')}.`;
+      throw badArgument(message, { code: 'UNSUPPORTED_ATTRIBUTE', message });
+    }
+    if (!out.includes(name as FaceAttributeName)) out.push(name as FaceAttributeName);
+  }
+  return out;
+}
+
+/** The detect query parameters with Azure's defaults, names, ranges and model rules (reference §2). */
+export function parseDetectParameters(query: Query, capabilities: Pick<ProviderCapabilities, 'provider' | 'attributes'>): DetectParameters {
+  const detectionModel = model(query, 'detectionModel', DETECTION_MODELS, 'detection_01');
+  const recognitionModel = model(query, 'recognitionModel', RECOGNITION_MODELS, 'recognition_01');
+  const returnFaceId = bool(query, 'returnFaceId', true);
+  const returnFaceLandmarks = bool(query, 'returnFaceLandmarks', false);
+  const returnRecognitionModel = bool(query, 'returnRecognitionModel', false);
+  const attributes = attributeList(query, capabilities.attributes, capabilities.provider);
+
+  const rawTtl = single(query, 'faceIdTimeToLive');
+  const faceIdTimeToLive = rawTtl === undefined || rawTtl === '' ? TTL.default : /^\d{1,6}$/.test(rawTtl) ? Number(rawTtl) : Number.NaN;
+  if (!(faceIdTimeToLive >= TTL.min && faceIdTimeToLive <= TTL.max)) {
+    throw invalidArgument(
+      `'faceIdTimeToLive' is invalid. It must be between ${TTL.min} and ${TTL.max} seconds.`,
+      `faceIdTimeToLive must be an integer of ${TTL.min}–${TTL.max} seconds, got ${JSON.stringify(String(rawTtl).slice(0, 32))}.`,
+    );
+  }
+
+  // Azure's detection_02 returns neither landmarks nor attributes, and says so.
+  if (detectionModel === 'detection_02' && returnFaceLandmarks) throw invalidArgument("'returnLandmarks' is not supported by detection_02.");
+  if (detectionModel === 'detection_02' && attributes.length > 0) throw invalidArgument("'returnFaceAttributes' is not supported by detection_02.");
+  if (attributes.includes('qualityForRecognition') && (recognitionModel === 'recognition_01' || recognitionModel === 'recognition_02')) {
+    throw invalidArgument(`'qualityForRecognition' is not supported by ${recognitionModel}; use recognition_03 or recognition_04.`);
+  }
+  return { detectionModel, recognitionModel, returnFaceId, returnFaceLandmarks, returnRecognitionModel, faceIdTimeToLive, attributes };
+}
+
+/** The image of a detect request: body bytes, a URL, or a liveness session image. */
+async function imageOf(req: Request, res: Response, services: AppServices): Promise<Buffer> {
+  const type = mediaType(req);
+  if (type === 'application/octet-stream') return enforceImageSize(await readImageBody(req, res));
+  if (type !== 'application/json') {
+    await discardBody(req, res);
+    throw invalidMediaType('application/octet-stream (image bytes) or application/json ({"url"} or {"sessionImageId"})');
+  }
+  const body = await readJson(req, res);
+  const { url, sessionImageId } = body;
+  if ((url === undefined) === (sessionImageId === undefined)) {
+    throw badArgument('Request body is invalid.', { code: 'INVALID_IMAGE_INPUT', message: 'The JSON body needs exactly one of "url" or "sessionImageId".' });
+  }
+  if (url !== undefined) {
+    if (typeof url !== 'string' || url === '') throw new FaceError('INVALID_URL', 'url must be a non-empty string.');
+    // The policy GraphQL's loaders use: same size limit, timeout, redirects and private-host allow-list.
+    return loadImageBytes({ url }, services.config.image, fetchPolicyOf(services.config));
+  }
+  const image = typeof sessionImageId === 'string' && SESSION_IMAGE_ID.test(sessionImageId) ? await services.livenessSessions.sessionImage(sessionImageId) : null;
+  if (!image) throw new FaceError('SESSION_IMAGE_NOT_FOUND', 'No session image has this sessionImageId (its session may have been deleted or purged).');
+  return image.bytes;
+}
+
+export async function detect(req: Request, res: Response, services: AppServices): Promise<WireDetectionResult[]> {
+  // The query is checked first, so a bad parameter is refused before an image is downloaded.
+  let params: DetectParameters;
+  try {
+    params = parseDetectParameters(req.query, services.provider.capabilities);
+  } catch (err) {
+    await discardBody(req, res);
+    throw err;
+  }
+  return mapping({}, async () => {
+    const bytes = await imageOf(req, res, services);
+    const options: DetectRequestOptions = {
+      detectionModel: params.detectionModel,
+      recognitionModel: params.recognitionModel,
+      returnFaceId: params.returnFaceId,
+      faceIdTimeToLive: params.faceIdTimeToLive,
+      returnLandmarks: params.returnFaceLandmarks,
+      attributes: params.attributes,
+    };
+    const faces = await services.provider.detect(bytes, options);
+    const requested = new Set(params.attributes);
+    return faces.map((face) => {
+      const faceId = params.returnFaceId
+        ? services.registry.register(face, { detectionModel: params.detectionModel, recognitionModel: params.recognitionModel }, params.faceIdTimeToLive).faceId
+        : null;
+      return detectionResult(face, {
+        faceId,
+        recognitionModel: params.returnRecognitionModel ? params.recognitionModel : null,
+        landmarks: params.returnFaceLandmarks,
+        attributes: requested,
+      });
+    });
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * Domain objects -> Azure AI Face v1.2 JSON, with Azure's wire names, key order and enum values
+ * (the domain already uses Azure's lowerCamel enum strings: `goodExposure`, `low`, `noGlasses`).
+ * Pure functions; objects are built key by key so nothing internal (embeddings, 68-point
+ * landmarks, detector scores) can leak onto the wire.
+ */
+import { AZURE_LANDMARK_NAMES } from '../../adapters/engine/landmarks.js';
+import type { DetectedFace, FaceAttributeName, FaceAttributes, FaceRectangle, RecognitionModel } from '../../domain/types.js';
+import type { SessionView } from '../../app/liveness/model.js';
+import type { AttemptRecord, SessionRecord, UpstreamSessionKind } from '../../adapters/store/liveness-store.js';
+
+export interface WireRectangle {
+  top: number;
+  left: number;
+  width: number;
+  height: number;
+}
+
+export interface WireDetectionResult {
+  faceId?: string;
+  recognitionModel?: RecognitionModel;
+  faceRectangle: WireRectangle;
+  faceLandmarks?: Record<(typeof AZURE_LANDMARK_NAMES)[number], { x: number; y: number }>;
+  faceAttributes?: Record<string, unknown>;
+}
+
+export const rectangle = (r: FaceRectangle): WireRectangle => ({ top: r.top, left: r.left, width: r.width, height: r.height });
+
+/** Azure's FaceAttributes key order (spec order; real responses list headPose, mask, qualityForRecognition so). */
+const ATTRIBUTE_ORDER: readonly FaceAttributeName[] = [
+  'glasses', 'headPose', 'occlusion', 'accessories', 'blur', 'exposure', 'noise', 'mask', 'qualityForRecognition',
+];
+
+function attributes(a: FaceAttributes, requested: ReadonlySet<FaceAttributeName>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of ATTRIBUTE_ORDER) {
+    if (!requested.has(name)) continue;
+    switch (name) {
+      case 'headPose':
+        if (a.headPose) out.headPose = { pitch: a.headPose.pitch, roll: a.headPose.roll, yaw: a.headPose.yaw };
+        break;
+      case 'blur':
+        if (a.blur) out.blur = { blurLevel: a.blur.blurLevel, value: a.blur.value };
+        break;
+      case 'exposure':
+        if (a.exposure) out.exposure = { exposureLevel: a.exposure.exposureLevel, value: a.exposure.value };
+        break;
+      case 'noise':
+        if (a.noise) out.noise = { noiseLevel: a.noise.noiseLevel, value: a.noise.value };
+        break;
+      case 'qualityForRecognition':
+        if (a.qualityForRecognition) out.qualityForRecognition = a.qualityForRecognition;
+        break;
+      case 'glasses':
+        if (a.glasses) out.glasses = a.glasses;
+        break;
+      case 'occlusion':
+        if (a.occlusion) out.occlusion = { foreheadOccluded: a.occlusion.foreheadOccluded, eyeOccluded: a.occlusion.eyeOccluded, mouthOccluded: a.occlusion.mouthOccluded };
+        break;
+      case 'accessories':
+        // Azure sends [] when there are none.
+        if (a.accessories) out.accessories = a.accessories.map((x) => ({ type: x.type, confidence: x.confidence }));
+        break;
+      case 'mask':
+        if (a.mask) out.mask = { type: a.mask.type, noseAndMouthCovered: a.mask.noseAndMouthCovered };
+        break;
+    }
+  }
+  return out;
+}
+
+export interface DetectionWireOptions {
+  faceId: string | null;
+  /** Present only with returnRecognitionModel=true. */
+  recognitionModel: RecognitionModel | null;
+  landmarks: boolean;
+  /** What the caller asked for (faceAttributes is present exactly when this is non-empty). */
+  attributes: ReadonlySet<FaceAttributeName>;
+}
+
+/** One `FaceDetectionResult`. */
+export function detectionResult(face: DetectedFace, options: DetectionWireOptions): WireDetectionResult {
+  // Built in Azure's key order: faceId, recognitionModel, faceRectangle, faceLandmarks, faceAttributes.
+  const out: Partial<WireDetectionResult> = {};
+  if (options.faceId !== null) out.faceId = options.faceId;
+  if (options.recognitionModel !== null) out.recognitionModel = options.recognitionModel;
+  out.faceRectangle = rectangle(face.faceRectangle);
+  if (options.landmarks && face.landmarks) {
+    const points = {} as NonNullable<WireDetectionResult['faceLandmarks']>;
+    for (const name of AZURE_LANDMARK_NAMES) points[name] = { x: face.landmarks[name].x, y: face.landmarks[name].y };
+    out.faceLandmarks = points;
+  }
+  if (options.attributes.size > 0) out.faceAttributes = attributes(face.attributes, options.attributes);
+  return out as WireDetectionResult;
+}
+
+// ---- liveness (§4b / §4c) ------------------------------------------------------------------
+
+/** The route family a session lives under (Azure's two session resources). */
+export type SessionKind = UpstreamSessionKind;
+
+/**
+ * An upstream-held session records its route family; one of the embedded engine's is a
+ * liveness-with-verify session exactly when it has a verify reference.
+ */
+export const sessionKind = (record: Pick<SessionRecord, 'upstreamKind' | 'verifyReference'>): SessionKind =>
+  record.upstreamKind ?? (record.verifyReference ? 'detectLivenessWithVerify' : 'detectLiveness');
+
+const targets = (face: FaceRectangle | null): { targets?: { color: { faceRectangle: WireRectangle } } } =>
+  // Azure always has a target face; an attempt where no face was found has none to report.
+  face ? { targets: { color: { faceRectangle: rectangle(face) } } } : {};
+
+function attempt(a: AttemptRecord, kind: SessionKind): Record<string, unknown> {
+  const out: Record<string, unknown> = { attemptId: a.attemptId, attemptStatus: a.status };
+  if (a.status === 'Succeeded' && a.decision) {
+    const result: Record<string, unknown> = { livenessDecision: a.decision, ...targets(a.targetFace) };
+    // An upstream that reported no digest has none to pass on.
+    if (a.digest) result.digest = a.digest;
+    if (a.sessionImageId) result.sessionImageId = a.sessionImageId;
+    if (kind === 'detectLivenessWithVerify' && a.verifyResult) {
+      result.verifyResult = { matchConfidence: a.verifyResult.matchConfidence, isIdentical: a.verifyResult.isIdentical };
+    }
+    out.result = result;
+  } else if (a.status === 'Failed') {
+    const error = a.error ?? { code: 'AttemptFailed', message: 'The attempt failed.' };
+    out.error = { code: error.code, message: error.message, ...targets(a.targetFace) };
+  }
+  return out;
+}
+
+/**
+ * `LivenessSession` / `LivenessWithVerifySession`. The authToken is the real token only in the
+ * create answer (the view carries it then) and "" afterwards; `referenceType` appears only at
+ * create, as in the recorded service traffic.
+ */
+export function session(view: SessionView, created: boolean): Record<string, unknown> {
+  const kind = sessionKind(view.record);
+  const results: Record<string, unknown> = { attempts: view.attempts.map((a) => attempt(a, kind)) };
+  const ref = view.verifyReference;
+  if (kind === 'detectLivenessWithVerify' && ref) {
+    const reference: Record<string, unknown> = {};
+    if (created) reference.referenceType = 'image';
+    reference.faceRectangle = rectangle(ref.faceRectangle);
+    if (ref.qualityForRecognition) reference.qualityForRecognition = ref.qualityForRecognition;
+    results.verifyReferences = [reference];
+  }
+  return {
+    sessionId: view.record.id,
+    authToken: created ? view.authToken : '',
+    status: view.status,
+    modelVersion: view.record.modelVersion,
+    results,
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The HTTP server: Express 5 with Apollo Server 5 at /graphql, health and readiness probes,
+ * request logging, and draining on shutdown.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import express, { type ErrorRequestHandler } from 'express';
+import { createContext, type AppServices, type GraphQLContext } from './graphql/context.js';
+import { makeFormatError } from './graphql/errors.js';
+import { buildSchema } from './graphql/schema.js';
+import { faceRestRouter } from './rest/router.js';
+import { livenessRouter } from './liveness-client/routes.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  /** Stops accepting connections, lets in-flight requests finish, then stops Apollo. */
+  stop(): Promise<void>;
+}
+
+const PUBLIC_LIVENESS = fileURLToPath(new URL('../../public/liveness/', import.meta.url));
+
+/** A 6 MB image is 8 MB in base64; leave room for the rest of the JSON document. */
+const JSON_BODY_LIMIT = '9mb';
+
+export async function startServer(services: AppServices): Promise<RunningServer> {
+  const { config, logger } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  let stopping = false;
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.maxDepth },
+    maxAliases: { n: config.limits.maxAliases },
+    maxTokens: { n: config.limits.maxTokens },
+    maxDirectives: { n: 50 },
+    costLimit: { maxCost: 50_000 },
+    blockFieldSuggestion: { enabled: config.production },
+  });
+  const protection = armor.protect();
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: buildSchema(),
+    ...protection,
+    csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT: it stops the HTTP server, the liveness timer, the workers
+    // and the database in order, then exits. Apollo's own handler would stop Apollo first and
+    // re-raise the signal, which main.ts (already stopping) ignores.
+    stopOnTerminationSignals: false,
+    logger,
+    introspection: true,
+    formatError: makeFormatError(logger),
+    // The plugin subpaths resolve to Apollo's CJS typings under NodeNext; same runtime objects.
+    plugins: [
+      ...protection.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.production
+        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+    ] as unknown as ApolloServerPlugin<GraphQLContext>[],
+  });
+  await apollo.start();
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 128) || randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      logger.info(
+        { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = !stopping && services.provider.isReady();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : stopping ? 'stopping' : 'starting' });
+  });
+
+  // The liveness client API and session images; then the capture page (plain HTML/JS/CSS, no
+  // external assets; token in the URL fragment).
+  app.use('/liveness', livenessRouter(services));
+  app.use(
+    '/liveness',
+    (_req, res, next) => {
+      // The page holds a session token: it must not be framed by another site (a <meta> CSP
+      // cannot say frame-ancestors), and never cached by shared caches.
+      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      next();
+    },
+    express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }),
+  );
+
+  // Azure AI Face's REST contract over the active provider (Ocp-Apim-Subscription-Key auth).
+  app.use('/face', faceRestRouter(services));
+
+  app.use(
+    '/graphql',
+    (req, res, next) => {
+      // The Sandbox landing page (a browser's GET for HTML, with neither a query nor a
+      // persisted-query hash) stays open; every operation needs a key — GET ones included.
+      const landingPage =
+        req.method === 'GET' && req.query.query === undefined && req.query.extensions === undefined && (req.headers.accept ?? '').includes('text/html');
+      if (landingPage || services.apiKeys.allowsGraphQL(req.headers)) return next();
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({
+        errors: [{ message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+    },
+    express.json({ limit: JSON_BODY_LIMIT }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => createContext(services, String(res.locals.requestId)),
+    }),
+  );
+
+  // Body-parser failures (oversized or malformed JSON) answer in GraphQL's error shape.
+  const onError: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, _next) => {
+    if (err.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: `Request body over ${JSON_BODY_LIMIT}: images are limited to 6 MB (8 MB as base64).`, extensions: { code: 'REQUEST_TOO_LARGE' } }] });
+    } else if (err.type === 'entity.parse.failed') {
+      res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+    } else {
+      logger.error({ err }, 'unhandled HTTP error');
+      res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    }
+  };
+  app.use(onError);
+
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`;
+
+  return {
+    url,
+    port,
+    httpServer,
+    async stop() {
+      stopping = true;
+      await apollo.stop(); // drains the HTTP server: in-flight requests finish first
+    },
+  };
+}

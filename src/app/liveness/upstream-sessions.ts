@@ -1,0 +1,151 @@
+/**
+ * Liveness sessions held by an upstream Azure AI Face endpoint. The upstream owns the session,
+ * its token, attempts and decision (the user's device talks to the upstream's client endpoint,
+ * not to facegraph). facegraph keeps a small local index of the sessions it created — options,
+ * creation order, route family — because Azure v1.2 has no "list sessions" operation and a
+ * session must be read under the route family (plain or with-verify) it was created in.
+ */
+import type { FaceRectangle, Level } from '../../domain/types.js';
+import type { AttemptRecord, AttemptStatus, SessionRecord, UpstreamSessionKind } from '../../adapters/store/liveness-store.js';
+import type { SessionConnection, SessionView } from './model.js';
+import { MAX_ATTEMPTS, type CreateSessionOptions, type LivenessService } from './service.js';
+import type { LivenessSessions, VerifyImage } from './sessions.js';
+import type { LivenessDecision, SessionStatus } from '../../domain/liveness/types.js';
+
+/** An upstream session, wire-neutral (mapped from Azure's v1.2 shapes by src/azure). */
+export interface UpstreamSession {
+  id: string;
+  /** The bearer token at create; "" on later reads. */
+  authToken: string;
+  status: SessionStatus;
+  modelVersion: string | null;
+  attempts: UpstreamAttempt[];
+  verifyReference: { faceRectangle: FaceRectangle; qualityForRecognition: Level | null } | null;
+}
+
+export interface UpstreamAttempt {
+  attemptId: number;
+  status: AttemptStatus;
+  decision: LivenessDecision | null;
+  targetFace: FaceRectangle | null;
+  digest: string | null;
+  sessionImageId: string | null;
+  verifyResult: { isIdentical: boolean; matchConfidence: number } | null;
+  error: { code: string; message: string } | null;
+}
+
+/** What the upstream client must offer (implemented over undici in src/azure). */
+export interface UpstreamLivenessClient {
+  create(kind: UpstreamSessionKind, options: CreateSessionOptions, verifyImage: Buffer | null): Promise<UpstreamSession>;
+  /** Null when the upstream no longer has the session (SessionNotFound). */
+  get(kind: UpstreamSessionKind, id: string): Promise<UpstreamSession | null>;
+  /** False when the upstream had no such session. */
+  delete(kind: UpstreamSessionKind, id: string): Promise<boolean>;
+  /** The JPEG bytes of a session image, or null when the upstream has none with this id. */
+  sessionImage(id: string): Promise<Buffer | null>;
+}
+
+/** Upstream session reads in flight at once while listing. */
+const LIST_CONCURRENCY = 4;
+
+/** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export class UpstreamLivenessSessions implements LivenessSessions {
+  constructor(
+    private readonly index: LivenessService,
+    private readonly client: UpstreamLivenessClient,
+  ) {}
+
+  async create(options: CreateSessionOptions, verifyImage: VerifyImage | null): Promise<SessionView> {
+    const kind: UpstreamSessionKind = verifyImage ? 'detectLivenessWithVerify' : 'detectLiveness';
+    // The upstream detects the reference face itself (and answers NO_FACE_IN_IMAGE if none).
+    const upstream = await this.client.create(kind, options, verifyImage?.bytes ?? null);
+    const record = this.index.indexUpstreamSession(upstream.id, kind, options, upstream.modelVersion ?? 'unknown');
+    return toView(record, upstream);
+  }
+
+  async get(id: string): Promise<SessionView | null> {
+    const record = this.index.sessionRecord(id);
+    if (!record?.upstreamKind) return null;
+    const upstream = await this.client.get(record.upstreamKind, id);
+    if (!upstream) {
+      // Gone upstream (expired or deleted elsewhere): drop it from the index too.
+      this.index.deleteSession(id);
+      return null;
+    }
+    return toView(record, { ...upstream, authToken: '' });
+  }
+
+  async list(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection> {
+    const page = this.index.sessionRecords(first, after, true);
+    // One upstream read per listed session, a few at a time: a page of 100 must not become a
+    // burst of 100 requests against a rate-limited upstream (Azure S0: 10 per second).
+    const sessions = await mapConcurrently(page.edges, LIST_CONCURRENCY, async (e) => ({ e, upstream: await this.client.get(e.node.upstreamKind!, e.node.id) }));
+    const edges = sessions.flatMap(({ e, upstream }) => {
+      if (upstream) return [{ cursor: e.cursor, node: toView(e.node, { ...upstream, authToken: '' }) }];
+      this.index.deleteSession(e.node.id);
+      return [];
+    });
+    return { ...page, edges, totalCount: page.totalCount - (page.edges.length - edges.length) };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const record = this.index.sessionRecord(id);
+    if (!record?.upstreamKind) return false;
+    const existed = await this.client.delete(record.upstreamKind, id);
+    this.index.deleteSession(id);
+    return existed;
+  }
+
+  async sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null> {
+    const bytes = await this.client.sessionImage(id);
+    return bytes ? { bytes, contentType: 'image/jpeg' } : null;
+  }
+}
+
+function toView(record: SessionRecord, upstream: UpstreamSession): SessionView {
+  const attempts = upstream.attempts.map((a): AttemptRecord => toAttempt(record.id, a));
+  return {
+    record: { ...record, modelVersion: upstream.modelVersion ?? record.modelVersion },
+    attempts,
+    status: upstream.status,
+    attemptsLeft: Math.max(0, MAX_ATTEMPTS - attempts.length),
+    authToken: upstream.authToken,
+    verifyReference: upstream.verifyReference,
+  };
+}
+
+function toAttempt(sessionId: string, a: UpstreamAttempt): AttemptRecord {
+  return {
+    sessionId,
+    attemptId: a.attemptId,
+    status: a.status,
+    decision: a.decision,
+    targetFace: a.targetFace,
+    digest: a.digest ?? '',
+    sessionImageId: a.sessionImageId,
+    verifyResult: a.verifyResult,
+    error: a.error,
+    // Azure v1.2 keeps no audit records: these fields are not known, and `upstream` hides them.
+    createdAt: 0,
+    finishedAt: null,
+    clientIp: '',
+    requestId: null,
+    frameCount: 0,
+    reasons: [],
+    measures: {},
+    upstream: true,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Liveness: the shared vocabulary of sessions, attempts and decisions (Azure AI Face v1.2 §4
+ * names). Pure types; the decision pipeline (decision.ts), the session service (service.ts),
+ * the store (src/store) and the client routes (src/http/liveness-routes.ts) all speak these.
+ */
+import type { FaceRectangle } from '../types.js';
+
+export type LivenessOperationMode = 'Passive' | 'PassiveActive';
+export type SessionStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
+export type LivenessDecision = 'realface' | 'spoofface' | 'uncertain';
+
+/** A head movement the client must perform, in order (PassiveActive only). */
+export type ChallengeStep = 'TURN_LEFT' | 'TURN_RIGHT' | 'LOOK_UP';
+
+export interface Challenge {
+  /** Random, single use: the attempt must echo it. */
+  nonce: string;
+  steps: ChallengeStep[];
+  /** Time allowed for each step, from the first frame. */
+  stepTimeoutMs: number;
+}
+
+/** What the engine saw in one frame of an attempt. */
+export interface FrameFace {
+  faceRectangle: FaceRectangle;
+  /** 68 iBUG landmarks, image pixels. */
+  landmarks68: ReadonlyArray<{ x: number; y: number }>;
+  pose: { pitch: number; roll: number; yaw: number };
+  embedding: Float32Array;
+  quality: { blur: number; exposure: number; noise: number };
+}
+
+export interface FrameAnalysis {
+  /** Milliseconds since the first frame (client-reported, checked for monotony). */
+  t: number;
+  width: number;
+  height: number;
+  faces: FrameFace[];
+}
+
+export interface AttemptInput {
+  mode: LivenessOperationMode;
+  frames: FrameAnalysis[];
+  /** The challenge issued for this attempt (PassiveActive), or null (Passive). */
+  challenge: Challenge | null;
+  /** Digests (sha256 hex of the concatenated frame bytes) of previous attempts, for replay refusal. */
+  previousDigests: ReadonlySet<string>;
+  digest: string;
+}
+
+export interface DecisionResult {
+  decision: LivenessDecision;
+  /** Machine-readable reasons, kept in the attempt's audit record, e.g. "NO_FACE_IN_FRAMES". */
+  reasons: string[];
+  /** Index of the sharpest, most frontal frame: the session image and the verify probe. */
+  bestFrameIndex: number | null;
+  /** The face in the best frame. */
+  targetFace: FaceRectangle | null;
+  /** Numbers behind the decision (flatness residuals, yaw extremes...), for audit and tuning. */
+  measures: Record<string, number>;
+}

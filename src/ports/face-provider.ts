@@ -1,0 +1,42 @@
+/**
+ * The port every face provider implements (the embedded engine now, Azure AI Face later).
+ * Knows nothing of GraphQL or HTTP.
+ */
+import type { FindSimilarMode, Verification } from '../domain/similarity.js';
+import type { DetectedFace, DetectRequestOptions, ProviderCapabilities, RecognitionModel } from '../domain/types.js';
+
+/** A face taking part in recognition: registered (faceId) or detected inline from an image. */
+export interface RecognitionFace {
+  faceId: string | null;
+  face: DetectedFace;
+  recognitionModel: RecognitionModel;
+}
+
+export interface SimilarFace {
+  face: RecognitionFace;
+  confidence: number;
+}
+
+export interface FaceGrouping {
+  groups: RecognitionFace[][];
+  messyGroup: RecognitionFace[];
+}
+
+export interface FaceProvider {
+  readonly capabilities: ProviderCapabilities;
+  /** Loads models / opens the upstream connection pool; /readyz turns green after it. */
+  start(): Promise<void>;
+  /** True once models are loaded / the upstream is reachable, false while starting or stopping. */
+  isReady(): boolean;
+  /** Detects faces in encoded image bytes, largest first, at most 100. */
+  detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]>;
+  /** 1:1 verification on the calibrated confidence scale. */
+  verify(face1: RecognitionFace, face2: RecognitionFace): Promise<Verification>;
+  /** Candidates ranked by confidence, filtered by mode, at most `max`. */
+  findSimilar(query: RecognitionFace, candidates: readonly RecognitionFace[], mode: FindSimilarMode, max: number): Promise<SimilarFace[]>;
+  /** Groups of the same person (largest first) and the faces that match no other. */
+  group(faces: readonly RecognitionFace[]): Promise<FaceGrouping>;
+  /** Number of detections actually run (not served from a cache): for tests and metrics. */
+  readonly detectionCount: number;
+  close(): Promise<void>;
+}

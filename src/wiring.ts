@@ -1,0 +1,62 @@
+/** Wires config, store, provider, registry, liveness and the HTTP server together (used by main and tests). */
+import type { Config } from './platform/config.js';
+import { AzureProvider } from './adapters/azure/provider.js';
+import { AzureUpstreamLiveness } from './adapters/azure/upstream-liveness.js';
+import { EmbeddedProvider } from './adapters/engine/provider.js';
+import type { FaceProvider } from './ports/face-provider.js';
+import { FaceRegistry, type Clock } from './adapters/store/memory-face-registry.js';
+import { ApiKeyChecker } from './app/api-keys.js';
+import type { AppServices } from './api/graphql/context.js';
+import { startServer, type RunningServer } from './api/server.js';
+import { LivenessService } from './app/liveness/service.js';
+import { EmbeddedLivenessSessions, type LivenessSessions } from './app/liveness/sessions.js';
+import { UpstreamLivenessSessions } from './app/liveness/upstream-sessions.js';
+import type { Logger } from './platform/logger.js';
+import { openDatabase } from './adapters/store/database.js';
+import { LivenessStore } from './adapters/store/liveness-store.js';
+
+export interface App {
+  server: RunningServer;
+  services: AppServices;
+  provider: FaceProvider;
+  stop(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+export async function startApp(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
+  const db = openDatabase(config.dataDir);
+  const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
+  const provider: FaceProvider = azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+  const registry = new FaceRegistry({ ...config.registry, clock });
+  // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
+  const liveness = new LivenessService({ store: new LivenessStore(db), provider, clock, logger, ...config.liveness });
+  liveness.start();
+  const livenessSessions: LivenessSessions = azure
+    ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
+    : new EmbeddedLivenessSessions(liveness);
+  const services: AppServices = { provider, registry, liveness, livenessSessions, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
+  let server: RunningServer;
+  try {
+    server = await startServer(services);
+  } catch (err) {
+    liveness.stop();
+    db.close();
+    throw err;
+  }
+  // Serve /healthz right away; /readyz turns green once the models are loaded (or the upstream client is ready).
+  await provider.start();
+  return {
+    server,
+    services,
+    provider,
+    async stop() {
+      await server.stop();
+      liveness.stop();
+      await provider.close();
+      db.close();
+    },
+  };
+}
