@@ -4,16 +4,21 @@ import { AzureProvider } from './adapters/azure/provider.js';
 import { AzureUpstreamLiveness } from './adapters/azure/upstream-liveness.js';
 import { EmbeddedProvider } from './adapters/engine/provider.js';
 import type { FaceProvider } from './ports/face-provider.js';
-import { FaceRegistry, type Clock } from './adapters/store/memory-face-registry.js';
+import { MemoryFaceRegistry } from './adapters/store/memory-face-registry.js';
+import { systemClock, type Clock } from './ports/clock.js';
 import { ApiKeyChecker } from './app/api-keys.js';
-import type { AppServices } from './api/graphql/context.js';
+import { ImageLoader } from './app/images.js';
+import { Recognition } from './app/faces/recognition.js';
+import { fetchImage } from './adapters/net/safe-fetch.js';
+import type { AppServices } from './app/services.js';
 import { startServer, type RunningServer } from './api/server.js';
 import { LivenessService } from './app/liveness/service.js';
 import { EmbeddedLivenessSessions, type LivenessSessions } from './app/liveness/sessions.js';
 import { UpstreamLivenessSessions } from './app/liveness/upstream-sessions.js';
 import type { Logger } from './platform/logger.js';
 import { openDatabase } from './adapters/store/database.js';
-import { LivenessStore } from './adapters/store/liveness-store.js';
+import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
+
 
 export interface App {
   server: RunningServer;
@@ -22,7 +27,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const systemClock: Clock = { now: () => Date.now() };
 
 export async function startApp(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
@@ -30,14 +34,20 @@ export async function startApp(config: Config, logger: Logger, options: { clock?
   const db = openDatabase(config.dataDir);
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
   const provider: FaceProvider = azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
-  const registry = new FaceRegistry({ ...config.registry, clock });
+  const registry = new MemoryFaceRegistry({ ...config.registry, clock });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
-  const liveness = new LivenessService({ store: new LivenessStore(db), provider, clock, logger, ...config.liveness });
+  const liveness = new LivenessService({ store: new SqliteLivenessStore(db), provider, clock, logger, ...config.liveness });
   liveness.start();
   const livenessSessions: LivenessSessions = azure
     ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
     : new EmbeddedLivenessSessions(liveness);
-  const services: AppServices = { provider, registry, liveness, livenessSessions, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
+  const images = new ImageLoader(config.image, {
+    maxBytes: config.image.maxBytes,
+    timeoutMs: config.fetch.timeoutMs,
+    maxRedirects: config.fetch.maxRedirects,
+    allowPrivateHosts: config.fetch.allowPrivateHosts,
+  }, fetchImage);
+  const services: AppServices = { provider, images, recognition: new Recognition(registry, provider), registry, liveness, livenessSessions, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
   let server: RunningServer;
   try {
     server = await startServer(services);

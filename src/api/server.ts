@@ -15,7 +15,8 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler } from 'express';
-import { createContext, type AppServices, type GraphQLContext } from './graphql/context.js';
+import type { AppServices } from '../app/services.js';
+import { createContext, type GraphQLContext } from './graphql/context.js';
 import { makeFormatError } from './graphql/errors.js';
 import { buildSchema } from './graphql/schema.js';
 import { faceRestRouter } from './rest/router.js';

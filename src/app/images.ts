@@ -4,8 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FaceError } from '../domain/errors.js';
-import { fetchImage } from '../adapters/net/safe-fetch.js';
-import type { FetchPolicy } from '../adapters/net/safe-fetch.js';
+import type { FetchPolicy, ImageFetcher } from '../ports/image-fetcher.js';
 
 export interface ImageInputArg {
   url?: string | null;
@@ -142,6 +141,7 @@ export async function loadImageBytes(
   input: ImageInputArg,
   limits: ImageLimits,
   policy: FetchPolicy,
+  fetchImage: ImageFetcher,
 ): Promise<Buffer> {
   const url = isNonEmpty(input.url) ? input.url : undefined;
   const base64 = isNonEmpty(input.base64) ? input.base64 : undefined;
@@ -155,14 +155,23 @@ export async function loadImageBytes(
   return enforceImageSize(bytes, limits);
 }
 
-/** The download policy for image URLs, from the service's configuration. */
-export function fetchPolicyOf(config: { image: ImageLimits; fetch: { timeoutMs: number; maxRedirects: number; allowPrivateHosts: string[] } }): FetchPolicy {
-  return {
-    maxBytes: config.image.maxBytes,
-    timeoutMs: config.fetch.timeoutMs,
-    maxRedirects: config.fetch.maxRedirects,
-    allowPrivateHosts: config.fetch.allowPrivateHosts,
-  };
+/** Image input -> bytes under one size limit and one download policy: what both edges use. */
+export class ImageLoader {
+  constructor(
+    readonly limits: ImageLimits,
+    private readonly policy: FetchPolicy,
+    private readonly fetchImage: ImageFetcher,
+  ) {}
+
+  /** Exactly one of url / base64 -> bytes (see loadImageBytes). */
+  load(input: ImageInputArg): Promise<Buffer> {
+    return loadImageBytes(input, this.limits, this.policy, this.fetchImage);
+  }
+
+  /** The size rule for bytes that arrived some other way (request body, form part). */
+  enforceSize(bytes: Buffer): Buffer {
+    return enforceImageSize(bytes, this.limits);
+  }
 }
 
 /** sha256 hex of the bytes: a stable key for DataLoader / caches. */

@@ -1,9 +1,42 @@
 /** Wire-neutral face types shared by providers, the registry and the GraphQL layer. */
-import type { AzureLandmarks } from '../adapters/engine/landmarks.js';
-import type { HeadPose } from '../adapters/engine/headpose.js';
-import type { Level, QualityMeasures } from '../adapters/engine/quality.js';
 
-export type { AzureLandmarks, HeadPose, Level, QualityMeasures };
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Azure's 27 named landmarks, in Azure's order. Azure "left" is image left (the subject's right). */
+export const AZURE_LANDMARK_NAMES = [
+  'pupilLeft', 'pupilRight', 'noseTip', 'mouthLeft', 'mouthRight', 'eyebrowLeftOuter',
+  'eyebrowLeftInner', 'eyeLeftOuter', 'eyeLeftTop', 'eyeLeftBottom', 'eyeLeftInner',
+  'eyebrowRightInner', 'eyebrowRightOuter', 'eyeRightInner', 'eyeRightTop', 'eyeRightBottom',
+  'eyeRightOuter', 'noseRootLeft', 'noseRootRight', 'noseLeftAlarTop', 'noseRightAlarTop',
+  'noseLeftAlarOutTip', 'noseRightAlarOutTip', 'upperLipTop', 'upperLipBottom', 'underLipTop',
+  'underLipBottom',
+] as const;
+
+export type AzureLandmarkName = (typeof AZURE_LANDMARK_NAMES)[number];
+export type AzureLandmarks = Record<AzureLandmarkName, Point>;
+
+/**
+ * Head pose in degrees. Camera frame: yaw > 0 when the face turns toward the image's right,
+ * pitch > 0 when the face looks up, roll > 0 when the face tilts clockwise in the image.
+ */
+export interface HeadPose {
+  pitch: number;
+  roll: number;
+  yaw: number;
+}
+
+/** Azure's quality scales (value 0–1 plus a level). */
+export type Level = 'low' | 'medium' | 'high';
+export type ExposureLevel = 'underExposure' | 'goodExposure' | 'overExposure';
+
+export interface QualityMeasures {
+  blur: { blurLevel: Level; value: number };
+  exposure: { exposureLevel: ExposureLevel; value: number };
+  noise: { noiseLevel: Level; value: number };
+}
 
 /** Azure's enum values, as strings on the wire (detection_03, recognition_04). */
 export type DetectionModel = 'detection_01' | 'detection_02' | 'detection_03';

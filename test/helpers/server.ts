@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startApp, type App } from '../../src/wiring.js';
 import { loadConfig } from '../../src/platform/config.js';
-import type { Clock } from '../../src/adapters/store/memory-face-registry.js';
+import type { Clock } from '../../src/ports/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
 
 /**

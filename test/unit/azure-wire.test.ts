@@ -17,7 +17,7 @@ import {
   toVerification,
   verifyResponseGuard,
 } from '../../src/adapters/azure/wire.js';
-import { AZURE_LANDMARK_NAMES } from '../../src/adapters/engine/landmarks.js';
+import { AZURE_LANDMARK_NAMES } from '../../src/domain/types.js';
 import type { ErrorCode } from '../../src/domain/errors.js';
 import type { RecognitionFace } from '../../src/ports/face-provider.js';
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { anchors, BLAZEFACE_ROW, decodeRows, iou, nonMaxSuppression, type RawBox } from '../../src/adapters/engine/blazeface.js';
 import { clipRect, cropRgb } from '../../src/adapters/engine/geometry.js';
 import { estimateHeadPose } from '../../src/adapters/engine/headpose.js';
-import { AZURE_LANDMARK_NAMES, dlibAlignedBox, toAzureLandmarks } from '../../src/adapters/engine/landmarks.js';
+import { AZURE_LANDMARK_NAMES } from '../../src/domain/types.js';
+import { dlibAlignedBox, toAzureLandmarks } from '../../src/adapters/engine/landmarks.js';
 
 describe('blazeface decoding', () => {
   it('has 896 anchors: 16x16x2 at stride 16, then 8x8x6 at stride 32', () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { contentHash, loadImageBytes } from '../../src/app/images.js';
 import type { ImageInputArg, ImageLimits } from '../../src/app/images.js';
-import type { FetchPolicy } from '../../src/adapters/net/safe-fetch.js';
+import { fetchImage, type FetchPolicy } from '../../src/adapters/net/safe-fetch.js';
 import { expectCode } from '../helpers/errors.js';
 
 const PHOTO = readFileSync(path.join(FACES_DIR, 'people/obama/1.jpg'));
@@ -21,7 +21,7 @@ const POLICY: FetchPolicy = {
 };
 
 
-const load = (input: ImageInputArg) => loadImageBytes(input, LIMITS, POLICY);
+const load = (input: ImageInputArg) => loadImageBytes(input, LIMITS, POLICY, fetchImage);
 
 describe('loadImageBytes: exactly one of url / base64', () => {
   it.each<[string, ImageInputArg]>([
@@ -128,12 +128,12 @@ describe('loadImageBytes: url', () => {
 
   it('caps the download at the image limit even if the fetch policy allows more', async () => {
     const limits = { minBytes: 1024, maxBytes: PHOTO.length - 1 };
-    await expectCode(loadImageBytes({ url: `${base}/photo.jpg` }, limits, POLICY), 'IMAGE_TOO_LARGE');
+    await expectCode(loadImageBytes({ url: `${base}/photo.jpg` }, limits, POLICY, fetchImage), 'IMAGE_TOO_LARGE');
   });
 
   it('passes fetch errors through (private hosts are forbidden by default)', async () => {
     await expectCode(
-      loadImageBytes({ url: `${base}/photo.jpg` }, LIMITS, { ...POLICY, allowPrivateHosts: [] }),
+      loadImageBytes({ url: `${base}/photo.jpg` }, LIMITS, { ...POLICY, allowPrivateHosts: [] }, fetchImage),
       'URL_FORBIDDEN',
     );
   });

@@ -1,7 +1,8 @@
 /** Quality measures on a real face crop and degraded copies of it (blur, dark, bright, noise). */
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { measureQuality, qualityForRecognition, type QualityMeasures } from '../../src/adapters/engine/quality.js';
+import type { QualityMeasures } from '../../src/domain/types.js';
+import { measureQuality, qualityForRecognition } from '../../src/adapters/engine/quality.js';
 import { face } from '../helpers/paths.js';
 
 // The face region of people/obama/1.jpg (as the detector reports it).

@@ -1,6 +1,6 @@
 /** The faceId registry: per-entry TTL, reads never extend it, bounded by entries and bytes. */
 import { describe, expect, it } from 'vitest';
-import { FaceRegistry } from '../../src/adapters/store/memory-face-registry.js';
+import { MemoryFaceRegistry as FaceRegistry } from '../../src/adapters/store/memory-face-registry.js';
 import type { DetectedFace } from '../../src/domain/types.js';
 import { ManualClock } from '../helpers/server.js';
 

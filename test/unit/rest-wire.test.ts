@@ -9,7 +9,7 @@ import type { SessionView } from '../../src/app/liveness/model.js';
 import { parseDetectParameters } from '../../src/api/rest/detect.js';
 import { AzureError, fromFaceError } from '../../src/api/rest/errors.js';
 import { detectionResult, session, sessionKind } from '../../src/api/rest/wire.js';
-import type { AttemptRecord, SessionRecord } from '../../src/adapters/store/liveness-store.js';
+import type { AttemptRecord, SessionRecord } from '../../src/ports/liveness-store.js';
 
 const EMBEDDED = { provider: 'embedded', attributes: ['headPose', 'blur', 'exposure', 'noise', 'qualityForRecognition'] as const };
 

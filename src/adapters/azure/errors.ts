@@ -6,7 +6,7 @@
  * its details: they become GraphQL `extensions`, so an operator can see what Azure said without
  * facegraph inventing codes of its own.
  */
-import { ErrorCodes, FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../../domain/errors.js';
+import { FaceError, INFRASTRUCTURE_CODES, isErrorCode, type ErrorCode } from '../../domain/errors.js';
 
 /** Azure's error body: `{error:{code, message, innererror?:{code, message}}}` (reference §5). */
 export interface AzureErrorBody {
@@ -46,7 +46,7 @@ export function parseAzureErrorBody(text: string): AzureErrorBody | null {
  */
 const NEVER_PASSED_THROUGH: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...INFRASTRUCTURE_CODES, 'UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
 
-const isFacegraphCode = (code: string | undefined): code is ErrorCode => code !== undefined && Object.hasOwn(ErrorCodes, code);
+const isFacegraphCode = (code: string | undefined): code is ErrorCode => isErrorCode(code);
 
 const INVALID_ARGUMENT_CODES: ReadonlySet<string> = new Set([
   'BadArgument',

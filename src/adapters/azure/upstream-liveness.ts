@@ -3,9 +3,9 @@
  * (src/liveness/upstream-sessions.ts), so GraphQL's liveness lifecycle runs on Azure.
  */
 import { FaceError } from '../../domain/errors.js';
-import type { CreateSessionOptions } from '../../app/liveness/service.js';
-import type { UpstreamAttempt, UpstreamLivenessClient, UpstreamSession } from '../../app/liveness/upstream-sessions.js';
-import type { AttemptStatus, UpstreamSessionKind } from '../store/liveness-store.js';
+import type { CreateSessionOptions } from '../../domain/liveness/types.js';
+import type { UpstreamAttempt, UpstreamLivenessClient, UpstreamSession } from '../../ports/upstream-liveness.js';
+import type { AttemptStatus, UpstreamSessionKind } from '../../ports/liveness-store.js';
 import { toLivenessSessionView, type AzureLivenessClient, type CreateLivenessSessionBody, type LivenessAttemptView, type LivenessSessionKind, type LivenessSessionView } from './liveness.js';
 
 const KIND: Record<UpstreamSessionKind, LivenessSessionKind> = {

@@ -18,7 +18,7 @@ import type {
   Occlusion,
   RecognitionModel,
 } from '../../domain/types.js';
-import { AZURE_LANDMARK_NAMES } from '../engine/landmarks.js';
+import { AZURE_LANDMARK_NAMES } from '../../domain/types.js';
 import { arrayOf, boolean, type Guard, number, object, oneOf, optional, string, WireShapeError } from './guard.js';
 
 // ---------------------------------------------------------------------------------------------

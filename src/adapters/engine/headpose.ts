@@ -7,13 +7,9 @@
  * yaw > 0 when the face turns toward the image's right, pitch > 0 when the face looks up,
  * roll > 0 when the face tilts clockwise in the image.
  */
+import type { HeadPose } from '../../domain/types.js';
 import type { Point } from './geometry.js';
 
-export interface HeadPose {
-  pitch: number;
-  roll: number;
-  yaw: number;
-}
 
 /** Generic face model (OpenCV's classic six points), converted to the camera frame above. */
 const MODEL: ReadonlyArray<readonly [index: number, x: number, y: number, z: number]> = [

@@ -4,19 +4,9 @@
  *
  * Azure "left" is image left (the subject's right), as in Azure's own responses.
  */
+import { AZURE_LANDMARK_NAMES, type AzureLandmarkName, type AzureLandmarks } from '../../domain/types.js';
 import { centroid, type Point, type Rect } from './geometry.js';
 
-export const AZURE_LANDMARK_NAMES = [
-  'pupilLeft', 'pupilRight', 'noseTip', 'mouthLeft', 'mouthRight', 'eyebrowLeftOuter',
-  'eyebrowLeftInner', 'eyeLeftOuter', 'eyeLeftTop', 'eyeLeftBottom', 'eyeLeftInner',
-  'eyebrowRightInner', 'eyebrowRightOuter', 'eyeRightInner', 'eyeRightTop', 'eyeRightBottom',
-  'eyeRightOuter', 'noseRootLeft', 'noseRootRight', 'noseLeftAlarTop', 'noseRightAlarTop',
-  'noseLeftAlarOutTip', 'noseRightAlarOutTip', 'upperLipTop', 'upperLipBottom', 'underLipTop',
-  'underLipBottom',
-] as const;
-
-export type AzureLandmarkName = (typeof AZURE_LANDMARK_NAMES)[number];
-export type AzureLandmarks = Record<AzureLandmarkName, Point>;
 
 /** Which 68-point indices are averaged for each Azure landmark (DESIGN.md mapping). */
 const SOURCES: Record<AzureLandmarkName, readonly number[]> = {

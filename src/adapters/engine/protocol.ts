@@ -1,6 +1,6 @@
 /** Messages between the engine's main-thread pool and its worker threads. */
 import type { Rect } from './geometry.js';
-import type { QualityMeasures } from './quality.js';
+import type { QualityMeasures } from '../../domain/types.js';
 
 export interface DetectOptions {
   /** Run the 68-point landmark model (needed for landmarks, head pose and embeddings). */

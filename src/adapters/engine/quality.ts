@@ -11,14 +11,7 @@
  * them (blurred, darkened, brightened, noised); test/unit/quality.test.ts checks the ordering.
  */
 
-export type Level = 'low' | 'medium' | 'high';
-export type ExposureLevel = 'underExposure' | 'goodExposure' | 'overExposure';
-
-export interface QualityMeasures {
-  blur: { blurLevel: Level; value: number };
-  exposure: { exposureLevel: ExposureLevel; value: number };
-  noise: { noiseLevel: Level; value: number };
-}
+import type { Level, QualityMeasures } from '../../domain/types.js';
 
 /** Side of the square luminance patch all measures run on, so values do not depend on face size. */
 export const PATCH = 96;

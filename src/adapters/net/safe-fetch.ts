@@ -20,20 +20,10 @@ import ipaddr from 'ipaddr.js';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { FaceError } from '../../domain/errors.js';
+import type { FetchPolicy } from '../../ports/image-fetcher.js';
 
-export interface FetchPolicy {
-  /** Largest body accepted, in bytes. */
-  maxBytes: number;
-  /** Deadline for the whole download (DNS, connect, all redirect hops, body). */
-  timeoutMs: number;
-  /** How many redirects are followed before giving up. */
-  maxRedirects: number;
-  /**
-   * Hosts permitted even though they are not public: hostnames (`localhost`), IPs
-   * (`127.0.0.1`) or CIDRs (`127.0.0.1/32`, `fd00::/8`). Empty in production.
-   */
-  allowPrivateHosts: readonly string[];
-}
+export type { FetchPolicy };
+
 
 export const DEFAULT_FETCH_POLICY: Readonly<FetchPolicy> = Object.freeze({
   maxBytes: 6 * 1024 * 1024,

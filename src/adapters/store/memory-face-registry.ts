@@ -5,10 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DetectedFace, DetectionModel, RecognitionModel, RegisteredFace } from '../../domain/types.js';
-
-export interface Clock {
-  now(): number;
-}
+import { systemClock, type Clock } from '../../ports/clock.js';
+import type { FaceRegistry } from '../../ports/face-registry.js';
 
 export interface RegistryOptions {
   maxEntries: number;
@@ -23,12 +21,12 @@ function entrySize(entry: RegisteredFace): number {
   return 512 + embeddingBytes + landmarkBytes;
 }
 
-export class FaceRegistry {
+export class MemoryFaceRegistry implements FaceRegistry {
   private readonly cache: LRUCache<string, RegisteredFace>;
   private readonly clock: Clock;
 
   constructor(options: RegistryOptions) {
-    this.clock = options.clock ?? { now: () => Date.now() };
+    this.clock = options.clock ?? systemClock;
     const clock = this.clock;
     this.cache = new LRUCache<string, RegisteredFace>({
       max: options.maxEntries,

@@ -4,7 +4,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ErrorCodes, FaceError } from '../../domain/errors.js';
+import { FaceError, isErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../platform/logger.js';
 
 export function toGraphQLError(err: FaceError): GraphQLError {
@@ -35,15 +35,11 @@ export function makeFormatError(logger: Logger) {
       return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && (PASS_THROUGH.has(code) || isOurCode(code))) {
+    if (typeof code === 'string' && (PASS_THROUGH.has(code) || isErrorCode(code))) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     logger.error({ err: original }, 'unexpected error in GraphQL execution');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
-}
-
-function isOurCode(code: string): boolean {
-  return Object.hasOwn(ErrorCodes, code);
 }

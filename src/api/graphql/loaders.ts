@@ -5,9 +5,9 @@
  * worker pool in one batch.
  */
 import DataLoader from 'dataloader';
-import { contentHash, fetchPolicyOf, loadImageBytes, type ImageInputArg } from '../../app/images.js';
+import { contentHash, type ImageInputArg } from '../../app/images.js';
 import type { DetectedFace, DetectionModel, DetectRequestOptions, FaceAttributeName, RecognitionModel } from '../../domain/types.js';
-import type { AppServices } from './context.js';
+import type { AppServices } from '../../app/services.js';
 import type { FaceModel } from './models.js';
 
 export interface DetectionKey {
@@ -22,8 +22,6 @@ export interface DetectionKey {
   attributes: readonly FaceAttributeName[];
 }
 
-/** Models and TTL of faces detected inline (recognition's image refs, liveness verify images): detectFaces' defaults, so a document that also detects the image shares the detection. */
-export const INLINE_MODELS = Object.freeze({ detectionModel: 'detection_03', recognitionModel: 'recognition_04', faceIdTimeToLive: 86_400 } as const);
 
 export interface Loaders {
   /** Image input -> bytes (a URL is downloaded once per request). */
@@ -41,13 +39,12 @@ const imageKey = (input: ImageInputArg): string =>
 
 export function createLoaders(services: AppServices): Loaders {
   const bytesByHash = new Map<string, Buffer>();
-  const { config, provider } = services;
-  const imagePolicy = fetchPolicyOf(config);
+  const { images, provider } = services;
   return {
     bytesByHash,
     registered: new Map(),
     imageBytes: new DataLoader(
-      async (inputs) => Promise.all(inputs.map((input) => loadImageBytes(input, config.image, imagePolicy).catch((err: Error) => err))),
+      async (inputs) => Promise.all(inputs.map((input) => images.load(input).catch((err: Error) => err))),
       { cacheKeyFn: imageKey },
     ),
     detections: new DataLoader(

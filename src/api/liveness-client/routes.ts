@@ -10,9 +10,10 @@
  * Server-side callers:
  *   GET  /liveness/session-images/:sessionImageId   the stored best frame (JPEG)
  */
+import { HTTP_STATUS } from '../shared/http-status.js';
 import express, { type Request, type Response, type Router } from 'express';
 import { FaceError } from '../../domain/errors.js';
-import type { AppServices } from '../graphql/context.js';
+import type { AppServices } from '../../app/services.js';
 import { checkDeclaredLength, readAttemptUpload, validateAttemptUpload } from '../../app/liveness/upload.js';
 import { drainBody, MAX_DRAIN_BYTES, SESSION_IMAGE_ID } from '../shared/request-body.js';
 
@@ -31,7 +32,7 @@ export function livenessRouter(services: AppServices): Router {
       }
       const retryAfter = err.details.retryAfterSeconds;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
-      res.status(err.httpStatus).json({ error: { code: err.code, message: err.message } });
+      res.status(HTTP_STATUS[err.kind]).json({ error: { code: err.code, message: err.message } });
       return;
     }
     logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'liveness route failed');

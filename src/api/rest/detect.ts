@@ -7,9 +7,9 @@
  */
 import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
+import { checkDetectRequest, DETECT_ARGUMENTS } from '../../app/faces/detection.js';
 import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../../domain/types.js';
-import type { AppServices } from '../graphql/context.js';
-import { enforceImageSize, fetchPolicyOf, loadImageBytes } from '../../app/images.js';
+import type { AppServices } from '../../app/services.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
 import { badArgument, invalidArgument, invalidMediaType, mapping } from './errors.js';
 import { detectionResult, type WireDetectionResult } from './wire.js';
@@ -68,7 +68,7 @@ function model<T extends string>(query: Query, name: string, allowed: readonly T
 }
 
 /** CSV (Azure's style: form, explode=false) or, leniently, the parameter repeated. */
-function attributeList(query: Query, supported: readonly FaceAttributeName[], provider: string): FaceAttributeName[] {
+function attributeList(query: Query): FaceAttributeName[] {
   const raw = query.returnFaceAttributes;
   if (raw === undefined) return [];
   const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [String(v)]));
@@ -77,10 +77,6 @@ function attributeList(query: Query, supported: readonly FaceAttributeName[], pr
     const name = AZURE_ATTRIBUTES.get(part.toLowerCase());
     if (!name) {
       throw invalidArgument('Invalid argument returnFaceAttributes.', `${JSON.stringify(part.slice(0, 32))} is not a face attribute. Azure's are ${[...AZURE_ATTRIBUTES.values()].join(', ')}.`);
-    }
-    if (!supported.includes(name as FaceAttributeName)) {
-      const message = `The ${provider} provider does not compute the '${name}' attribute. Supported: ${supported.join(', ')}.`;
-      throw badArgument(message, { code: 'UNSUPPORTED_ATTRIBUTE', message });
     }
     if (!out.includes(name as FaceAttributeName)) out.push(name as FaceAttributeName);
   }
@@ -94,22 +90,27 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
   const returnFaceId = bool(query, 'returnFaceId', true);
   const returnFaceLandmarks = bool(query, 'returnFaceLandmarks', false);
   const returnRecognitionModel = bool(query, 'returnRecognitionModel', false);
-  const attributes = attributeList(query, capabilities.attributes, capabilities.provider);
+  const attributes = attributeList(query);
 
   const rawTtl = single(query, 'faceIdTimeToLive');
   const faceIdTimeToLive = rawTtl === undefined || rawTtl === '' ? TTL.default : /^\d{1,6}$/.test(rawTtl) ? Number(rawTtl) : Number.NaN;
-  if (!(faceIdTimeToLive >= TTL.min && faceIdTimeToLive <= TTL.max)) {
-    throw invalidArgument(
-      `'faceIdTimeToLive' is invalid. It must be between ${TTL.min} and ${TTL.max} seconds.`,
-      `faceIdTimeToLive must be an integer of ${TTL.min}–${TTL.max} seconds, got ${JSON.stringify(String(rawTtl).slice(0, 32))}.`,
-    );
-  }
-
-  // Azure's detection_02 returns neither landmarks nor attributes, and says so.
-  if (detectionModel === 'detection_02' && returnFaceLandmarks) throw invalidArgument("'returnLandmarks' is not supported by detection_02.");
-  if (detectionModel === 'detection_02' && attributes.length > 0) throw invalidArgument("'returnFaceAttributes' is not supported by detection_02.");
-  if (attributes.includes('qualityForRecognition') && (recognitionModel === 'recognition_01' || recognitionModel === 'recognition_02')) {
-    throw invalidArgument(`'qualityForRecognition' is not supported by ${recognitionModel}; use recognition_03 or recognition_04.`);
+  // Azure's own words for the rules' failures; the rules themselves are the use case's.
+  try {
+    checkDetectRequest({ detectionModel, recognitionModel, faceIdTimeToLive, returnLandmarks: returnFaceLandmarks, attributes }, capabilities);
+  } catch (err) {
+    if (!(err instanceof FaceError) || err.code !== 'INVALID_ARGUMENT') throw err;
+    switch (err.details.rule ?? err.details.argument) {
+      case DETECT_ARGUMENTS.faceIdTimeToLive:
+        throw invalidArgument(`'faceIdTimeToLive' is invalid. It must be between ${TTL.min} and ${TTL.max} seconds.`, `faceIdTimeToLive must be an integer of ${TTL.min}–${TTL.max} seconds, got ${JSON.stringify(String(rawTtl).slice(0, 32))}.`);
+      case 'detection_02-landmarks':
+        throw invalidArgument("'returnLandmarks' is not supported by detection_02.");
+      case 'detection_02-attributes':
+        throw invalidArgument("'returnFaceAttributes' is not supported by detection_02.");
+      case 'quality-model':
+        throw invalidArgument(`'qualityForRecognition' is not supported by ${recognitionModel}; use recognition_03 or recognition_04.`);
+      default:
+        throw err;
+    }
   }
   return { detectionModel, recognitionModel, returnFaceId, returnFaceLandmarks, returnRecognitionModel, faceIdTimeToLive, attributes };
 }
@@ -117,7 +118,7 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
 /** The image of a detect request: body bytes, a URL, or a liveness session image. */
 async function imageOf(req: Request, res: Response, services: AppServices): Promise<Buffer> {
   const type = mediaType(req);
-  if (type === 'application/octet-stream') return enforceImageSize(await readImageBody(req, res));
+  if (type === 'application/octet-stream') return services.images.enforceSize(await readImageBody(req, res));
   if (type !== 'application/json') {
     await discardBody(req, res);
     throw invalidMediaType('application/octet-stream (image bytes) or application/json ({"url"} or {"sessionImageId"})');
@@ -130,7 +131,7 @@ async function imageOf(req: Request, res: Response, services: AppServices): Prom
   if (url !== undefined) {
     if (typeof url !== 'string' || url === '') throw new FaceError('INVALID_URL', 'url must be a non-empty string.');
     // The policy GraphQL's loaders use: same size limit, timeout, redirects and private-host allow-list.
-    return loadImageBytes({ url }, services.config.image, fetchPolicyOf(services.config));
+    return services.images.load({ url });
   }
   const image = typeof sessionImageId === 'string' && SESSION_IMAGE_ID.test(sessionImageId) ? await services.livenessSessions.sessionImage(sessionImageId) : null;
   if (!image) throw new FaceError('SESSION_IMAGE_NOT_FOUND', 'No session image has this sessionImageId (its session may have been deleted or purged).');

@@ -113,6 +113,11 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   INVALID_NONCE: m(400, 'BadArgument'),
   INVALID_FRAMES: m(400, 'BadArgument'),
   FRAMES_TOO_LARGE: m(400, 'InvalidImageSize', TOO_BIG),
+  FRAME_UNREADABLE: m(400, 'InvalidImage', DECODING),
+  INTERRUPTED: m(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.'),
+  REQUEST_TOO_LARGE: m(400, 'InvalidImageSize', TOO_BIG),
+  UNSUPPORTED_MEDIA_TYPE: m(415, 'BadArgument', 'Invalid Media Type.'),
+  NOT_FOUND: m(404, '404', 'Resource not found'),
 };
 
 export interface MappingContext {
@@ -121,7 +126,7 @@ export interface MappingContext {
 }
 
 export function fromFaceError(err: FaceError, context: MappingContext = {}): AzureError {
-  const mapping = MAPPINGS[err.code] ?? m(err.httpStatus, err.code);
+  const mapping = MAPPINGS[err.code];
   const status = err.code === 'FACE_NOT_FOUND' ? (context.faceNotFoundStatus ?? mapping.status) : mapping.status;
   const headers: Record<string, string> = {};
   const retryAfter = err.details.retryAfterSeconds;

@@ -7,13 +7,12 @@
  */
 import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
-import type { AppServices } from '../graphql/context.js';
-import { INLINE_MODELS } from '../graphql/loaders.js';
-import { enforceImageSize } from '../../app/images.js';
+import type { AppServices } from '../../app/services.js';
+import { INLINE_MODELS } from '../../app/faces/detection.js';
 import { validateCreateInput, type CreateSessionInput } from '../../app/liveness/service.js';
 import type { SessionView } from '../../app/liveness/model.js';
 import { verifyReferenceOf, type VerifyImage } from '../../app/liveness/sessions.js';
-import type { VerifyReferenceRecord } from '../../adapters/store/liveness-store.js';
+import type { VerifyReferenceRecord } from '../../ports/liveness-store.js';
 import { readJsonObject } from './body.js';
 import { AzureError, badArgument, fromFaceError, invalidRequestBody, mapping, sessionNotFound } from './errors.js';
 import { readMultipartForm } from './multipart.js';
@@ -152,7 +151,7 @@ export async function createLivenessWithVerifySession(req: Request, res: Respons
   if (!file) {
     throw badArgument("'verifyImage' is required.", { code: 'INVALID_ARGUMENT', message: 'facegraph needs the verify image at creation (file part "verifyImage").' });
   }
-  enforceImageSize(file);
+  services.images.enforceSize(file);
   const verifyImage: VerifyImage = { bytes: file, reference: () => referenceFace(services, file) };
   return sessionWire(await mapping({}, () => services.livenessSessions.create(options, verifyImage)), true);
 }

@@ -6,57 +6,52 @@
  */
 import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
-import type { RecognitionFace } from '../../ports/face-provider.js';
 import type { FindSimilarMode } from '../../domain/similarity.js';
-import type { AppServices } from '../graphql/context.js';
+import type { AppServices } from '../../app/services.js';
 import { readJsonObject } from './body.js';
-import { badArgument, invalidArgument, mapping, type MappingContext } from './errors.js';
-
-const MAX_LIST = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { AzureError, badArgument, invalidArgument, mapping, type MappingContext } from './errors.js';
 
 const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
 
-function faceIdOf(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !UUID.test(value)) {
-    throw badArgument('Face ID is invalid.', { code: 'INVALID_ARGUMENT', message: `${field} must be a faceId (a UUID returned by detect).` });
-  }
-  return value.toLowerCase();
+/** A body's faceId as the use case takes it: a non-string is no faceId at all (Azure: 'Face ID is invalid.'). */
+const asId = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** REST takes faceIds only: an image reference cannot reach the use case from here. */
+const noInlineImages = (): never => {
+  throw new Error('internal: REST recognition has no inline images');
+};
+
+/** The use case's argument names (GraphQL's input fields) -> Azure's body fields. */
+const AZURE_FIELD: Readonly<Record<string, string>> = {
+  face1: 'faceId1',
+  face2: 'faceId2',
+  face: 'faceId',
+  candidateFaceIds: 'faceIds',
+  faceIds: 'faceIds',
+  maxCandidates: 'maxNumOfCandidatesReturned',
+};
+
+/** An argument error of the use case in Azure's words (reference §3, §5); any other error as it is. */
+function azureArgument(err: FaceError): AzureError | FaceError {
+  if (err.code !== 'INVALID_ARGUMENT' && err.code !== 'INVALID_FACE_REF') return err;
+  const [name = '', index] = String(err.details.argument ?? '').split('.');
+  const field = AZURE_FIELD[name];
+  if (!field) return err;
+  const precise = err.message.replace(name, field);
+  if (field === 'maxNumOfCandidatesReturned') return invalidArgument('The argument maxNumOfCandidatesReturned is not valid.', precise);
+  if (field === 'faceIds' && index === undefined) return invalidArgument('The length of faceIds is not in a valid range.', precise);
+  return badArgument('Face ID is invalid.', { code: 'INVALID_ARGUMENT', message: precise });
 }
 
-function faceIdList(value: unknown, field: string, min: number): string[] {
-  if (!Array.isArray(value) || value.length < min || value.length > MAX_LIST) {
-    const got = Array.isArray(value) ? `got ${value.length}` : 'not an array';
-    throw invalidArgument(`The length of ${field} is not in a valid range.`, `${field} must hold ${min}–${MAX_LIST} faceIds, ${got}.`);
-  }
-  const ids = value.map((v, i) => faceIdOf(v, `${field}[${i}]`));
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id)) throw new FaceError('DUPLICATE_FACE_ID', `Face ${id} appears more than once in ${field}.`);
-    seen.add(id);
-  }
-  return ids;
-}
-
-/** A registered face, or FACE_NOT_FOUND (status per operation, mapped by the caller). */
-function registered(services: AppServices, faceId: string): RecognitionFace {
-  const entry = services.registry.get(faceId);
-  if (!entry) throw new FaceError('FACE_NOT_FOUND', `Face ${faceId} was not found: it is unknown or its faceIdTimeToLive has expired.`, { faceId });
-  return { faceId, face: entry.face, recognitionModel: entry.recognitionModel };
-}
-
-/** Azure binds the recognition model to a faceId; faces of different models cannot be compared. */
-function assertSameModel(faces: readonly RecognitionFace[]): void {
-  const first = faces[0];
-  if (!first) return;
-  for (const f of faces) {
-    if (f.recognitionModel !== first.recognitionModel) {
-      throw new FaceError(
-        'RECOGNITION_MODEL_MISMATCH',
-        `Face ${f.faceId} was detected with ${f.recognitionModel} but face ${first.faceId} with ${first.recognitionModel}; faces of different recognition models cannot be compared.`,
-      );
+/** Runs a use case, re-raising its errors in Azure's words and statuses. */
+async function run<T>(context: MappingContext, fn: () => Promise<T>): Promise<T> {
+  return run(context, async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw err instanceof FaceError ? azureArgument(err) : err;
     }
-  }
+  });
 }
 
 const collectionsUnsupported = (what: string, use: string): FaceError =>
@@ -66,17 +61,14 @@ const collectionsUnsupported = (what: string, use: string): FaceError =>
 export async function verify(req: Request, res: Response, services: AppServices): Promise<{ isIdentical: boolean; confidence: number }> {
   const body = await readJsonObject(req, res);
   const context: MappingContext = { faceNotFoundStatus: 404 };
-  return mapping(context, async () => {
+  return run(context, async () => {
     if (!isPresent(body.faceId1)) {
       if (isPresent(body.personGroupId) || isPresent(body.largePersonGroupId) || isPresent(body.personId)) {
         throw collectionsUnsupported('Person groups, large person groups and persons', 'verify two faces with {"faceId1", "faceId2"}');
       }
       throw badArgument('Request body is invalid.', { code: 'INVALID_ARGUMENT', message: 'verify takes {"faceId1", "faceId2"}.' });
     }
-    const face1 = registered(services, faceIdOf(body.faceId1, 'faceId1'));
-    const face2 = registered(services, faceIdOf(body.faceId2, 'faceId2'));
-    assertSameModel([face1, face2]);
-    const result = await services.provider.verify(face1, face2);
+    const result = await services.recognition.verify({ faceId: asId(body.faceId1) }, { faceId: asId(body.faceId2) }, noInlineImages);
     return { isIdentical: result.isIdentical, confidence: result.confidence };
   });
 }
@@ -89,37 +81,28 @@ export async function identify(req: Request, res: Response, _services: AppServic
 
 export async function findSimilar(req: Request, res: Response, services: AppServices): Promise<Array<{ confidence: number; faceId: string }>> {
   const body = await readJsonObject(req, res);
-  return mapping({ faceNotFoundStatus: 400 }, async () => {
+  return run({ faceNotFoundStatus: 400 }, async () => {
     // Exactly one of the three candidate sources (Azure's messages, reference §3).
     const sources = [body.faceIds, body.faceListId, body.largeFaceListId].filter(isPresent).length;
     if (sources === 0) throw invalidArgument('LargeFaceListId, faceListId and faceIds are all null.');
     if (sources > 1) throw invalidArgument('2 or more of largeFaceListId, faceListId and faceIds are not null.');
     if (!isPresent(body.faceIds)) throw collectionsUnsupported('Face lists and large face lists', 'pass candidate faceIds instead');
 
-    const queryId = faceIdOf(body.faceId, 'faceId');
-    const ids = faceIdList(body.faceIds, 'faceIds', 1);
-    const max = body.maxNumOfCandidatesReturned ?? 20;
-    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_LIST) {
-      throw invalidArgument('The argument maxNumOfCandidatesReturned is not valid.', `maxNumOfCandidatesReturned must be an integer of 1–${MAX_LIST}.`);
-    }
+    const max = body.maxNumOfCandidatesReturned ?? null;
+    if (max !== null && typeof max !== 'number') throw invalidArgument('The argument maxNumOfCandidatesReturned is not valid.', 'maxNumOfCandidatesReturned must be a number.');
     const rawMode = body.mode ?? 'matchPerson';
     const mode: FindSimilarMode | null = typeof rawMode !== 'string' ? null : rawMode.toLowerCase() === 'matchperson' ? 'matchPerson' : rawMode.toLowerCase() === 'matchface' ? 'matchFace' : null;
     if (!mode) throw invalidArgument('The argument mode is not valid.', 'mode must be matchPerson or matchFace.');
 
-    const query = registered(services, queryId);
-    const candidates = ids.map((id) => registered(services, id));
-    assertSameModel([query, ...candidates]);
-    const matches = await services.provider.findSimilar(query, candidates, mode, max);
+    const matches = await services.recognition.findSimilar({ faceId: asId(body.faceId) }, body.faceIds, { mode, maxCandidates: max }, noInlineImages);
     return matches.map((match) => ({ confidence: match.confidence, faceId: match.face.faceId! }));
   });
 }
 
 export async function group(req: Request, res: Response, services: AppServices): Promise<{ groups: string[][]; messyGroup: string[] }> {
   const body = await readJsonObject(req, res);
-  return mapping({ faceNotFoundStatus: 400 }, async () => {
-    const faces = faceIdList(body.faceIds, 'faceIds', 2).map((id) => registered(services, id));
-    assertSameModel(faces);
-    const grouping = await services.provider.group(faces);
+  return run({ faceNotFoundStatus: 400 }, async () => {
+    const grouping = await services.recognition.group(body.faceIds);
     // The docs say messyGroup "will not appear" when empty, but the spec requires it: always sent.
     return { groups: grouping.groups.map((g) => g.map((f) => f.faceId!)), messyGroup: grouping.messyGroup.map((f) => f.faceId!) };
   });

@@ -8,7 +8,7 @@
  * every route needs `Ocp-Apim-Subscription-Key` (Azure's 401 otherwise); keys are never logged.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
-import type { AppServices } from '../graphql/context.js';
+import type { AppServices } from '../../app/services.js';
 import { detect } from './detect.js';
 import { resourceNotFound, sendError, unauthorized } from './errors.js';
 import { createLivenessSession, createLivenessWithVerifySession, deleteSession, getSession, sessionImage } from './liveness.js';

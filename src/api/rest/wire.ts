@@ -4,10 +4,10 @@
  * Pure functions; objects are built key by key so nothing internal (embeddings, 68-point
  * landmarks, detector scores) can leak onto the wire.
  */
-import { AZURE_LANDMARK_NAMES } from '../../adapters/engine/landmarks.js';
+import { AZURE_LANDMARK_NAMES } from '../../domain/types.js';
 import type { DetectedFace, FaceAttributeName, FaceAttributes, FaceRectangle, RecognitionModel } from '../../domain/types.js';
 import type { SessionView } from '../../app/liveness/model.js';
-import type { AttemptRecord, SessionRecord, UpstreamSessionKind } from '../../adapters/store/liveness-store.js';
+import type { AttemptRecord, SessionRecord, UpstreamSessionKind } from '../../ports/liveness-store.js';
 
 export interface WireRectangle {
   top: number;

@@ -1,6 +1,6 @@
 /** What the GraphQL layer receives for liveness types (codegen mappers). */
 import type { FaceRectangle, Level } from '../../domain/types.js';
-import type { AttemptRecord, SessionRecord } from '../../adapters/store/liveness-store.js';
+import type { AttemptRecord, SessionRecord } from '../../ports/liveness-store.js';
 import type { SessionStatus } from '../../domain/liveness/types.js';
 
 export type { AttemptRecord };

@@ -7,20 +7,19 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { FaceError } from '../../domain/errors.js';
 import type { FaceProvider } from '../../ports/face-provider.js';
-import type { Clock } from '../../adapters/store/memory-face-registry.js';
+import type { Clock } from '../../ports/clock.js';
 import { verify } from '../../domain/similarity.js';
 import type { FaceRectangle } from '../../domain/types.js';
 import type { Logger } from '../../platform/logger.js';
-import type { AttemptOutcome, AttemptRecord, LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../adapters/store/liveness-store.js';
+import type { AttemptOutcome, AttemptRecord, LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
 import { analyseFrames, framesDigest, FrameUnreadableError } from './analysis.js';
 import { createChallenge } from '../../domain/liveness/challenge.js';
 import { decideAttempt } from '../../domain/liveness/decision.js';
 import type { Page, SessionConnection, SessionView } from './model.js';
-import type { Challenge, ChallengeStep, DecisionResult, FrameAnalysis, LivenessDecision, LivenessOperationMode, SessionStatus } from '../../domain/liveness/types.js';
+import { MAX_ATTEMPTS, type Challenge, type ChallengeStep, type CreateSessionOptions, type DecisionResult, type FrameAnalysis, type LivenessDecision, type LivenessOperationMode, type SessionStatus } from '../../domain/liveness/types.js';
 import { FRAME_LIMITS, type AttemptUpload } from './upload.js';
 
 /** Attempts per session (Azure: "up to 3 retries"). */
-export const MAX_ATTEMPTS = 3;
 /** A challenge must be answered within this time of being issued. */
 export const CHALLENGE_MAX_AGE_MS = 5 * 60_000;
 export const TOKEN_TTL_SECONDS = Object.freeze({ min: 60, max: 86_400, default: 600 });
@@ -47,15 +46,6 @@ export interface CreateSessionInput {
   enableSessionImage?: boolean | null;
   authTokenTimeToLiveInSeconds?: number | null;
   sendResultsToClient?: boolean | null;
-}
-
-export interface CreateSessionOptions {
-  mode: LivenessOperationMode;
-  deviceCorrelationId: string | null;
-  deviceCorrelationIdSetInClient: boolean;
-  enableSessionImage: boolean;
-  authTokenTtlSeconds: number;
-  sendResultsToClient: boolean;
 }
 
 /** What GET /liveness/api/session answers. */

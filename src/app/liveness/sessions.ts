@@ -5,9 +5,10 @@
  */
 import { FaceError } from '../../domain/errors.js';
 import type { DetectedFace } from '../../domain/types.js';
-import type { VerifyReferenceRecord } from '../../adapters/store/liveness-store.js';
+import type { VerifyReferenceRecord } from '../../ports/liveness-store.js';
 import type { SessionConnection, SessionView } from './model.js';
-import type { CreateSessionOptions, LivenessService } from './service.js';
+import type { CreateSessionOptions } from '../../domain/liveness/types.js';
+import type { LivenessService } from './service.js';
 
 /** A liveness-with-verify session's reference image. */
 export interface VerifyImage {

@@ -6,44 +6,12 @@
  * session must be read under the route family (plain or with-verify) it was created in.
  */
 import type { FaceRectangle, Level } from '../../domain/types.js';
-import type { AttemptRecord, AttemptStatus, SessionRecord, UpstreamSessionKind } from '../../adapters/store/liveness-store.js';
+import type { AttemptRecord, AttemptStatus, SessionRecord, UpstreamSessionKind } from '../../ports/liveness-store.js';
 import type { SessionConnection, SessionView } from './model.js';
-import { MAX_ATTEMPTS, type CreateSessionOptions, type LivenessService } from './service.js';
+import type { LivenessService } from './service.js';
+import type { UpstreamAttempt, UpstreamLivenessClient, UpstreamSession } from '../../ports/upstream-liveness.js';
 import type { LivenessSessions, VerifyImage } from './sessions.js';
-import type { LivenessDecision, SessionStatus } from '../../domain/liveness/types.js';
-
-/** An upstream session, wire-neutral (mapped from Azure's v1.2 shapes by src/azure). */
-export interface UpstreamSession {
-  id: string;
-  /** The bearer token at create; "" on later reads. */
-  authToken: string;
-  status: SessionStatus;
-  modelVersion: string | null;
-  attempts: UpstreamAttempt[];
-  verifyReference: { faceRectangle: FaceRectangle; qualityForRecognition: Level | null } | null;
-}
-
-export interface UpstreamAttempt {
-  attemptId: number;
-  status: AttemptStatus;
-  decision: LivenessDecision | null;
-  targetFace: FaceRectangle | null;
-  digest: string | null;
-  sessionImageId: string | null;
-  verifyResult: { isIdentical: boolean; matchConfidence: number } | null;
-  error: { code: string; message: string } | null;
-}
-
-/** What the upstream client must offer (implemented over undici in src/azure). */
-export interface UpstreamLivenessClient {
-  create(kind: UpstreamSessionKind, options: CreateSessionOptions, verifyImage: Buffer | null): Promise<UpstreamSession>;
-  /** Null when the upstream no longer has the session (SessionNotFound). */
-  get(kind: UpstreamSessionKind, id: string): Promise<UpstreamSession | null>;
-  /** False when the upstream had no such session. */
-  delete(kind: UpstreamSessionKind, id: string): Promise<boolean>;
-  /** The JPEG bytes of a session image, or null when the upstream has none with this id. */
-  sessionImage(id: string): Promise<Buffer | null>;
-}
+import { MAX_ATTEMPTS, type CreateSessionOptions } from '../../domain/liveness/types.js';
 
 /** Upstream session reads in flight at once while listing. */
 const LIST_CONCURRENCY = 4;

@@ -59,3 +59,16 @@ export interface DecisionResult {
   /** Numbers behind the decision (flatness residuals, yaw extremes...), for audit and tuning. */
   measures: Record<string, number>;
 }
+
+/** Azure's limit: a session allows three attempts. */
+export const MAX_ATTEMPTS = 3;
+
+/** A new session's options, validated. */
+export interface CreateSessionOptions {
+  mode: LivenessOperationMode;
+  deviceCorrelationId: string | null;
+  deviceCorrelationIdSetInClient: boolean;
+  enableSessionImage: boolean;
+  authTokenTtlSeconds: number;
+  sendResultsToClient: boolean;
+}

@@ -1,7 +1,7 @@
 /** Face detection and lookup: Query.detectFaces, Query.face, the Face entity and its fields. */
 import type { GraphQLResolveInfo } from 'graphql';
-import { FaceError } from '../../../domain/errors.js';
-import { FACE_ID_TTL, type DetectedFace, type FaceAttributeName, type FaceAttributes } from '../../../domain/types.js';
+import { FACE_ID_TTL, type DetectedFace, type FaceAttributes } from '../../../domain/types.js';
+import { assertAttributeSupported, checkDetectRequest, computable } from '../../../app/faces/detection.js';
 import { contentHash } from '../../../app/images.js';
 import type { GraphQLContext } from '../context.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
@@ -10,7 +10,6 @@ import { addFaceSelection, emptySelection, operationFaceSelection, type FaceSele
 import { detectionModelFromEnum, recognitionModelFromEnum, toEnum } from './enums.js';
 import { rethrow } from '../errors.js';
 
-const { min: MIN_TTL, max: MAX_TTL } = FACE_ID_TTL;
 /** Root fields whose Face selections decide what the engine computes for an image. */
 const FACE_ROOT_FIELDS: ReadonlySet<string> = new Set(['detectFaces']);
 
@@ -25,16 +24,6 @@ function fieldSelection(info: GraphQLResolveInfo): FaceSelection {
   return selection;
 }
 
-function assertSupported(ctx: GraphQLContext, attribute: string): void {
-  if (!ctx.provider.capabilities.attributes.includes(attribute as FaceAttributeName)) {
-    throw new FaceError(
-      'UNSUPPORTED_ATTRIBUTE',
-      `The ${ctx.provider.capabilities.provider} provider does not compute the '${attribute}' attribute. Supported: ${ctx.provider.capabilities.attributes.join(', ')}.`,
-      { attribute },
-    );
-  }
-}
-
 async function detectFaces(
   args: { image: { url?: string | null; base64?: string | null }; options?: { detectionModel?: string | null; recognitionModel?: string | null; returnFaceId?: boolean | null; faceIdTimeToLive?: number | null } | null },
   ctx: GraphQLContext,
@@ -43,18 +32,10 @@ async function detectFaces(
   const detectionModel = detectionModelFromEnum(args.options?.detectionModel ?? 'DETECTION_03');
   const recognitionModel = recognitionModelFromEnum(args.options?.recognitionModel ?? 'RECOGNITION_04');
   const returnFaceId = args.options?.returnFaceId ?? true;
-  const ttl = args.options?.faceIdTimeToLive ?? MAX_TTL;
-  if (!Number.isInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) {
-    throw new FaceError('INVALID_ARGUMENT', `faceIdTimeToLive must be ${MIN_TTL}–${MAX_TTL} seconds, got ${ttl}.`, { argument: 'options.faceIdTimeToLive' });
-  }
+  const ttl = args.options?.faceIdTimeToLive ?? FACE_ID_TTL.max;
+  // What this field selects is what it asks for; the rules are the use case's.
   const mine = fieldSelection(info);
-  for (const attribute of mine.attributes) assertSupported(ctx, attribute);
-  if (detectionModel === 'detection_02' && (mine.landmarks || mine.attributes.size > 0)) {
-    throw new FaceError('INVALID_ARGUMENT', 'DETECTION_02 returns neither landmarks nor attributes (as in Azure); use DETECTION_01 or DETECTION_03.', { argument: 'options.detectionModel' });
-  }
-  if (mine.attributes.has('qualityForRecognition') && (recognitionModel === 'recognition_01' || recognitionModel === 'recognition_02')) {
-    throw new FaceError('INVALID_ARGUMENT', 'qualityForRecognition needs RECOGNITION_03 or RECOGNITION_04 (as in Azure).', { argument: 'options.recognitionModel' });
-  }
+  checkDetectRequest({ detectionModel, recognitionModel, faceIdTimeToLive: ttl, returnLandmarks: mine.landmarks, attributes: mine.attributes }, ctx.provider.capabilities);
 
   const bytes = await ctx.loaders.imageBytes.load(args.image);
   const hash = contentHash(bytes);
@@ -63,17 +44,8 @@ async function detectFaces(
   // selection must not send detection_02 + landmarks upstream (equal keys get equal unions, so
   // aliases with the same models still share one detection).
   const union = operationSelection(ctx, info);
-  const modelAllows = (a: FaceAttributeName) =>
-    detectionModel !== 'detection_02' && (a !== 'qualityForRecognition' || (recognitionModel !== 'recognition_01' && recognitionModel !== 'recognition_02'));
-  const faces = await ctx.loaders.detections.load({
-    hash,
-    detectionModel,
-    recognitionModel,
-    faceIdTimeToLive: ttl,
-    withEmbedding: returnFaceId,
-    landmarks: union.landmarks && detectionModel !== 'detection_02',
-    attributes: [...union.attributes].filter((a) => ctx.provider.capabilities.attributes.includes(a) && modelAllows(a)),
-  });
+  const wanted = computable({ detectionModel, recognitionModel, ...union }, ctx.provider.capabilities);
+  const faces = await ctx.loaders.detections.load({ hash, detectionModel, recognitionModel, faceIdTimeToLive: ttl, withEmbedding: returnFaceId, ...wanted });
 
   if (!returnFaceId) {
     return faces.map((face) => ({ faceId: null, face, detectionModel, recognitionModel, expiresAt: null }));
@@ -121,12 +93,12 @@ export const faceResolvers: Resolvers = {
     noise: (a) => (a.noise ? { noiseLevel: toEnum(a.noise.noiseLevel) as never, value: a.noise.value } : null),
     qualityForRecognition: (a) => (a.qualityForRecognition ? (toEnum(a.qualityForRecognition) as never) : null),
     // The embedded engine computes none of these (UNSUPPORTED_ATTRIBUTE); the Azure provider does.
-    glasses: (a, _args, ctx) => (assertSupported(ctx, 'glasses'), a.glasses ? (toEnum(a.glasses) as never) : null),
-    occlusion: (a, _args, ctx) => (assertSupported(ctx, 'occlusion'), a.occlusion ?? null),
+    glasses: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'glasses'), a.glasses ? (toEnum(a.glasses) as never) : null),
+    occlusion: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'occlusion'), a.occlusion ?? null),
     accessories: (a, _args, ctx) =>
-      (assertSupported(ctx, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type) as never, confidence: x.confidence })) : null),
+      (assertAttributeSupported(ctx.provider.capabilities, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type) as never, confidence: x.confidence })) : null),
     mask: (a, _args, ctx) =>
-      (assertSupported(ctx, 'mask'), a.mask ? { type: toEnum(a.mask.type) as never, noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
+      (assertAttributeSupported(ctx.provider.capabilities, 'mask'), a.mask ? { type: toEnum(a.mask.type) as never, noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
   },
   ProviderCapabilities: {
     detectionModels: (c) => c.detectionModels.map((m) => toEnum(m)) as never,

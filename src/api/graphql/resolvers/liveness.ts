@@ -5,38 +5,21 @@
  * recognition's inline faces. Business outcomes are userErrors; OVERLOADED and
  * ENGINE_UNAVAILABLE stay GraphQL errors.
  */
-import { FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../../../domain/errors.js';
-import { INLINE_MODELS, type DetectionKey } from '../loaders.js';
+import { FaceError } from '../../../domain/errors.js';
+import type { DetectionKey } from '../loaders.js';
+import { INLINE_MODELS } from '../../../app/faces/detection.js';
+import { payload } from '../payload.js';
 import { contentHash } from '../../../app/images.js';
 import type { AttemptRecord } from '../../../app/liveness/model.js';
 import { validateCreateInput } from '../../../app/liveness/service.js';
 import type { LivenessOperationMode } from '../../../domain/liveness/types.js';
 import { verifyReferenceOf, type VerifyImage } from '../../../app/liveness/sessions.js';
-import type { VerifyReferenceRecord } from '../../../adapters/store/liveness-store.js';
+import type { VerifyReferenceRecord } from '../../../ports/liveness-store.js';
 import type { GraphQLContext } from '../context.js';
 import { rethrow } from '../errors.js';
 import type { ImageInput, Resolvers } from '../generated/resolvers-types.js';
 import { toEnum } from './enums.js';
 
-interface UserError {
-  code: ErrorCode;
-  message: string;
-  field: string[] | null;
-}
-
-
-/** Runs a mutation body; a FaceError about the input becomes the payload's one userError. */
-async function payload<T extends object>(run: () => Promise<T> | T, empty: { [K in keyof T]: null }, field: string[]) {
-  try {
-    return { ...(await run()), userErrors: [] as UserError[] };
-  } catch (err) {
-    if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code)) {
-      const path = Array.isArray(err.details.field) ? (err.details.field as string[]) : field;
-      return { ...empty, userErrors: [{ code: err.code, message: err.message, field: path }] };
-    }
-    return rethrow(err);
-  }
-}
 
 const MODES: Record<'PASSIVE' | 'PASSIVE_ACTIVE', LivenessOperationMode> = { PASSIVE: 'Passive', PASSIVE_ACTIVE: 'PassiveActive' };
 
@@ -44,7 +27,7 @@ const VERIFY_FIELD = ['input', 'verifyImage'];
 
 /** Image errors about verifyImage name that field. */
 function aboutVerifyImage(err: unknown): never {
-  if (err instanceof FaceError && !INFRASTRUCTURE_CODES.has(err.code) && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field: VERIFY_FIELD });
+  if (err instanceof FaceError && !err.isInfrastructure && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field: VERIFY_FIELD });
   throw err;
 }
 

@@ -8,104 +8,7 @@ import type { Statement } from 'better-sqlite3';
 import type { FaceRectangle, Level } from '../../domain/types.js';
 import type { Challenge, LivenessDecision, LivenessOperationMode } from '../../domain/liveness/types.js';
 import type { Db } from './database.js';
-
-export interface VerifyReferenceRecord {
-  faceRectangle: FaceRectangle;
-  qualityForRecognition: Level | null;
-  embedding: Float32Array;
-}
-
-export interface SessionRecord {
-  /** Creation order (paging cursor). */
-  seq: number;
-  id: string;
-  tokenHash: string;
-  mode: LivenessOperationMode;
-  deviceCorrelationId: string | null;
-  deviceCorrelationIdSetInClient: boolean;
-  enableSessionImage: boolean;
-  sendResultsToClient: boolean;
-  authTokenTtlSeconds: number;
-  modelVersion: string;
-  /** Epoch milliseconds, from the service clock. */
-  createdAt: number;
-  tokenExpiresAt: number;
-  purgeAt: number;
-  startedAt: number | null;
-  verifyReference: VerifyReferenceRecord | null;
-  /**
-   * Null for the embedded engine's own sessions. For a session held by an upstream provider
-   * (Azure), the route family it lives under; this row is then only an index (options, order).
-   */
-  upstreamKind: UpstreamSessionKind | null;
-}
-
-export type UpstreamSessionKind = 'detectLiveness' | 'detectLivenessWithVerify';
-
-export type NewSession = Omit<SessionRecord, 'seq' | 'startedAt' | 'upstreamKind'> & { upstreamKind?: UpstreamSessionKind | null };
-
-export type AttemptStatus = 'Running' | 'Succeeded' | 'Failed';
-
-export interface AttemptRecord {
-  sessionId: string;
-  /** 1-based. */
-  attemptId: number;
-  status: AttemptStatus;
-  decision: LivenessDecision | null;
-  targetFace: FaceRectangle | null;
-  digest: string;
-  sessionImageId: string | null;
-  verifyResult: { isIdentical: boolean; matchConfidence: number } | null;
-  error: { code: string; message: string } | null;
-  createdAt: number;
-  finishedAt: number | null;
-  clientIp: string;
-  requestId: string | null;
-  frameCount: number;
-  reasons: string[];
-  measures: Record<string, number>;
-  /** Reported by an upstream provider (Azure v1.2 keeps no audit records): no audit fields. */
-  upstream?: boolean;
-}
-
-export interface TombstoneRecord {
-  sessionId: string;
-  deletedAt: number;
-}
-
-export interface PendingChallenge {
-  challenge: Challenge;
-  issuedAt: number;
-}
-
-export interface AttemptReservation {
-  sessionId: string;
-  nonce: string;
-  now: number;
-  /** A challenge older than this is refused. */
-  challengeMaxAgeMs: number;
-  maxAttempts: number;
-  digest: string;
-  clientIp: string;
-  requestId: string | null;
-  frameCount: number;
-}
-
-export type ReserveResult =
-  | { ok: true; attemptId: number; pending: PendingChallenge }
-  | { ok: false; reason: 'NONCE_MISMATCH' | 'CHALLENGE_EXPIRED' | 'EXHAUSTED' };
-
-export interface AttemptOutcome {
-  status: 'Succeeded' | 'Failed';
-  decision: LivenessDecision | null;
-  targetFace: FaceRectangle | null;
-  verifyResult: { isIdentical: boolean; matchConfidence: number } | null;
-  error: { code: string; message: string } | null;
-  reasons: string[];
-  measures: Record<string, number>;
-  finishedAt: number;
-  sessionImage: { id: string; bytes: Buffer; contentType: string } | null;
-}
+import type { AttemptOutcome, AttemptRecord, AttemptReservation, AttemptStatus, LivenessStore, NewSession, PendingChallenge, ReserveResult, SessionRecord, TombstoneRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
 
 interface SessionRow {
   seq: number;
@@ -219,7 +122,7 @@ function toAttempt(r: AttemptRow): AttemptRecord {
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
-export class LivenessStore {
+export class SqliteLivenessStore implements LivenessStore {
   private readonly s: {
     insertSession: Statement;
     sessionById: Statement<[string], SessionRow>;

@@ -1,0 +1,30 @@
+/**
+ * What the edges (GraphQL, REST, the liveness client API) are given: the use cases and the
+ * ports they run on, built once by src/wiring.ts.
+ */
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { FaceProvider } from '../ports/face-provider.js';
+import type { FaceRegistry } from '../ports/face-registry.js';
+import type { ApiKeyChecker } from './api-keys.js';
+import type { Recognition } from './faces/recognition.js';
+import type { ImageLoader } from './images.js';
+import type { LivenessService } from './liveness/service.js';
+import type { LivenessSessions } from './liveness/sessions.js';
+
+export interface AppServices {
+  provider: FaceProvider;
+  registry: FaceRegistry;
+  /** The embedded engine's liveness service (client API, attempts, session images, local index). */
+  liveness: LivenessService;
+  /** Liveness sessions as GraphQL sees them: the embedded engine's, or an upstream's. */
+  livenessSessions: LivenessSessions;
+  /** Image inputs -> bytes: one size limit and one URL download policy for every edge. */
+  images: ImageLoader;
+  /** Verify, find-similar and group: every rule of them. */
+  recognition: Recognition;
+  config: Config;
+  logger: Logger;
+  /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */
+  apiKeys: ApiKeyChecker;
+}
