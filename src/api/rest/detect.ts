@@ -11,7 +11,7 @@ import { checkDetectRequest, DETECT_ARGUMENTS } from '../../app/faces/detection.
 import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../../domain/types.js';
 import type { AppServices } from '../../app/services.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
-import { badArgument, invalidArgument, invalidMediaType, mapping } from './errors.js';
+import { badArgument, fromFaceError, invalidArgument, invalidMediaType, mapping } from './errors.js';
 import { detectionResult, type WireDetectionResult } from './wire.js';
 import { SESSION_IMAGE_ID } from '../shared/request-body.js';
 
@@ -98,8 +98,8 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
   try {
     checkDetectRequest({ detectionModel, recognitionModel, faceIdTimeToLive, returnLandmarks: returnFaceLandmarks, attributes }, capabilities);
   } catch (err) {
-    if (!(err instanceof FaceError) || err.code !== 'INVALID_ARGUMENT') throw err;
-    switch (err.details.rule ?? err.details.argument) {
+    if (!(err instanceof FaceError)) throw err;
+    switch (err.code === 'INVALID_ARGUMENT' ? (err.details.rule ?? err.details.argument) : null) {
       case DETECT_ARGUMENTS.faceIdTimeToLive:
         throw invalidArgument(`'faceIdTimeToLive' is invalid. It must be between ${TTL.min} and ${TTL.max} seconds.`, `faceIdTimeToLive must be an integer of ${TTL.min}–${TTL.max} seconds, got ${JSON.stringify(String(rawTtl).slice(0, 32))}.`);
       case 'detection_02-landmarks':
@@ -109,7 +109,7 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
       case 'quality-model':
         throw invalidArgument(`'qualityForRecognition' is not supported by ${recognitionModel}; use recognition_03 or recognition_04.`);
       default:
-        throw err;
+        throw fromFaceError(err);
     }
   }
   return { detectionModel, recognitionModel, returnFaceId, returnFaceLandmarks, returnRecognitionModel, faceIdTimeToLive, attributes };

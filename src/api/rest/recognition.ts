@@ -45,7 +45,7 @@ function azureArgument(err: FaceError): AzureError | FaceError {
 
 /** Runs a use case, re-raising its errors in Azure's words and statuses. */
 async function run<T>(context: MappingContext, fn: () => Promise<T>): Promise<T> {
-  return run(context, async () => {
+  return mapping(context, async () => {
     try {
       return await fn();
     } catch (err) {
