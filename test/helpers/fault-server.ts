@@ -3,6 +3,7 @@
  * each request is recorded (method, path, query, headers, body, client port) and answered by
  * the next queued fault, or by the fallback when the queue is empty.
  */
+import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -30,9 +31,46 @@ export interface RecordedRequest {
   remotePort: number;
 }
 
-/** Azure's error envelope. */
+/**
+ * Azure's error envelope with a code and message of the caller's choosing. For Azure's own
+ * failures prefer `recordedFault`, whose bodies follow the reference documentation rather than
+ * facegraph's idea of them.
+ */
 export function azureError(status: number, code: string, message: string, headers?: Record<string, string>, innererror?: { code: string; message?: string }): Fault {
   return { kind: 'json', status, body: { error: { code, message, ...(innererror ? { innererror } : {}) } }, headers };
+}
+
+/** A fault fixture in test/fixtures/azure/faults/: an Azure error response as documented. */
+export interface RecordedFault {
+  /** The section of ../shared/reference/azure-face-v1.2.md the response follows. */
+  doc: string;
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+/** Names of the fixtures in test/fixtures/azure/faults/ (without .json). */
+export type RecordedFaultName =
+  | 'bad-argument-recognition-model-incompatible'
+  | 'forbidden-403-unsupported-feature'
+  | 'invalid-image-size-too-small'
+  | 'rate-limited-429'
+  | 'rate-limited-429-legacy'
+  | 'service-unavailable-503'
+  | 'session-not-found-404'
+  | 'unauthorized-401';
+
+export function loadRecordedFault(name: RecordedFaultName): RecordedFault {
+  return JSON.parse(readFileSync(new URL(`../fixtures/azure/faults/${name}.json`, import.meta.url), 'utf8')) as RecordedFault;
+}
+
+/**
+ * The fixture as a Fault. `headers`, when given, replace the fixture's headers (e.g. a test's
+ * own Retry-After; `{}` for none).
+ */
+export function recordedFault(name: RecordedFaultName, headers?: Record<string, string>): Fault {
+  const f = loadRecordedFault(name);
+  return { kind: 'json', status: f.status, body: f.body, headers: headers ?? f.headers };
 }
 
 export class FaultServer {

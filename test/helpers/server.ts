@@ -9,8 +9,13 @@ import { createLogger } from '../../src/platform/logger.js';
 
 /**
  * Which provider the GraphQL suite runs on: the embedded engine in-process (default), or, with
- * FACEGRAPH_E2E_PROVIDER=azure (the "azure-provider" vitest project), the Azure provider pointed
+ * FACEGRAPH_E2E_PROVIDER=azure (the "rest-roundtrip" vitest project), the Azure provider pointed
  * at a second facegraph's Azure-compatible REST surface on another loopback port.
+ *
+ * The latter is a round trip: facegraph's REST surface answers facegraph's Azure client, so both
+ * sides of the wire are facegraph's code and a shared misreading of Azure's contract would pass
+ * unnoticed. It is not evidence of compatibility with the real Azure AI Face; that is what
+ * test/integration/azure-spec-examples.test.ts checks, against Microsoft's published examples.
  */
 export const E2E_PROVIDER: 'embedded' | 'azure' = process.env.FACEGRAPH_E2E_PROVIDER === 'azure' ? 'azure' : 'embedded';
 
@@ -94,7 +99,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
   };
 }
 
-/** The key the gateway uses on its upstream in the azure-provider runs. */
+/** The key the gateway uses on its upstream in the rest-roundtrip runs. */
 export const UPSTREAM_KEY = 'upstream-test-key';
 
 /** A clock tests can move forward, for TTL expiry. */

@@ -2,13 +2,17 @@
  * The Azure provider against a fault-injecting upstream on 127.0.0.1: retries, timeouts, resets,
  * malformed answers, auth, and the liveness calls that must never be retried. Asserts codes,
  * request counts and upstream details, never wall-clock times.
+ *
+ * Azure's error responses come from test/fixtures/azure/faults/ (`recordedFault`): bodies and
+ * headers as the reference documentation gives them (each fixture names its section), not as
+ * facegraph's own REST surface writes them. The one facegraph-made error body left is the
+ * innererror pass-through test, which is about a facegraph upstream on purpose.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import busboy from 'busboy';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AzureProvider, type AzureProviderOptions } from '../../src/adapters/azure/provider.js';
@@ -16,7 +20,8 @@ import type { AzureConfig } from '../../src/platform/config.js';
 import type { RecognitionFace } from '../../src/ports/face-provider.js';
 import type { DetectRequestOptions } from '../../src/domain/types.js';
 import { expectCode } from '../helpers/errors.js';
-import { azureError, FaultServer, type RecordedRequest } from '../helpers/fault-server.js';
+import { azureError, FaultServer, recordedFault, type RecordedRequest } from '../helpers/fault-server.js';
+import { parseMultipart } from '../helpers/multipart.js';
 
 const KEY = 'test-key-0123456789abcdef-secret';
 const IMAGE = Buffer.alloc(2048, 7);
@@ -130,7 +135,7 @@ describe('requests on the wire', () => {
 
   it('reuses keep-alive connections: bodies are consumed, successes and errors alike', async () => {
     const p = await provider({ connections: 1 });
-    server.enqueue(ok(), azureError(400, 'InvalidImageSize', 'Image size is too small.'), ok(), ok());
+    server.enqueue(ok(), recordedFault('invalid-image-size-too-small'), ok(), ok());
     await p.detect(IMAGE, DETECT);
     await expectCode(p.detect(IMAGE, DETECT), 'IMAGE_TOO_SMALL');
     await p.detect(IMAGE, DETECT);
@@ -184,7 +189,7 @@ describe('requests on the wire', () => {
 describe('retries of idempotent calls', () => {
   it('429 with Retry-After, then success: detect succeeds after 2 requests with one client request id', async () => {
     const p = await provider();
-    server.enqueue(azureError(429, '429', 'Rate limit is exceeded.', { 'retry-after': '0' }), ok());
+    server.enqueue(recordedFault('rate-limited-429', { 'retry-after': '0' }), ok());
     const faces = await p.detect(IMAGE, DETECT);
     expect(faces).toHaveLength(1);
     expect(server.to('/detect')).toHaveLength(2);
@@ -196,23 +201,31 @@ describe('retries of idempotent calls', () => {
 
   it('503 (retry-after-ms), then success', async () => {
     const p = await provider();
-    server.enqueue({ kind: 'json', status: 503, body: { error: { code: 'ServiceUnavailable', message: 'busy' } }, headers: { 'retry-after-ms': '10' } }, ok());
+    server.enqueue(recordedFault('service-unavailable-503', { 'retry-after-ms': '10' }), ok());
     await p.detect(IMAGE, DETECT);
     expect(server.requests).toHaveLength(2);
   });
 
   it('persistent 429 without Retry-After: maxRetries + 1 requests, then UPSTREAM_RATE_LIMITED', async () => {
     const p = await provider({ maxRetries: 2 });
-    server.fallback = azureError(429, '429', 'Rate limit is exceeded.');
+    server.fallback = recordedFault('rate-limited-429', {});
     const err = await expectCode(p.detect(IMAGE, DETECT), 'UPSTREAM_RATE_LIMITED');
     expect(server.requests).toHaveLength(3);
     expect(err.details).toMatchObject({ upstreamCode: '429', upstreamStatus: 429, upstreamRequestId: 'apim-test-id' });
     expect(err.details.retryAfterSeconds).toBeGreaterThanOrEqual(1);
   });
 
+  it("the older services' 429 (RateLimitExceeded, no Retry-After) is retried too, then UPSTREAM_RATE_LIMITED", async () => {
+    const p = await provider({ maxRetries: 1 });
+    server.fallback = recordedFault('rate-limited-429-legacy');
+    const err = await expectCode(p.detect(IMAGE, DETECT), 'UPSTREAM_RATE_LIMITED');
+    expect(server.requests).toHaveLength(2);
+    expect(err.details).toMatchObject({ upstreamCode: 'RateLimitExceeded', upstreamStatus: 429 });
+  });
+
   it('a Retry-After beyond maxRetryAfterMs is not waited for: UPSTREAM_RATE_LIMITED at once, with retryAfterSeconds', async () => {
     const p = await provider({ maxRetryAfterMs: 1000 });
-    server.enqueue(azureError(429, '429', 'Rate limit is exceeded.', { 'retry-after': '120' }), ok());
+    server.enqueue(recordedFault('rate-limited-429', { 'retry-after': '120' }), ok());
     const err = await expectCode(p.detect(IMAGE, DETECT), 'UPSTREAM_RATE_LIMITED');
     expect(server.requests).toHaveLength(1);
     expect(err.details).toMatchObject({ retryAfterSeconds: 120, upstreamCode: '429', upstreamStatus: 429 });
@@ -247,7 +260,7 @@ describe('retries of idempotent calls', () => {
 
   it('verify, findsimilars, group and GET session are retried on 503', async () => {
     const p = await provider();
-    const busy = azureError(503, 'ServiceUnavailable', 'busy');
+    const busy = recordedFault('service-unavailable-503');
     server.enqueue(busy, ok({ isIdentical: false, confidence: 0.1 }), busy, ok([]), busy, ok({ groups: [], messyGroup: ['az-a', 'az-b'] }), busy, ok({ sessionId: 's1', authToken: '', status: 'Running', results: { attempts: [] } }));
     await p.verify(recognitionFace('az-a'), recognitionFace('az-b'));
     await p.findSimilar(recognitionFace('az-a'), [recognitionFace('az-b')], 'matchPerson', 20);
@@ -300,7 +313,7 @@ describe('bad answers and auth failures', () => {
 
   it('401 is UPSTREAM_UNAUTHORIZED with upstreamCode and upstreamStatus, sent once with a key', async () => {
     const p = await provider();
-    server.enqueue(azureError(401, '401', 'Access denied due to invalid subscription key or wrong API endpoint.'));
+    server.enqueue(recordedFault('unauthorized-401'));
     const err = await expectCode(p.detect(IMAGE, DETECT), 'UPSTREAM_UNAUTHORIZED');
     expect(err.details).toMatchObject({ upstreamCode: '401', upstreamStatus: 401 });
     expect(server.requests).toHaveLength(1);
@@ -308,14 +321,14 @@ describe('bad answers and auth failures', () => {
 
   it('403 missing approval keeps the inner code', async () => {
     const p = await provider();
-    server.enqueue(azureError(403, 'InvalidRequest', 'Invalid request has been sent.', undefined, { code: 'UnsupportedFeature', message: 'Feature is not supported, missing approval' }));
+    server.enqueue(recordedFault('forbidden-403-unsupported-feature'));
     const err = await expectCode(p.verify(recognitionFace('a'), recognitionFace('b')), 'UPSTREAM_UNAUTHORIZED');
     expect(err.details).toMatchObject({ upstreamCode: 'InvalidRequest', upstreamInnerCode: 'UnsupportedFeature', upstreamStatus: 403 });
   });
 
   it('an upstream input error maps onto the facegraph code and is not retried', async () => {
     const p = await provider();
-    server.enqueue(azureError(400, 'BadArgument', "'recognitionModel' is incompatible."));
+    server.enqueue(recordedFault('bad-argument-recognition-model-incompatible'));
     const err = await expectCode(p.verify(recognitionFace('a'), recognitionFace('b')), 'RECOGNITION_MODEL_MISMATCH');
     expect(err.details).toMatchObject({ upstreamCode: 'BadArgument', upstreamStatus: 400 });
     expect(server.requests).toHaveLength(1);
@@ -323,6 +336,8 @@ describe('bad answers and auth failures', () => {
 
   it('innererror carrying a facegraph code passes through (facegraph upstream)', async () => {
     const p = await provider();
+    // facegraph's own REST surface envelope (src/rest/errors.ts), not an Azure response: this
+    // test is about a facegraph upstream.
     server.enqueue(azureError(400, 'InvalidImage', 'too many pixels', undefined, { code: 'IMAGE_DIMENSIONS_TOO_LARGE', message: 'The image declares 40000000 pixels.' }));
     const err = await expectCode(p.detect(IMAGE, DETECT), 'IMAGE_DIMENSIONS_TOO_LARGE');
     expect(err.details).toMatchObject({ upstreamCode: 'InvalidImage', upstreamInnerCode: 'IMAGE_DIMENSIONS_TOO_LARGE', upstreamStatus: 400 });
@@ -357,7 +372,7 @@ describe('token command auth', () => {
     writeFileSync(script, `#!/bin/sh\nn=$(cat '${counter}' 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > '${counter}'\necho tok$n\n`);
     chmodSync(script, 0o755);
     const p = await provider({ key: null, tokenCommand: script });
-    server.enqueue(azureError(401, '401', 'token expired'), ok({ sessionId: 's1', authToken: 'client-jwt', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } }));
+    server.enqueue(recordedFault('unauthorized-401'), ok({ sessionId: 's1', authToken: 'client-jwt', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } }));
     const session = await p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'dev-1' });
     expect(session.sessionId).toBe('s1');
     expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer tok1', 'Bearer tok2']);
@@ -365,7 +380,7 @@ describe('token command auth', () => {
 
   it('a second 401 is UPSTREAM_UNAUTHORIZED (refreshed only once)', async () => {
     const p = await provider({ key: null, tokenCommand: 'echo tok123' });
-    server.fallback = azureError(401, '401', 'nope');
+    server.fallback = recordedFault('unauthorized-401');
     await expectCode(p.detect(IMAGE, DETECT), 'UPSTREAM_UNAUTHORIZED');
     expect(server.requests).toHaveLength(2);
   });
@@ -394,7 +409,7 @@ describe('liveness sessions', () => {
 
   it('429 on createLivenessSession is not retried: exactly 1 request', async () => {
     const p = await provider();
-    server.enqueue(azureError(429, '429', 'Rate limit is exceeded.', { 'retry-after': '0' }), ok(created));
+    server.enqueue(recordedFault('rate-limited-429', { 'retry-after': '0' }), ok(created));
     const err = await expectCode(p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd' }), 'UPSTREAM_RATE_LIMITED');
     expect(server.requests).toHaveLength(1);
     expect(err.details).toMatchObject({ upstreamCode: '429', upstreamStatus: 429, retryAfterSeconds: 1 });
@@ -413,7 +428,7 @@ describe('liveness sessions', () => {
     await p.liveness.deleteLivenessSession('livenessWithVerify', 's/1');
     expect([server.requests[0]!.method, server.requests[0]!.path]).toEqual(['DELETE', '/face/v1.2/detectLivenessWithVerify-sessions/s%2F1']);
     server.reset();
-    server.enqueue(azureError(503, 'ServiceUnavailable', 'busy'), { kind: 'empty', status: 204 });
+    server.enqueue(recordedFault('service-unavailable-503'), { kind: 'empty', status: 204 });
     const err = await expectCode(p.liveness.deleteLivenessSession('liveness', 's1'), 'UPSTREAM_UNAVAILABLE');
     expect(err.details).toMatchObject({ upstreamStatus: 503 });
     expect(server.requests).toHaveLength(1);
@@ -421,7 +436,7 @@ describe('liveness sessions', () => {
 
   it('an unknown session is SESSION_NOT_FOUND', async () => {
     const p = await provider();
-    server.enqueue(azureError(404, 'SessionNotFound', 'Session ID is not found. The session ID is expired or does not exist.'));
+    server.enqueue(recordedFault('session-not-found-404'));
     const err = await expectCode(p.liveness.getLivenessSession('liveness', 'nope'), 'SESSION_NOT_FOUND');
     expect(err.details).toMatchObject({ upstreamCode: 'SessionNotFound', upstreamStatus: 404 });
   });
@@ -455,7 +470,7 @@ describe('liveness sessions', () => {
   it('getSessionImage returns the bytes, and is retried on 503', async () => {
     const p = await provider();
     const jpeg = Buffer.alloc(300_000, 0xab);
-    server.enqueue(azureError(503, 'ServiceUnavailable', 'busy'), { kind: 'raw', body: jpeg, headers: { 'content-disposition': 'attachment; filename=img1.jpg' } });
+    server.enqueue(recordedFault('service-unavailable-503'), { kind: 'raw', body: jpeg, headers: { 'content-disposition': 'attachment; filename=img1.jpg' } });
     const bytes = await p.liveness.getSessionImage('img1');
     expect(bytes.equals(jpeg)).toBe(true);
     expect(server.requests.map((r) => r.path)).toEqual(['/face/v1.2/sessionImages/img1', '/face/v1.2/sessionImages/img1']);
@@ -485,23 +500,3 @@ describe('logs', () => {
     for (const secret of [KEY, 'tok123', 'tok1"', 'tok2', 'jwt-abc', 'client-jwt']) expect(all).not.toContain(secret);
   });
 });
-
-async function parseMultipart(req: RecordedRequest): Promise<{ fields: Record<string, string>; files: Array<{ name: string; filename: string; data: Buffer }> }> {
-  const fields: Record<string, string> = {};
-  const files: Array<{ name: string; filename: string; data: Buffer }> = [];
-  await new Promise<void>((resolve, reject) => {
-    const bb = busboy({ headers: req.headers });
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => files.push({ name, filename: info.filename ?? '', data: Buffer.concat(chunks) }));
-    });
-    bb.on('close', () => resolve());
-    bb.on('error', reject);
-    bb.end(req.body);
-  });
-  return { fields, files };
-}
