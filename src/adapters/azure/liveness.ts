@@ -99,6 +99,9 @@ export type WireLivenessWithVerifySession = WireLivenessSession;
 // Guards
 
 const operationState = oneOf(['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const);
+const decision = oneOf(['uncertain', 'realface', 'spoofface'] as const);
+/** Compared without regard to case: a published v1.2 example spells it "realFace" (test/fixtures/azure/SOURCE.md). */
+const livenessDecision = optional((v: unknown, path: string): LivenessDecision => decision(typeof v === 'string' ? v.toLowerCase() : v, path));
 const targets: Guard<WireLivenessTargets> = object({ color: object({ faceRectangle: faceRectangleGuard }) });
 
 const attemptGuard: Guard<WireLivenessAttempt> = object({
@@ -106,7 +109,7 @@ const attemptGuard: Guard<WireLivenessAttempt> = object({
   attemptStatus: operationState,
   result: optional(
     object({
-      livenessDecision: optional(oneOf(['uncertain', 'realface', 'spoofface'] as const)),
+      livenessDecision,
       targets,
       digest: string,
       sessionImageId: optional(string),
