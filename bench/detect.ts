@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Agent, fetch } from 'undici';
 import { startApp, type App } from '../src/wiring.js';
+import { countDetections, type CountingProvider } from '../tools/counting-provider.js';
 import { loadConfig } from '../src/platform/config.js';
 import type { DetectRequestOptions } from '../src/domain/types.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -224,9 +225,9 @@ interface LatencyResult {
 }
 
 /** Phases 1 + 2: HTTP and direct latency, sampled alternately. */
-async function measureLatency(app: App, client: GraphQLClient, image: BenchImage): Promise<LatencyResult> {
+async function measureLatency(app: App, counter: CountingProvider, client: GraphQLClient, image: BenchImage): Promise<LatencyResult> {
   const direct = () => app.provider.detect(image.bytes, DIRECT_OPTIONS);
-  const jobsBefore = app.provider.detectionCount;
+  const jobsBefore = counter.detections;
   for (let i = 0; i < WARMUP; i++) await client.detect(image);
   const httpFaces = await client.detect(image);
   const directFaces = (await direct()).length;
@@ -240,7 +241,7 @@ async function measureLatency(app: App, client: GraphQLClient, image: BenchImage
   const cpu = end();
   const http = summarise(httpTimes, httpFaces);
   const dir = summarise(directTimes, directFaces);
-  const engineJobs = app.provider.detectionCount - jobsBefore;
+  const engineJobs = counter.detections - jobsBefore;
   return { http, direct: dir, overhead: http.p50 / dir.p50 - 1, cpu, engineJobs, calls: WARMUP + 2 + 2 * LATENCY_N };
 }
 
@@ -275,14 +276,16 @@ async function measureRss(app: App, client: GraphQLClient, image: BenchImage): P
 async function runServerPhases(images: BenchImage[]) {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent' });
   const started = performance.now();
-  const app = await startApp(config, createLogger(config.logLevel));
+  let counter: CountingProvider | null = null;
+  const app = await startApp(config, createLogger(config.logLevel), { decorateProvider: (p) => (counter = countDetections(p)) });
+  if (!counter) throw new Error('the provider was not decorated');
   console.log(`server ${app.server.url}, ${config.workers} engine workers, ready in ${ms(performance.now() - started)}\n`);
   const client = new GraphQLClient(app.server.url);
   const latency = {} as PerImage<LatencyResult>;
   const tput = {} as PerImage<Record<string, Rate>>;
   try {
     for (const image of images) {
-      const l = (latency[image.name] = await measureLatency(app, client, image));
+      const l = (latency[image.name] = await measureLatency(app, counter, client, image));
       console.log(`[1] HTTP    ${image.name.padEnd(8)} ${fmtLatency(l.http)}`);
       console.log(`[2] direct  ${image.name.padEnd(8)} ${fmtLatency(l.direct)}  -> GraphQL+HTTP overhead (p50) ${pct(l.overhead)}`);
       console.log(`            (${cores(l.cpu)}; ${l.engineJobs} engine jobs for ${l.calls} calls)`);

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
 import { startApp, type App } from '../src/wiring.js';
+import { countDetections, type CountingProvider } from '../tools/counting-provider.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'facegraph-bench-gateway-'));
   const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
   const upConfig = loadConfig({ ...base, FACEGRAPH_DATA_DIR: path.join(tmp, 'up'), FACEGRAPH_API_KEYS: KEY });
-  const upstream = await startApp(upConfig, createLogger('silent'));
+  let upCounter: CountingProvider | null = null;
+  const upstream = await startApp(upConfig, createLogger('silent'), { decorateProvider: (p) => (upCounter = countDetections(p)) });
   const gwConfig = loadConfig({
     ...base,
     FACEGRAPH_DATA_DIR: path.join(tmp, 'gw'),
@@ -46,7 +48,10 @@ async function main(): Promise<void> {
     AZURE_FACE_ENDPOINT: `http://127.0.0.1:${upstream.server.port}`,
     AZURE_FACE_KEY: KEY,
   });
-  const gateway: App = await startApp(gwConfig, createLogger('silent'));
+  let gwCounter: CountingProvider | null = null;
+  const gateway: App = await startApp(gwConfig, createLogger('silent'), { decorateProvider: (p) => (gwCounter = countDetections(p)) });
+  if (!upCounter || !gwCounter) throw new Error('the providers were not decorated');
+  const [up, gw]: [CountingProvider, CountingProvider] = [upCounter, gwCounter];
   const dispatcher = new Agent({ connections: 4 });
   try {
     const bytes = readFileSync(PHOTO);
@@ -91,13 +96,13 @@ async function main(): Promise<void> {
 
     // Ten aliases of one image in one document: one upstream request.
     const aliases = Array.from({ length: 10 }, (_, i) => `a${i}: detectFaces(image: { base64: $b }) { faceId }`).join(' ');
-    const upBefore = upstream.provider.detectionCount;
-    const gwBefore = gateway.provider.detectionCount;
+    const upBefore = up.detections;
+    const gwBefore = gw.detections;
     const data = (await gql(JSON.stringify({ query: `query($b: String!) { ${aliases} }`, variables: { b: bytes.toString('base64') } }))) as Record<string, Array<{ faceId: string }>>;
     const ids = new Set(Object.values(data).map((faces) => faces[0]!.faceId));
     console.log(
-      `10 aliases of one image: ${gateway.provider.detectionCount - gwBefore} upstream detect request(s) sent by the gateway, ` +
-        `${upstream.provider.detectionCount - upBefore} detection(s) run upstream, ${ids.size} distinct faceId(s) returned (target: 1)`,
+      `10 aliases of one image: ${gw.detections - gwBefore} upstream detect request(s) sent by the gateway, ` +
+        `${up.detections - upBefore} detection(s) run upstream, ${ids.size} distinct faceId(s) returned (target: 1)`,
     );
   } finally {
     await dispatcher.close();

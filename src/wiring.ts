@@ -20,6 +20,13 @@ import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 
 
+export interface StartOptions {
+  /** The services' clock (tests move time). */
+  clock?: Clock;
+  /** Wraps the face provider, e.g. to observe it in tests and benches. */
+  decorateProvider?: (provider: FaceProvider) => FaceProvider;
+}
+
 export interface App {
   server: RunningServer;
   services: AppServices;
@@ -28,12 +35,13 @@ export interface App {
 }
 
 
-export async function startApp(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<App> {
+export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
-  const provider: FaceProvider = azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+  const base: FaceProvider = azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+  const provider = options.decorateProvider?.(base) ?? base;
   const registry = new MemoryFaceRegistry({ ...config.registry, clock });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
   const liveness = new LivenessService({ store: new SqliteLivenessStore(db), provider, clock, logger, ...config.liveness });

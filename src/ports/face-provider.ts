@@ -36,7 +36,5 @@ export interface FaceProvider {
   findSimilar(query: RecognitionFace, candidates: readonly RecognitionFace[], mode: FindSimilarMode, max: number): Promise<SimilarFace[]>;
   /** Groups of the same person (largest first) and the faces that match no other. */
   group(faces: readonly RecognitionFace[]): Promise<FaceGrouping>;
-  /** Number of detections actually run (not served from a cache): for tests and metrics. */
-  readonly detectionCount: number;
   close(): Promise<void>;
 }

@@ -205,10 +205,10 @@ describe('DataLoader de-duplication', () => {
       f2: detectFaces(image: { base64: $b }) { ... on Face { landmarks { noseTip { x } } } }
     }
     fragment F on Face { faceId attributes { headPose { yaw } } }`;
-    const before = server.app.provider.detectionCount;
+    const before = server.detections();
     const res = await server.gql<Record<string, Array<{ faceId?: string }>>>(query, { b: b64 });
     expect(res.errors).toBeUndefined();
-    expect(server.app.provider.detectionCount - before).toBe(1);
+    expect(server.detections() - before).toBe(1);
     expect(Object.keys(res.data!)).toHaveLength(10);
     for (const faces of Object.values(res.data!)) expect(faces).toHaveLength(2);
     // Identical aliases share their faceIds.
@@ -216,7 +216,7 @@ describe('DataLoader de-duplication', () => {
   });
 
   it('different images in one document are detected once each', async () => {
-    const before = server.app.provider.detectionCount;
+    const before = server.detections();
     const res = await server.gql(
       `query($a: String, $b: String) {
         x: detectFaces(image: { base64: $a }) { faceId }
@@ -226,7 +226,7 @@ describe('DataLoader de-duplication', () => {
       { a: faceBase64('people/obama/2.jpg'), b: faceBase64('people/rose_leslie/1.jpg') },
     );
     expect(res.errors).toBeUndefined();
-    expect(server.app.provider.detectionCount - before).toBe(2);
+    expect(server.detections() - before).toBe(2);
   });
 });
 

@@ -91,7 +91,7 @@ describe('verifyFaces', () => {
       ac: verifyFaces(input: { face1: { image: { base64: $a } }, face2: { image: { base64: $c } } }) { verification { isIdentical } }
       ad: verifyFaces(input: { face1: { image: { base64: $a } }, face2: { image: { base64: $d } } }) { verification { isIdentical } }
     }`;
-    const before = server.app.provider.detectionCount;
+    const before = server.detections();
     const res = await server.gql<Record<string, { verification: { isIdentical: boolean } }>>(doc, {
       a: faceBase64('people/obama/1.jpg'),
       b: faceBase64('people/obama/3.jpg'),
@@ -99,7 +99,7 @@ describe('verifyFaces', () => {
       d: faceBase64('people/obama/4.jpg'),
     });
     expect(res.errors).toBeUndefined();
-    expect(server.app.provider.detectionCount - before).toBe(4);
+    expect(server.detections() - before).toBe(4);
     expect([res.data!.ab!.verification.isIdentical, res.data!.ac!.verification.isIdentical, res.data!.ad!.verification.isIdentical]).toEqual([true, false, true]);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startApp, type App } from '../../src/wiring.js';
+import { countDetections, type CountingProvider } from '../../tools/counting-provider.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -24,6 +25,8 @@ export interface TestServer {
   app: App;
   /** On the Azure provider: the facegraph whose REST surface the gateway calls. */
   upstream: App | null;
+  /** detect() calls that reached the serving app's provider (proves de-duplication). */
+  detections(): number;
   url: string;
   /** Base URL of the liveness client API and capture page: the upstream's, on the Azure provider. */
   clientBase: string;
@@ -51,6 +54,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
   };
   let upstream: App | null = null;
   let app: App;
+  let counter: CountingProvider | null = null;
   try {
     let gatewayEnv: Record<string, string> = { ...base, FACEGRAPH_DATA_DIR: dataDir, ...env };
     if (provider === 'azure') {
@@ -69,7 +73,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
       };
     }
     const config = loadConfig(gatewayEnv);
-    app = await startApp(config, createLogger(config.logLevel), { clock });
+    app = await startApp(config, createLogger(config.logLevel), { clock, decorateProvider: (p) => (counter = countDetections(p)) });
   } catch (err) {
     await upstream?.stop();
     removeDataDir();
@@ -82,6 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
     upstream,
     url,
     clientBase: `http://127.0.0.1:${clientApp.server.port}`,
+    detections: () => counter?.detections ?? 0,
     async gql(query, variables, headers = {}) {
       const res = await fetch(url, {
         method: 'POST',

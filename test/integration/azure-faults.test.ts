@@ -121,7 +121,6 @@ describe('requests on the wire', () => {
       faceIdTimeToLive: '600',
       returnRecognitionModel: 'false',
     });
-    expect(p.detectionCount).toBe(1);
   });
 
   it('keeps the endpoint path prefix and the API version as path segments', async () => {
@@ -195,7 +194,6 @@ describe('retries of idempotent calls', () => {
     expect(server.to('/detect')).toHaveLength(2);
     expect(server.requests[0]!.headers['x-ms-client-request-id']).toBe(server.requests[1]!.headers['x-ms-client-request-id']);
     // A retried call is one detection.
-    expect(p.detectionCount).toBe(1);
     expect(p.requestsSent.get('detect')).toBe(2);
   });
 

@@ -51,8 +51,6 @@ export interface AzureRequest {
    * (SessionNotFound, FaceNotFound) — a misconfigured endpoint must not read as "gone".
    */
   notFound?: ErrorCode;
-  /** Called before each HTTP request is sent (attempt 0 is the first). */
-  onSend?: (attempt: number) => void;
 }
 
 export interface AzureResponse {
@@ -240,7 +238,6 @@ export class AzureHttpClient {
     const query = req.query?.toString();
     const path = `${this.basePath}${req.route}${query ? `?${query}` : ''}`;
     this.sent.set(req.operation, (this.sent.get(req.operation) ?? 0) + 1);
-    req.onSend?.(attempt);
     const started = Date.now();
     const res: Dispatcher.ResponseData = await this.pool.request({ method: req.method, path, headers, body: req.body?.data, signal });
     const ok = res.statusCode >= 200 && res.statusCode < 300;

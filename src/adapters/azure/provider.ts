@@ -55,7 +55,6 @@ export class AzureProvider implements FaceProvider {
   private readonly http: AzureHttpClient;
   private readonly log: Logger;
   private started = false;
-  private detections = 0;
 
   constructor(
     private readonly config: AzureConfig,
@@ -99,11 +98,6 @@ export class AzureProvider implements FaceProvider {
     };
   }
 
-  /** Detect calls that reached the upstream (a retried call counts once). */
-  get detectionCount(): number {
-    return this.detections;
-  }
-
   /** HTTP requests sent per operation, retries included (tests, metrics). */
   get requestsSent(): ReadonlyMap<string, number> {
     return this.http.sent;
@@ -114,7 +108,6 @@ export class AzureProvider implements FaceProvider {
   }
 
   async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
-    let counted = false;
     const wire = await this.http.json(
       {
         operation: 'detect',
@@ -123,10 +116,6 @@ export class AzureProvider implements FaceProvider {
         query: detectQuery(options),
         body: { contentType: 'application/octet-stream', data: image },
         idempotent: true,
-        onSend: () => {
-          if (!counted) this.detections++;
-          counted = true;
-        },
       },
       detectResponseGuard,
     );

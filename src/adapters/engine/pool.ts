@@ -40,8 +40,6 @@ export class EnginePool {
   private closing = false;
   private readyCount = 0;
   private avgJobMs = 100;
-  /** Number of detection jobs completed: tests assert on it to prove de-duplication. */
-  completed = 0;
   models: ModelInfo | null = null;
 
   constructor(private readonly options: PoolOptions) {}
@@ -108,7 +106,6 @@ export class EnginePool {
     if (!job || (msg.type !== 'result' && msg.type !== 'error') || msg.id !== job.id) return;
     slot.job = null;
     if (msg.type === 'result') {
-      this.completed++;
       job.resolve(msg.faces);
     } else {
       job.reject(new Error(`engine error: ${msg.error}`));

@@ -63,10 +63,6 @@ export class EmbeddedProvider implements FaceProvider {
     };
   }
 
-  get detectionCount(): number {
-    return this.pool.completed;
-  }
-
   get queued(): number {
     return this.pool.queued;
   }

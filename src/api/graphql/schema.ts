@@ -3,12 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { faceResolvers } from './resolvers/face.js';
 import { livenessResolvers } from './resolvers/liveness.js';
 import { recognitionResolvers } from './resolvers/recognition.js';
+
+/** The resolver map buildSubgraphSchema takes, from its public signature (the type itself is not exported). */
+type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../../schema/', import.meta.url));
 
@@ -27,6 +29,8 @@ export function buildSchema(): GraphQLSchema {
   for (const domain of domains) {
     for (const [type, fields] of Object.entries(domain)) merged[type] = { ...merged[type], ...fields };
   }
-  const resolvers = { DateTime: DateTimeResolver, JSONObject: JSONObjectResolver, ...merged } as unknown as GraphQLResolverMap<unknown>;
+  // Codegen's Resolvers (typed per field) and Apollo's map (one loose type for all fields) describe the
+  // same object but are not assignable to each other; this is the cast Apollo's subgraph template makes.
+  const resolvers = { DateTime: DateTimeResolver, JSONObject: JSONObjectResolver, ...merged } as unknown as SubgraphResolvers;
   return buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers });
 }

@@ -82,27 +82,27 @@ export const faceResolvers: Resolvers = {
     detectionConfidence: (f) => Math.round(f.face.detectionScore * 1000) / 1000,
     landmarks: (f) => f.face.landmarks ?? null,
     attributes: (f) => attributes(f.face),
-    detectionModel: (f) => toEnum(f.detectionModel) as never,
-    recognitionModel: (f) => toEnum(f.recognitionModel) as never,
+    detectionModel: (f) => toEnum(f.detectionModel),
+    recognitionModel: (f) => toEnum(f.recognitionModel),
     expiresAt: (f) => f.expiresAt,
   },
   FaceAttributes: {
     headPose: (a) => a.headPose ?? null,
-    blur: (a) => (a.blur ? { blurLevel: toEnum(a.blur.blurLevel) as never, value: a.blur.value } : null),
-    exposure: (a) => (a.exposure ? { exposureLevel: toEnum(a.exposure.exposureLevel) as never, value: a.exposure.value } : null),
-    noise: (a) => (a.noise ? { noiseLevel: toEnum(a.noise.noiseLevel) as never, value: a.noise.value } : null),
-    qualityForRecognition: (a) => (a.qualityForRecognition ? (toEnum(a.qualityForRecognition) as never) : null),
+    blur: (a) => (a.blur ? { blurLevel: toEnum(a.blur.blurLevel), value: a.blur.value } : null),
+    exposure: (a) => (a.exposure ? { exposureLevel: toEnum(a.exposure.exposureLevel), value: a.exposure.value } : null),
+    noise: (a) => (a.noise ? { noiseLevel: toEnum(a.noise.noiseLevel), value: a.noise.value } : null),
+    qualityForRecognition: (a) => (a.qualityForRecognition ? (toEnum(a.qualityForRecognition)) : null),
     // The embedded engine computes none of these (UNSUPPORTED_ATTRIBUTE); the Azure provider does.
-    glasses: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'glasses'), a.glasses ? (toEnum(a.glasses) as never) : null),
+    glasses: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'glasses'), a.glasses ? (toEnum(a.glasses)) : null),
     occlusion: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'occlusion'), a.occlusion ?? null),
     accessories: (a, _args, ctx) =>
-      (assertAttributeSupported(ctx.provider.capabilities, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type) as never, confidence: x.confidence })) : null),
+      (assertAttributeSupported(ctx.provider.capabilities, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type), confidence: x.confidence })) : null),
     mask: (a, _args, ctx) =>
-      (assertAttributeSupported(ctx.provider.capabilities, 'mask'), a.mask ? { type: toEnum(a.mask.type) as never, noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
+      (assertAttributeSupported(ctx.provider.capabilities, 'mask'), a.mask ? { type: toEnum(a.mask.type), noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
   },
   ProviderCapabilities: {
-    detectionModels: (c) => c.detectionModels.map((m) => toEnum(m)) as never,
-    recognitionModels: (c) => c.recognitionModels.map((m) => toEnum(m)) as never,
+    detectionModels: (c) => c.detectionModels.map((m) => toEnum(m)),
+    recognitionModels: (c) => c.recognitionModels.map((m) => toEnum(m)),
     attributes: (c) => [...c.attributes],
   },
 };

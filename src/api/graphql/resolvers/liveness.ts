@@ -85,8 +85,8 @@ export const livenessResolvers: Resolvers = {
     __resolveReference: (ref, ctx) => (ref.id ? ctx.livenessSessions.get(ref.id).catch(rethrow) : null),
     id: (s) => s.record.id,
     authToken: (s) => s.authToken,
-    status: (s) => toEnum(s.status) as never,
-    livenessOperationMode: (s) => toEnum(s.record.mode) as never,
+    status: (s) => toEnum(s.status),
+    livenessOperationMode: (s) => toEnum(s.record.mode),
     modelVersion: (s) => s.record.modelVersion,
     deviceCorrelationId: (s) => s.record.deviceCorrelationId,
     deviceCorrelationIdSetInClient: (s) => s.record.deviceCorrelationIdSetInClient,
@@ -103,13 +103,13 @@ export const livenessResolvers: Resolvers = {
       s.verifyReference
         ? {
             faceRectangle: s.verifyReference.faceRectangle,
-            qualityForRecognition: s.verifyReference.qualityForRecognition ? (toEnum(s.verifyReference.qualityForRecognition) as never) : null,
+            qualityForRecognition: s.verifyReference.qualityForRecognition ? (toEnum(s.verifyReference.qualityForRecognition)) : null,
           }
         : null,
   },
   LivenessAttempt: {
     attemptId: (a) => a.attemptId,
-    attemptStatus: (a) => toEnum(a.status) as never,
+    attemptStatus: (a) => toEnum(a.status),
     result: (a) => (a.status === 'Succeeded' && a.decision ? a : null),
     error: (a) => a.error,
     // Azure v1.2 keeps no audit records: null for attempts an upstream provider reports.
