@@ -28,9 +28,9 @@ interface Slot {
   ready: boolean;
 }
 
-// The worker is TypeScript; its plain-JS entry registers tsx first (workers do not inherit
-// the parent's loader under vitest or plain node).
-const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
+// Built (dist/*.js), the worker is plain JS. From source (tests, tsx), the worker is TypeScript
+// and its plain-JS entry registers tsx first: workers do not inherit the parent's loader.
+const WORKER_URL = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
 
 
 export class EnginePool {
