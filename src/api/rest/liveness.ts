@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
 import type { AppServices } from '../../app/services.js';
 import { INLINE_MODELS } from '../../app/faces/detection.js';
-import { validateCreateInput, type CreateSessionInput } from '../../app/liveness/service.js';
+import { validateCreateInput, type CreateSessionInput } from '../../app/liveness/create-input.js';
 import type { SessionView } from '../../app/liveness/model.js';
 import { verifyReferenceOf, type VerifyImage } from '../../app/liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../../ports/liveness-store.js';

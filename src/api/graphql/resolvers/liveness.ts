@@ -11,7 +11,7 @@ import { INLINE_MODELS } from '../../../app/faces/detection.js';
 import { payload } from '../payload.js';
 import { contentHash } from '../../../app/images.js';
 import type { AttemptRecord } from '../../../app/liveness/model.js';
-import { validateCreateInput } from '../../../app/liveness/service.js';
+import { validateCreateInput } from '../../../app/liveness/create-input.js';
 import type { LivenessOperationMode } from '../../../domain/liveness/types.js';
 import { verifyReferenceOf, type VerifyImage } from '../../../app/liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../../../ports/liveness-store.js';

@@ -1,0 +1,107 @@
+/**
+ * Session lifecycle for server-side callers: create (with its token), read, list, delete, and
+ * the local index of sessions an upstream provider holds. Owns each session's token expiry and
+ * retention (purge time); the purge itself runs in session-purge.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CreateSessionOptions } from '../../domain/liveness/types.js';
+import type { Clock } from '../../ports/clock.js';
+import type { LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
+import type { Logger } from '../../platform/logger.js';
+import { newSessionToken, unopenableTokenHash } from './client-auth.js';
+import type { Page, SessionConnection, SessionView } from './model.js';
+import { sessionPage } from './session-paging.js';
+import { sessionView } from './session-view.js';
+
+/** Reported as the session's modelVersion: the embedded engine's liveness pipeline, not an Azure model. */
+export const LIVENESS_MODEL_VERSION = 'facegraph-embedded-1';
+
+export interface SessionLifecycleDeps {
+  store: LivenessStore;
+  clock: Clock;
+  logger: Logger;
+  retentionSeconds: number;
+}
+
+export class SessionLifecycle {
+  constructor(private readonly deps: SessionLifecycleDeps) {}
+
+  /** Creates a session; the returned view carries the bearer token, shown this once. */
+  createSession(options: CreateSessionOptions, verifyReference: VerifyReferenceRecord | null): SessionView {
+    const { token, tokenHash } = newSessionToken();
+    const record = this.insertSession(randomUUID(), tokenHash, options, LIVENESS_MODEL_VERSION, verifyReference, null);
+    this.deps.logger.info({ sessionId: record.id, mode: record.mode, verify: verifyReference !== null }, 'liveness: session created');
+    return this.view(record, token);
+  }
+
+  /**
+   * Indexes a session that an upstream provider created (its options, creation order and
+   * retention), so it can be listed and routed to the right upstream route family. The token
+   * stays upstream: the stored hash is of random bytes, so no bearer token can ever open it here.
+   */
+  indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): SessionRecord {
+    return this.insertSession(id, unopenableTokenHash(), options, modelVersion, null, kind);
+  }
+
+  /** One of the embedded engine's sessions (not an upstream-indexed one), or null. */
+  session(id: string): SessionView | null {
+    const record = this.deps.store.sessionById(id);
+    return record && !record.upstreamKind ? this.view(record) : null;
+  }
+
+  /** Newest first, Relay style. */
+  sessions(first: number | null | undefined, after: string | null | undefined): SessionConnection {
+    const page = this.sessionRecords(first, after, false);
+    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: this.view(e.node) })) };
+  }
+
+  /** A page of records, newest first: embedded sessions, or (upstream) the upstream index. */
+  sessionRecords(first: number | null | undefined, after: string | null | undefined, upstream: boolean): Page<SessionRecord> {
+    return sessionPage(this.deps.store, first, after, upstream);
+  }
+
+  /** The stored record of a session (embedded or upstream-indexed), or null. */
+  sessionRecord(id: string): SessionRecord | null {
+    return this.deps.store.sessionById(id) ?? null;
+  }
+
+  /** Revokes the token and deletes the session, its attempts and images. False if unknown. */
+  deleteSession(id: string): boolean {
+    const deleted = this.deps.store.deleteSession(id, this.deps.clock.now());
+    if (deleted) this.deps.logger.info({ sessionId: id }, 'liveness: session deleted');
+    return deleted;
+  }
+
+  /** Stores a session with its token's expiry and retention computed from the options. */
+  private insertSession(
+    id: string,
+    tokenHash: string,
+    options: CreateSessionOptions,
+    modelVersion: string,
+    verifyReference: VerifyReferenceRecord | null,
+    upstreamKind: UpstreamSessionKind | null,
+  ): SessionRecord {
+    const now = this.deps.clock.now();
+    const tokenExpiresAt = now + options.authTokenTtlSeconds * 1000;
+    return this.deps.store.insertSession({
+      id,
+      tokenHash,
+      mode: options.mode,
+      deviceCorrelationId: options.deviceCorrelationId,
+      deviceCorrelationIdSetInClient: options.deviceCorrelationIdSetInClient,
+      enableSessionImage: options.enableSessionImage,
+      sendResultsToClient: options.sendResultsToClient,
+      authTokenTtlSeconds: options.authTokenTtlSeconds,
+      modelVersion,
+      createdAt: now,
+      tokenExpiresAt,
+      purgeAt: Math.max(now + this.deps.retentionSeconds * 1000, tokenExpiresAt),
+      verifyReference,
+      upstreamKind,
+    });
+  }
+
+  private view(record: SessionRecord, authToken = ''): SessionView {
+    return sessionView(record, this.deps.store.attempts(record.id), this.deps.clock.now(), authToken);
+  }
+}
