@@ -6,6 +6,7 @@
  *   app/                 use cases: every rule and limit, once; calls ports
  *   adapters/<name>/     engine, azure, store, net: implement ports; never import each other
  *   ports/               interfaces the use cases need (provider, stores, fetcher, clock)
+ *   contracts/           wire types of external protocols (Azure Face v1.2), for api/ and adapters/
  *   domain/, platform/   types, errors, maths; config and logging: import nothing above them
  */
 const layer = (name, allowed) => ({
@@ -23,13 +24,14 @@ module.exports = {
     layer('domain', ['domain']),
     layer('ports', ['ports', 'domain']),
     layer('app', ['app', 'ports', 'domain', 'platform']),
-    layer('api', ['api', 'app', 'ports', 'domain', 'platform']),
+    layer('contracts', ['contracts', 'domain']),
+    layer('api', ['api', 'app', 'ports', 'domain', 'platform', 'contracts']),
     {
       name: 'adapters-imports-only-down',
-      comment: 'An adapter may import itself, ports, domain and platform: not another adapter, app or api.',
+      comment: 'An adapter may import itself, ports, contracts, domain and platform: not another adapter, app or api.',
       severity: 'error',
       from: { path: '^src/adapters/([^/]+)/' },
-      to: { path: '^src/', pathNot: ['^src/adapters/$1/', '^src/ports/', '^src/domain/', '^src/platform/'] },
+      to: { path: '^src/', pathNot: ['^src/adapters/$1/', '^src/ports/', '^src/contracts/', '^src/domain/', '^src/platform/'] },
     },
     {
       name: 'edges-stay-apart',

@@ -172,7 +172,7 @@ describe('wire shapes', () => {
       record: { ...record, verifyReference: null },
       verifyReference: null,
     };
-    const wire = session(plain, false) as { results: Record<string, unknown> & { attempts: Array<Record<string, unknown>> } };
+    const wire = session(plain, false);
     expect(Object.keys(wire.results)).toEqual(['attempts']);
     expect(wire.results.attempts[1]).toEqual({ attemptId: 2, attemptStatus: 'Running' });
   });

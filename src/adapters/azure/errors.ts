@@ -7,16 +7,13 @@
  * facegraph inventing codes of its own.
  */
 import { FaceError, INFRASTRUCTURE_CODES, isErrorCode, type ErrorCode } from '../../domain/errors.js';
+import type { WireFaceError, WireInnerError } from '../../contracts/azure-face-v1.2.js';
 
-/** Azure's error body: `{error:{code, message, innererror?:{code, message}}}` (reference §5). */
-export interface AzureErrorBody {
-  code: string;
-  message: string;
-  innererror?: { code?: string; message?: string };
-}
-
-/** The `error` member of an error body, or null when the body is not Azure's envelope. */
-export function parseAzureErrorBody(text: string): AzureErrorBody | null {
+/**
+ * The `error` member of Azure's error body `{error:{code, message, innererror?:{code, message}}}`
+ * (reference §5), or null when the body is not Azure's envelope.
+ */
+export function parseAzureErrorBody(text: string): WireFaceError | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -28,9 +25,9 @@ export function parseAzureErrorBody(text: string): AzureErrorBody | null {
   // Azure's 401/429 bodies carry the status as a string code ("401"); some gateways send numbers.
   const code = typeof e.code === 'string' ? e.code : typeof e.code === 'number' ? String(e.code) : null;
   if (code === null) return null;
-  const out: AzureErrorBody = { code, message: typeof e.message === 'string' ? e.message : '' };
+  const out: WireFaceError = { code, message: typeof e.message === 'string' ? e.message : '' };
   if (isRecord(e.innererror)) {
-    const inner: { code?: string; message?: string } = {};
+    const inner: WireInnerError = {};
     if (typeof e.innererror.code === 'string') inner.code = e.innererror.code;
     if (typeof e.innererror.message === 'string') inner.message = e.innererror.message;
     out.innererror = inner;
@@ -59,7 +56,7 @@ const INVALID_ARGUMENT_CODES: ReadonlySet<string> = new Set([
 export interface UpstreamErrorContext {
   status: number;
   /** The parsed error envelope, or null when the body was not one. */
-  body: AzureErrorBody | null;
+  body: WireFaceError | null;
   /** `x-ms-error-code`, which Azure declares on every error response. */
   headerCode?: string | null;
   /** Seconds the upstream asked us to wait (429/503), when it said. */

@@ -1,38 +1,30 @@
 /**
- * Azure AI Face v1.2 liveness sessions (reference §4b, §4c): wire types and guards, a typed
- * client over the shared transport, and pure mappings from the wire to a neutral shape the
- * GraphQL layer can serve (the names follow schema/liveness.graphql).
+ * Azure AI Face v1.2 liveness sessions (reference §4b, §4c): guards for the wire types of
+ * src/contracts/azure-face-v1.2.ts, a typed client over the shared transport, and pure mappings
+ * from the wire to a neutral shape the GraphQL layer can serve (the names follow
+ * schema/liveness.graphql).
  *
  * Creates and deletes are never retried (a lost answer may mean the session exists, or is
  * gone); GETs are.
  */
 import { randomBytes } from 'node:crypto';
 import type { FaceRectangle, Level } from '../../domain/types.js';
-import type { LivenessDecision, LivenessOperationMode, SessionStatus } from '../../domain/liveness/types.js';
+import type { LivenessDecision, SessionStatus } from '../../domain/liveness/types.js';
+import type {
+  WireCreateLivenessSessionBody,
+  WireCreateLivenessWithVerifySessionFields,
+  WireLivenessAttempt,
+  WireLivenessSession,
+  WireLivenessTargets,
+  WireLivenessWithVerifySession,
+  WireVerifyReference,
+} from '../../contracts/azure-face-v1.2.js';
 import { arrayOf, boolean, type Guard, integer, number, object, oneOf, optional, string } from './guard.js';
 import type { AzureHttpClient } from './http.js';
 import { faceRectangleGuard } from './wire.js';
 
 // ---------------------------------------------------------------------------------------------
 // Requests
-
-export interface CreateLivenessSessionBody {
-  livenessOperationMode: LivenessOperationMode;
-  /** Required (≤64 characters) unless deviceCorrelationIdSetInClient is true; then absent. */
-  deviceCorrelationId?: string;
-  deviceCorrelationIdSetInClient?: boolean;
-  enableSessionImage?: boolean;
-  /** e.g. "2024-11-15"; the latest when absent. */
-  livenessModelVersion?: string;
-  /** 60–86400, default 600. */
-  authTokenTimeToLiveInSeconds?: number;
-}
-
-/** The multipart fields of a liveness-with-verify create, besides the verifyImage file part. */
-export interface CreateLivenessWithVerifySessionFields extends CreateLivenessSessionBody {
-  returnVerifyImageHash?: boolean;
-  verifyConfidenceThreshold?: number;
-}
 
 export type LivenessSessionKind = 'liveness' | 'livenessWithVerify';
 
@@ -42,61 +34,8 @@ const SESSION_ROUTES: Record<LivenessSessionKind, string> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Wire types (v1.2 GA)
-
-export type WireOperationState = SessionStatus;
-
-export interface WireLivenessTargets {
-  color: { faceRectangle: FaceRectangle };
-}
-
-export interface WireLivenessResult {
-  /** Optional on the wire (JSd); present on every recorded result. */
-  livenessDecision?: LivenessDecision;
-  targets: WireLivenessTargets;
-  digest: string;
-  sessionImageId?: string;
-  /** Liveness-with-verify only. */
-  verifyResult?: { matchConfidence: number; isIdentical: boolean };
-  /** sha256 hex of the verify image, when returnVerifyImageHash was set. */
-  verifyImageHash?: string;
-}
-
-export interface WireLivenessError {
-  code: string;
-  message: string;
-  /** Required by the spec; not always shown in the docs' examples, so optional here. */
-  targets?: WireLivenessTargets;
-}
-
-export interface WireLivenessAttempt {
-  attemptId: number;
-  attemptStatus: WireOperationState;
-  result?: WireLivenessResult;
-  error?: WireLivenessError;
-}
-
-export interface WireVerifyReference {
-  /** "image" at create in real traffic, although the spec's enum is Color|Infrared|Depth; absent on GET. */
-  referenceType?: string;
-  faceRectangle: FaceRectangle;
-  qualityForRecognition: Level;
-}
-
-export interface WireLivenessSession {
-  sessionId: string;
-  /** The client's bearer token at create; "" on every later GET. */
-  authToken: string;
-  status: WireOperationState;
-  modelVersion?: string;
-  results: { attempts: WireLivenessAttempt[]; verifyReferences?: WireVerifyReference[] };
-}
-
-/** Same shape; `results.verifyReferences` is present. */
-export type WireLivenessWithVerifySession = WireLivenessSession;
-
-// ---------------------------------------------------------------------------------------------
-// Guards
+// Guards (stricter than the contract where the spec is: a result's targets and digest and a
+// verify reference's qualityForRecognition are required from Azure)
 
 const operationState = oneOf(['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const);
 const decision = oneOf(['uncertain', 'realface', 'spoofface'] as const);
@@ -140,7 +79,8 @@ export const livenessSessionGuard: Guard<WireLivenessSession> = object({
 export interface LivenessVerifyReferenceView {
   referenceType: string | null;
   faceRectangle: FaceRectangle;
-  qualityForRecognition: Level;
+  /** Null only if the wire omitted it (the guard does not let Azure omit it). */
+  qualityForRecognition: Level | null;
 }
 
 export interface LivenessAttemptView {
@@ -152,7 +92,8 @@ export interface LivenessAttemptView {
     livenessDecision: LivenessDecision | null;
     /** targets.color.faceRectangle */
     targetFace: FaceRectangle | null;
-    digest: string;
+    /** Null only if the wire omitted it (the guard does not let Azure omit it). */
+    digest: string | null;
     sessionImageId: string | null;
     verifyResult: { matchConfidence: number; isIdentical: boolean } | null;
     verifyImageHash: string | null;
@@ -185,7 +126,7 @@ export function toLivenessSessionView(kind: LivenessSessionKind, wire: WireLiven
     verifyReferences: (wire.results.verifyReferences ?? []).map((r) => ({
       referenceType: r.referenceType ?? null,
       faceRectangle: { ...r.faceRectangle },
-      qualityForRecognition: r.qualityForRecognition,
+      qualityForRecognition: r.qualityForRecognition ?? null,
     })),
   };
 }
@@ -197,8 +138,8 @@ export function toAttemptView(a: WireLivenessAttempt): LivenessAttemptView {
     result: a.result
       ? {
           livenessDecision: a.result.livenessDecision ?? null,
-          targetFace: { ...a.result.targets.color.faceRectangle },
-          digest: a.result.digest,
+          targetFace: a.result.targets ? { ...a.result.targets.color.faceRectangle } : null,
+          digest: a.result.digest ?? null,
           sessionImageId: a.result.sessionImageId ?? null,
           verifyResult: a.result.verifyResult ? { matchConfidence: a.result.verifyResult.matchConfidence, isIdentical: a.result.verifyResult.isIdentical } : null,
           verifyImageHash: a.result.verifyImageHash ?? null,
@@ -221,7 +162,7 @@ export interface MultipartBody {
  * traffic sends them) and the image as a file part named `verifyImage`. Written by hand: a
  * dozen lines, and the exact bytes are under facegraph's control and easy to test.
  */
-export function encodeVerifySessionMultipart(fields: CreateLivenessWithVerifySessionFields, verifyImage: Buffer, boundary = `----facegraph${randomBytes(12).toString('hex')}`): MultipartBody {
+export function encodeVerifySessionMultipart(fields: WireCreateLivenessWithVerifySessionFields, verifyImage: Buffer, boundary = `----facegraph${randomBytes(12).toString('hex')}`): MultipartBody {
   const parts: Buffer[] = [];
   const crlf = '\r\n';
   for (const [name, value] of Object.entries(fields) as Array<[string, unknown]>) {
@@ -246,7 +187,7 @@ export class AzureLivenessClient {
   constructor(private readonly http: AzureHttpClient) {}
 
   /** POST /detectLiveness-sessions (JSON). Never retried. */
-  createLivenessSession(body: CreateLivenessSessionBody): Promise<WireLivenessSession> {
+  createLivenessSession(body: WireCreateLivenessSessionBody): Promise<WireLivenessSession> {
     return this.http.json(
       {
         operation: 'createLivenessSession',
@@ -260,7 +201,7 @@ export class AzureLivenessClient {
   }
 
   /** POST /detectLivenessWithVerify-sessions (multipart/form-data). Never retried. */
-  createLivenessWithVerifySession(fields: CreateLivenessWithVerifySessionFields, verifyImage: Buffer): Promise<WireLivenessWithVerifySession> {
+  createLivenessWithVerifySession(fields: WireCreateLivenessWithVerifySessionFields, verifyImage: Buffer): Promise<WireLivenessWithVerifySession> {
     const body = encodeVerifySessionMultipart(fields, verifyImage);
     return this.http.json(
       { operation: 'createLivenessWithVerifySession', method: 'POST', route: SESSION_ROUTES.livenessWithVerify, body, idempotent: false },

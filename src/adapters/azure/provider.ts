@@ -12,6 +12,7 @@ import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '.
 import type { FindSimilarMode, Verification } from '../../domain/similarity.js';
 import type { DetectedFace, DetectRequestOptions, FaceAttributeName, ProviderCapabilities } from '../../domain/types.js';
 import type { Logger } from '../../platform/logger.js';
+import type { WireGroupRequest } from '../../contracts/azure-face-v1.2.js';
 import { type AzureHttpOptions, AzureHttpClient } from './http.js';
 import { AzureLivenessClient } from './liveness.js';
 import {
@@ -155,7 +156,7 @@ export class AzureProvider implements FaceProvider {
     // Azure needs 2–1000 faces; fewer have an obvious answer.
     if (faces.length < 2) return { groups: [], messyGroup: [...faces] };
     const wire = await this.http.json(
-      { operation: 'group', method: 'POST', route: '/group', body: json({ faceIds: faces.map(upstreamId) }), idempotent: true },
+      { operation: 'group', method: 'POST', route: '/group', body: json({ faceIds: faces.map(upstreamId) } satisfies WireGroupRequest), idempotent: true },
       groupResponseGuard,
     );
     return mapped(() => toGrouping(wire, faces));

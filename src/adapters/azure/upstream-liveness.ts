@@ -6,7 +6,8 @@ import { FaceError } from '../../domain/errors.js';
 import type { CreateSessionOptions } from '../../domain/liveness/types.js';
 import type { UpstreamAttempt, UpstreamLivenessClient, UpstreamSession } from '../../ports/upstream-liveness.js';
 import type { AttemptStatus, UpstreamSessionKind } from '../../ports/liveness-store.js';
-import { toLivenessSessionView, type AzureLivenessClient, type CreateLivenessSessionBody, type LivenessAttemptView, type LivenessSessionKind, type LivenessSessionView } from './liveness.js';
+import type { WireCreateLivenessSessionBody } from '../../contracts/azure-face-v1.2.js';
+import { toLivenessSessionView, type AzureLivenessClient, type LivenessAttemptView, type LivenessSessionKind, type LivenessSessionView } from './liveness.js';
 
 const KIND: Record<UpstreamSessionKind, LivenessSessionKind> = {
   detectLiveness: 'liveness',
@@ -18,7 +19,7 @@ export class AzureUpstreamLiveness implements UpstreamLivenessClient {
 
   async create(kind: UpstreamSessionKind, options: CreateSessionOptions, verifyImage: Buffer | null): Promise<UpstreamSession> {
     // Azure v1.2 dropped sendResultsToClient: it is kept in facegraph's index only.
-    const body: CreateLivenessSessionBody = {
+    const body: WireCreateLivenessSessionBody = {
       livenessOperationMode: options.mode,
       ...(options.deviceCorrelationIdSetInClient ? { deviceCorrelationIdSetInClient: true } : { deviceCorrelationId: options.deviceCorrelationId ?? undefined }),
       enableSessionImage: options.enableSessionImage,

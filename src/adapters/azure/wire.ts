@@ -1,72 +1,27 @@
 /**
- * Azure AI Face v1.2 wire shapes for detection and recognition (reference §2, §3), their guards,
- * and pure mappings between them and facegraph's wire-neutral face types.
+ * Azure AI Face v1.2 detection and recognition (reference §2, §3): guards for the wire types of
+ * src/contracts/azure-face-v1.2.ts, and pure mappings between them and facegraph's wire-neutral
+ * face types.
  */
 import type { FaceGrouping, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
 import type { FindSimilarMode, Verification } from '../../domain/similarity.js';
-import type {
-  Accessory,
-  AzureLandmarks,
-  DetectedFace,
-  DetectRequestOptions,
-  FaceAttributes,
-  FaceRectangle,
-  GlassesType,
-  HeadPose,
-  Level,
-  Mask,
-  Occlusion,
-  RecognitionModel,
-} from '../../domain/types.js';
+import type { DetectedFace, DetectRequestOptions, FaceAttributes } from '../../domain/types.js';
 import { AZURE_LANDMARK_NAMES } from '../../domain/types.js';
+import type {
+  WireFaceAttributes,
+  WireFaceDetectionResult,
+  WireFaceRectangle,
+  WireFindSimilarRequest,
+  WireFindSimilarResult,
+  WireGroupResult,
+  WireLandmarks,
+  WireRecognitionModel,
+  WireVerifyFaceToFaceRequest,
+  WireVerifyResult,
+} from '../../contracts/azure-face-v1.2.js';
 import { arrayOf, boolean, type Guard, number, object, oneOf, optional, string, WireShapeError } from './guard.js';
 
-// ---------------------------------------------------------------------------------------------
-// Wire types (field names exactly as on the wire)
-
-export type WireFaceRectangle = FaceRectangle;
-export type WireLandmarks = AzureLandmarks;
-export type WireLevel = Level;
-
-export interface WireFaceAttributes {
-  headPose?: HeadPose;
-  glasses?: GlassesType;
-  occlusion?: Occlusion;
-  accessories?: Accessory[];
-  blur?: { blurLevel: WireLevel; value: number };
-  exposure?: { exposureLevel: 'underExposure' | 'goodExposure' | 'overExposure'; value: number };
-  noise?: { noiseLevel: WireLevel; value: number };
-  mask?: Mask;
-  qualityForRecognition?: WireLevel;
-  // age, smile, facialHair and hair (limited-access attributes) are never requested and are
-  // dropped by the guard if they appear.
-}
-
-export interface WireFaceDetectionResult {
-  faceId?: string;
-  recognitionModel?: RecognitionModel;
-  faceRectangle: WireFaceRectangle;
-  faceLandmarks?: WireLandmarks;
-  faceAttributes?: WireFaceAttributes;
-}
-
-export interface WireVerifyResult {
-  isIdentical: boolean;
-  confidence: number;
-}
-
-/** faceIds mode answers faceId; the list modes (not used here) answer persistedFaceId. */
-export interface WireFindSimilarResult {
-  confidence: number;
-  faceId?: string;
-  persistedFaceId?: string;
-}
-
-export interface WireGroupResult {
-  groups: string[][];
-  /** The docs say it "will not appear" when empty; the spec marks it required. */
-  messyGroup: string[];
-}
+// The wire types are src/contracts/azure-face-v1.2.ts; this module guards and maps them.
 
 // ---------------------------------------------------------------------------------------------
 // Guards
@@ -93,7 +48,7 @@ const attributesGuard: Guard<WireFaceAttributes> = object({
   qualityForRecognition: optional(level),
 });
 
-export const recognitionModelGuard = oneOf(['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'] as const);
+export const recognitionModelGuard: Guard<WireRecognitionModel> = oneOf(['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'] as const);
 
 export const detectResponseGuard: Guard<WireFaceDetectionResult[]> = arrayOf(
   object({
@@ -139,14 +94,14 @@ export function detectQuery(options: DetectRequestOptions): URLSearchParams {
   return q;
 }
 
-export const verifyBody = (faceId1: string, faceId2: string): { faceId1: string; faceId2: string } => ({ faceId1, faceId2 });
+export const verifyBody = (faceId1: string, faceId2: string): WireVerifyFaceToFaceRequest => ({ faceId1, faceId2 });
 
 export function findSimilarBody(
   faceId: string,
   faceIds: readonly string[],
   mode: FindSimilarMode,
   max: number,
-): { faceId: string; faceIds: string[]; maxNumOfCandidatesReturned: number; mode: FindSimilarMode } {
+): WireFindSimilarRequest {
   return { faceId, faceIds: [...faceIds], maxNumOfCandidatesReturned: max, mode };
 }
 

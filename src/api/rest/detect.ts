@@ -12,7 +12,8 @@ import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceA
 import type { AppServices } from '../../app/services.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
 import { badArgument, fromFaceError, invalidArgument, invalidMediaType, mapping } from './errors.js';
-import { detectionResult, type WireDetectionResult } from './wire.js';
+import type { WireFaceDetectionResult } from '../../contracts/azure-face-v1.2.js';
+import { detectionResult } from './wire.js';
 import { SESSION_IMAGE_ID } from '../shared/request-body.js';
 
 const DETECTION_MODELS: readonly DetectionModel[] = ['detection_01', 'detection_02', 'detection_03'];
@@ -138,7 +139,7 @@ async function imageOf(req: Request, res: Response, services: AppServices): Prom
   return image.bytes;
 }
 
-export async function detect(req: Request, res: Response, services: AppServices): Promise<WireDetectionResult[]> {
+export async function detect(req: Request, res: Response, services: AppServices): Promise<WireFaceDetectionResult[]> {
   // The query is checked first, so a bad parameter is refused before an image is downloaded.
   let params: DetectParameters;
   try {

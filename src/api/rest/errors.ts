@@ -7,11 +7,10 @@
 import type { Response } from 'express';
 import { FaceError, type ErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../platform/logger.js';
+import type { WireFaceErrorResponse, WireInnerError } from '../../contracts/azure-face-v1.2.js';
 
-export interface InnerError {
-  code: string;
-  message: string;
-}
+/** What facegraph puts in `innererror`: always both members. */
+export type InnerError = Required<WireInnerError>;
 
 /** An error already in Azure's vocabulary: status, code, message, optional inner error and headers. */
 export class AzureError extends Error {
@@ -159,7 +158,7 @@ export function sendError(res: Response, err: unknown, logger: Logger, path: str
   }
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.setHeader('x-ms-error-code', error.code);
-  const body: { error: { code: string; message: string; innererror?: InnerError } } = { error: { code: error.code, message: error.message } };
+  const body: WireFaceErrorResponse = { error: { code: error.code, message: error.message } };
   if (error.inner) body.error.innererror = error.inner;
   res.status(error.status).json(body);
 }

@@ -18,18 +18,12 @@ import { AzureError, badArgument, fromFaceError, invalidRequestBody, mapping, se
 import { readMultipartForm } from './multipart.js';
 import { session as sessionWire, sessionKind, type SessionKind } from './wire.js';
 import { SESSION_IMAGE_ID } from '../shared/request-body.js';
+import type { WireCreateLivenessSessionBody, WireLivenessSession } from '../../contracts/azure-face-v1.2.js';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The create fields, typed: from JSON values, or from multipart text parts. */
-interface CreateFields {
-  livenessOperationMode: unknown;
-  deviceCorrelationId: unknown;
-  deviceCorrelationIdSetInClient: unknown;
-  enableSessionImage: unknown;
-  livenessModelVersion: unknown;
-  authTokenTimeToLiveInSeconds: unknown;
-}
+/** The create body's fields (reference §4b), unchecked: from JSON values, or from multipart text parts. */
+type CreateFields = { [K in keyof WireCreateLivenessSessionBody]-?: unknown };
 
 const invalidMode = (): AzureError =>
   new AzureError(400, 'InvalidLivenessOperationMode', 'Liveness operation mode is not supported. Use Passive or PassiveActive.', {
@@ -111,7 +105,7 @@ function textInteger(value: string | undefined, name: string): number | undefine
   return Number(value.trim());
 }
 
-export async function createLivenessSession(req: Request, res: Response, services: AppServices): Promise<Record<string, unknown>> {
+export async function createLivenessSession(req: Request, res: Response, services: AppServices): Promise<WireLivenessSession> {
   const body = await readJsonObject(req, res);
   const options = validated(
     createInput({
@@ -126,7 +120,7 @@ export async function createLivenessSession(req: Request, res: Response, service
   return sessionWire(await mapping({}, () => services.livenessSessions.create(options, null)), true);
 }
 
-export async function createLivenessWithVerifySession(req: Request, res: Response, services: AppServices): Promise<Record<string, unknown>> {
+export async function createLivenessWithVerifySession(req: Request, res: Response, services: AppServices): Promise<WireLivenessSession> {
   const { fields, file } = await readMultipartForm(req, res);
   const options = validated(
     createInput({
@@ -162,7 +156,7 @@ function assertKind(services: AppServices, id: string, kind: SessionKind): void 
   if (!record || sessionKind(record) !== kind) throw sessionNotFound();
 }
 
-export async function getSession(services: AppServices, id: string, kind: SessionKind): Promise<Record<string, unknown>> {
+export async function getSession(services: AppServices, id: string, kind: SessionKind): Promise<WireLivenessSession> {
   assertKind(services, id, kind);
   const view: SessionView | null = await mapping({}, () => services.livenessSessions.get(id));
   if (!view) throw sessionNotFound();

@@ -10,6 +10,7 @@ import type { FindSimilarMode } from '../../domain/similarity.js';
 import type { AppServices } from '../../app/services.js';
 import { readJsonObject } from './body.js';
 import { AzureError, badArgument, invalidArgument, mapping, type MappingContext } from './errors.js';
+import type { WireFindSimilarResult, WireGroupResult, WireVerifyResult } from '../../contracts/azure-face-v1.2.js';
 
 const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
 
@@ -58,7 +59,7 @@ const collectionsUnsupported = (what: string, use: string): FaceError =>
   // Not an Azure message: Azure has these collections; facegraph has none yet.
   new FaceError('INVALID_ARGUMENT', `${what} are not supported by facegraph: ${use}.`, { argument: what });
 
-export async function verify(req: Request, res: Response, services: AppServices): Promise<{ isIdentical: boolean; confidence: number }> {
+export async function verify(req: Request, res: Response, services: AppServices): Promise<WireVerifyResult> {
   const body = await readJsonObject(req, res);
   const context: MappingContext = { faceNotFoundStatus: 404 };
   return run(context, async () => {
@@ -79,7 +80,7 @@ export async function identify(req: Request, res: Response, _services: AppServic
   throw collectionsUnsupported('Person groups, large person groups, persons and dynamic person groups', 'compare faceIds with /verify or /findsimilars');
 }
 
-export async function findSimilar(req: Request, res: Response, services: AppServices): Promise<Array<{ confidence: number; faceId: string }>> {
+export async function findSimilar(req: Request, res: Response, services: AppServices): Promise<WireFindSimilarResult[]> {
   const body = await readJsonObject(req, res);
   return run({ faceNotFoundStatus: 400 }, async () => {
     // Exactly one of the three candidate sources (Azure's messages, reference §3).
@@ -99,7 +100,7 @@ export async function findSimilar(req: Request, res: Response, services: AppServ
   });
 }
 
-export async function group(req: Request, res: Response, services: AppServices): Promise<{ groups: string[][]; messyGroup: string[] }> {
+export async function group(req: Request, res: Response, services: AppServices): Promise<WireGroupResult> {
   const body = await readJsonObject(req, res);
   return run({ faceNotFoundStatus: 400 }, async () => {
     const grouping = await services.recognition.group(body.faceIds);

@@ -2,37 +2,35 @@
  * Domain objects -> Azure AI Face v1.2 JSON, with Azure's wire names, key order and enum values
  * (the domain already uses Azure's lowerCamel enum strings: `goodExposure`, `low`, `noGlasses`).
  * Pure functions; objects are built key by key so nothing internal (embeddings, 68-point
- * landmarks, detector scores) can leak onto the wire.
+ * landmarks, detector scores) can leak onto the wire. The wire types are
+ * src/contracts/azure-face-v1.2.ts, shared with the Azure provider.
  */
 import { AZURE_LANDMARK_NAMES } from '../../domain/types.js';
 import type { DetectedFace, FaceAttributeName, FaceAttributes, FaceRectangle, RecognitionModel } from '../../domain/types.js';
 import type { SessionView } from '../../app/liveness/model.js';
 import type { AttemptRecord, SessionRecord, UpstreamSessionKind } from '../../ports/liveness-store.js';
+import type {
+  WireFaceAttributes,
+  WireFaceDetectionResult,
+  WireFaceRectangle,
+  WireLandmarks,
+  WireLivenessAttempt,
+  WireLivenessResult,
+  WireLivenessSession,
+  WireLivenessSessionResults,
+  WireLivenessTargets,
+  WireVerifyReference,
+} from '../../contracts/azure-face-v1.2.js';
 
-export interface WireRectangle {
-  top: number;
-  left: number;
-  width: number;
-  height: number;
-}
-
-export interface WireDetectionResult {
-  faceId?: string;
-  recognitionModel?: RecognitionModel;
-  faceRectangle: WireRectangle;
-  faceLandmarks?: Record<(typeof AZURE_LANDMARK_NAMES)[number], { x: number; y: number }>;
-  faceAttributes?: Record<string, unknown>;
-}
-
-export const rectangle = (r: FaceRectangle): WireRectangle => ({ top: r.top, left: r.left, width: r.width, height: r.height });
+export const rectangle = (r: FaceRectangle): WireFaceRectangle => ({ top: r.top, left: r.left, width: r.width, height: r.height });
 
 /** Azure's FaceAttributes key order (spec order; real responses list headPose, mask, qualityForRecognition so). */
 const ATTRIBUTE_ORDER: readonly FaceAttributeName[] = [
   'glasses', 'headPose', 'occlusion', 'accessories', 'blur', 'exposure', 'noise', 'mask', 'qualityForRecognition',
 ];
 
-function attributes(a: FaceAttributes, requested: ReadonlySet<FaceAttributeName>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function attributes(a: FaceAttributes, requested: ReadonlySet<FaceAttributeName>): WireFaceAttributes {
+  const out: WireFaceAttributes = {};
   for (const name of ATTRIBUTE_ORDER) {
     if (!requested.has(name)) continue;
     switch (name) {
@@ -79,19 +77,20 @@ export interface DetectionWireOptions {
 }
 
 /** One `FaceDetectionResult`. */
-export function detectionResult(face: DetectedFace, options: DetectionWireOptions): WireDetectionResult {
+export function detectionResult(face: DetectedFace, options: DetectionWireOptions): WireFaceDetectionResult {
   // Built in Azure's key order: faceId, recognitionModel, faceRectangle, faceLandmarks, faceAttributes.
-  const out: Partial<WireDetectionResult> = {};
-  if (options.faceId !== null) out.faceId = options.faceId;
-  if (options.recognitionModel !== null) out.recognitionModel = options.recognitionModel;
-  out.faceRectangle = rectangle(face.faceRectangle);
+  const out: WireFaceDetectionResult = {
+    ...(options.faceId !== null ? { faceId: options.faceId } : {}),
+    ...(options.recognitionModel !== null ? { recognitionModel: options.recognitionModel } : {}),
+    faceRectangle: rectangle(face.faceRectangle),
+  };
   if (options.landmarks && face.landmarks) {
-    const points = {} as NonNullable<WireDetectionResult['faceLandmarks']>;
+    const points = {} as WireLandmarks;
     for (const name of AZURE_LANDMARK_NAMES) points[name] = { x: face.landmarks[name].x, y: face.landmarks[name].y };
     out.faceLandmarks = points;
   }
   if (options.attributes.size > 0) out.faceAttributes = attributes(face.attributes, options.attributes);
-  return out as WireDetectionResult;
+  return out;
 }
 
 // ---- liveness (§4b / §4c) ------------------------------------------------------------------
@@ -106,14 +105,14 @@ export type SessionKind = UpstreamSessionKind;
 export const sessionKind = (record: Pick<SessionRecord, 'upstreamKind' | 'verifyReference'>): SessionKind =>
   record.upstreamKind ?? (record.verifyReference ? 'detectLivenessWithVerify' : 'detectLiveness');
 
-const targets = (face: FaceRectangle | null): { targets?: { color: { faceRectangle: WireRectangle } } } =>
+const targets = (face: FaceRectangle | null): { targets?: WireLivenessTargets } =>
   // Azure always has a target face; an attempt where no face was found has none to report.
   face ? { targets: { color: { faceRectangle: rectangle(face) } } } : {};
 
-function attempt(a: AttemptRecord, kind: SessionKind): Record<string, unknown> {
-  const out: Record<string, unknown> = { attemptId: a.attemptId, attemptStatus: a.status };
+function attempt(a: AttemptRecord, kind: SessionKind): WireLivenessAttempt {
+  const out: WireLivenessAttempt = { attemptId: a.attemptId, attemptStatus: a.status };
   if (a.status === 'Succeeded' && a.decision) {
-    const result: Record<string, unknown> = { livenessDecision: a.decision, ...targets(a.targetFace) };
+    const result: WireLivenessResult = { livenessDecision: a.decision, ...targets(a.targetFace) };
     // An upstream that reported no digest has none to pass on.
     if (a.digest) result.digest = a.digest;
     if (a.sessionImageId) result.sessionImageId = a.sessionImageId;
@@ -133,14 +132,13 @@ function attempt(a: AttemptRecord, kind: SessionKind): Record<string, unknown> {
  * create answer (the view carries it then) and "" afterwards; `referenceType` appears only at
  * create, as in the recorded service traffic.
  */
-export function session(view: SessionView, created: boolean): Record<string, unknown> {
+export function session(view: SessionView, created: boolean): WireLivenessSession {
   const kind = sessionKind(view.record);
-  const results: Record<string, unknown> = { attempts: view.attempts.map((a) => attempt(a, kind)) };
+  const results: WireLivenessSessionResults = { attempts: view.attempts.map((a) => attempt(a, kind)) };
   const ref = view.verifyReference;
   if (kind === 'detectLivenessWithVerify' && ref) {
-    const reference: Record<string, unknown> = {};
-    if (created) reference.referenceType = 'image';
-    reference.faceRectangle = rectangle(ref.faceRectangle);
+    // Key order as Azure's: referenceType (create only), faceRectangle, qualityForRecognition.
+    const reference: WireVerifyReference = { ...(created ? { referenceType: 'image' } : {}), faceRectangle: rectangle(ref.faceRectangle) };
     if (ref.qualityForRecognition) reference.qualityForRecognition = ref.qualityForRecognition;
     results.verifyReferences = [reference];
   }
