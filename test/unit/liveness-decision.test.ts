@@ -16,6 +16,7 @@ import { EmbeddedProvider } from '../../src/engine/provider.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/liveness/decision-input.js';
 import { decideAttempt, LIVENESS_THRESHOLDS, REASONS, type ReasonCode } from '../../src/liveness/decision.js';
 import type { AttemptInput, ChallengeStep, DecisionResult, FrameAnalysis, LivenessOperationMode } from '../../src/liveness/types.js';
+import { ffmpegPath } from '../../tools/ffmpeg.js';
 import { SHARED_DIR } from '../helpers/paths.js';
 
 const ramp = (n: number, f: (u: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i / (n - 1)));
@@ -222,7 +223,6 @@ describe('reason codes', () => {
 // ---------------------------------------------------------------------------------------------
 // Real data: the clip's close-up through the real engine.
 const CLIP = path.join(SHARED_DIR, 'video', 'hamilton-clip.mp4');
-const FFMPEG = '/usr/bin/ffmpeg';
 
 describe('real frames (embedded engine, hamilton-clip close-up t = 3.65–6.0 s at 5 fps)', () => {
   let provider: EmbeddedProvider;
@@ -241,7 +241,7 @@ describe('real frames (embedded engine, hamilton-clip close-up t = 3.65–6.0 s 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'liveness-test-'));
     // The close-up of one face starts at ~3.6 s (before it: the pianist, another person).
-    execFileSync(FFMPEG, ['-loglevel', 'error', '-nostdin', '-ss', '3.65', '-i', CLIP, '-t', '2.4', '-vf', 'fps=5', '-q:v', '3', path.join(dir, '%03d.jpg')]);
+    execFileSync(ffmpegPath(), ['-loglevel', 'error', '-nostdin', '-ss', '3.65', '-i', CLIP, '-t', '2.4', '-vf', 'fps=5', '-q:v', '3', path.join(dir, '%03d.jpg')]);
     jpegs = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 12).map((f) => readFileSync(path.join(dir, f)));
     provider = new EmbeddedProvider({ workers: 2, maxQueue: 64, maxPixels: 40_000_000 });
     await provider.start();
