@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     // --- (c) grouping the faces of the video ----------------------------------------------
     const ffmpeg = findFfmpeg();
     if (!ffmpeg) {
-      console.log('\n(c) video: ffmpeg not installed (apt-get install -y ffmpeg): skipped');
+      console.log('\n(c) video: no ffmpeg (npm ci installs @ffmpeg-installer/ffmpeg): skipped');
     } else {
       const { frames, cleanup } = extractFrames(ffmpeg, VIDEO_FILE, 2);
       try {

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     let crossPairs: LabelledPair[] = [];
     const ffmpeg = findFfmpeg();
     if (!ffmpeg) {
-      console.log('\nvideo: ffmpeg not installed (apt-get install -y ffmpeg): video pairs skipped');
+      console.log('\nvideo: no ffmpeg (npm ci installs @ffmpeg-installer/ffmpeg): video pairs skipped');
     } else {
       const { frames, cleanup } = extractFrames(ffmpeg, VIDEO_FILE, 2);
       try {

@@ -7,7 +7,7 @@
  * This is a self-assessment on ONE subject (the clip's performer) with synthetic attacks rendered
  * from the same footage: not an ISO/IEC 30107-3 conformance test, not a certification.
  *
- * Run: npm run bench:liveness   (about 3 minutes on 2 cores; needs /usr/bin/ffmpeg)
+ * Run: npm run bench:liveness   (about 3 minutes on 2 cores; ffmpeg from the @ffmpeg-installer/ffmpeg devDependency)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (s: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}`);
   const ffmpeg = findFfmpeg();
-  if (!ffmpeg) throw new Error('ffmpeg is required (apt-get install -y ffmpeg)');
+  if (!ffmpeg) throw new Error('ffmpeg is required: run npm ci (@ffmpeg-installer/ffmpeg)');
   console.log('Liveness benchmark: real engine on ../shared/video/hamilton-clip.mp4, attacks synthesised from its frames\n');
   const provider = await startProvider();
   const { frames, cleanup } = extractFrames(ffmpeg, VIDEO_FILE, FPS);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
 import type { DetectedFace, DetectRequestOptions } from '../../src/domain/types.js';
+import { findFfmpeg as findFfmpegBinary } from '../../tools/ffmpeg.js';
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -70,13 +71,9 @@ export async function embedLargest(provider: EmbeddedProvider, photos: readonly 
   );
 }
 
-/** The ffmpeg binary's path, or null when it is not installed. */
+/** The ffmpeg binary's path (the npm package's, else a system one), or null when there is none. */
 export function findFfmpeg(): string | null {
-  try {
-    return execFileSync('which', ['ffmpeg'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
+  return findFfmpegBinary()?.path ?? null;
 }
 
 export interface Frame {

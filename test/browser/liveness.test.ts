@@ -1,23 +1,21 @@
 /**
- * The liveness capture page end to end in a real browser: Debian's Chromium (driven by
- * playwright-core) with a fake camera playing the shared video clip, against the real server
- * and engine. Creates a Passive session over GraphQL, opens /liveness#token=..., presses Start,
+ * The liveness capture page end to end in a real browser: the npm package's Chromium
+ * (@sparticuz/chromium, driven by playwright-core; see test/helpers/chromium.ts) with a fake
+ * camera playing the shared video clip, against the real server and engine. Creates a Passive session over GraphQL, opens /liveness#token=..., presses Start,
  * waits for the result, then checks the stored attempt and its audit record over GraphQL.
  *
- * Needs /usr/bin/chromium and /usr/bin/ffmpeg: scripts/install-system-deps.sh installs them.
- * Screenshots go to test-artifacts/liveness-*.png.
+ * Chromium and ffmpeg come from devDependencies (`npm ci`), no root needed. Screenshots go to test-artifacts/liveness-*.png.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeCameraFlags, launchChromium } from '../helpers/chromium.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { FFMPEG, HAMILTON_SINGLE_FACE, makeFakeCameraY4m } from '../helpers/video.js';
+import { HAMILTON_SINGLE_FACE, makeFakeCameraY4m } from '../helpers/video.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 /** Generous: model loading and ~20 frames of real inference on a 2-core machine. */
 const RESULT_TIMEOUT_MS = 240_000;
@@ -43,14 +41,6 @@ const SESSION = `query($id: ID!) {
   }
 }`;
 
-/** Fails (never skips) when the system packages are missing, saying how to install them. */
-function requireSystemDeps(): void {
-  const missing = [CHROMIUM, FFMPEG].filter((p) => !existsSync(p));
-  if (missing.length > 0) {
-    throw new Error(`${missing.join(' and ')} missing: run scripts/install-system-deps.sh (as root) to install Debian's chromium and ffmpeg`);
-  }
-}
-
 describe('liveness capture page (Chromium, fake camera)', () => {
   let server: TestServer | undefined;
   let browser: Browser | undefined;
@@ -58,8 +48,6 @@ describe('liveness capture page (Chromium, fake camera)', () => {
   let base = '';
 
   beforeAll(async () => {
-    // Missing packages are reported by each test (a failure, not a skip).
-    if ([CHROMIUM, FFMPEG].some((p) => !existsSync(p))) return;
     tmp = await mkdtemp(path.join(os.tmpdir(), 'facegraph-browser-'));
     await mkdir(ARTIFACTS, { recursive: true });
     // The single-face shot of the clip (3.6–7.8 s: the brief's "about 3–7 s" starts with half a
@@ -67,22 +55,20 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     const y4m = await makeFakeCameraY4m(tmp, HAMILTON_SINGLE_FACE);
     server = await startTestServer({ FACEGRAPH_DATA_DIR: path.join(tmp, 'data') });
     base = server.url.replace(/\/graphql$/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-video-capture=${y4m}`,
-      ],
-    });
+    const launched = await launchChromium([
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...fakeCameraFlags(y4m),
+    ]);
+    browser = launched.browser;
+    const { source, executablePath, bundledLibs, unpackMs, launchMs } = launched.info;
+    console.log(
+      `chromium: ${source} ${executablePath}, ${bundledLibs ? `bundled libs ${bundledLibs}` : 'system libs'}, ` +
+        `executable ready in ${Math.round(unpackMs)} ms, launched in ${Math.round(launchMs)} ms`,
+    );
   });
 
   afterAll(async () => {
@@ -106,7 +92,6 @@ describe('liveness capture page (Chromium, fake camera)', () => {
   const statusText = async (page: Page): Promise<string> => ((await page.textContent('#status')) ?? '').replace(/\s+/g, ' ').trim();
 
   it('captures the fake camera, submits the frames and shows the decision', { timeout: RESULT_TIMEOUT_MS + 120_000 }, async () => {
-    requireSystemDeps();
     const created = await server!.gql<{
       createLivenessSession: { session: { id: string; authToken: string } | null; userErrors: Array<{ code: string; message: string }> };
     }>(CREATE, {
@@ -185,7 +170,6 @@ describe('liveness capture page (Chromium, fake camera)', () => {
   });
 
   it('explains an invalid link without opening the camera', { timeout: 120_000 }, async () => {
-    requireSystemDeps();
     const { context, page } = await newPage();
     try {
       await page.goto(`${base}/liveness#token=${'x'.repeat(43)}`);

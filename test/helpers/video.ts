@@ -1,18 +1,17 @@
 /**
  * ffmpeg helpers for tests: the shared video clip as a fake camera (y4m for Chromium's
  * --use-file-for-fake-video-capture) or as JPEG frames (for posting attempts directly).
- * Uses Debian's /usr/bin/ffmpeg (scripts/install-system-deps.sh installs it).
+ * ffmpeg is the npm package's static binary (tools/ffmpeg.ts; a system ffmpeg only when that is absent).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ffmpegPath } from '../../tools/ffmpeg.js';
 import { SHARED_DIR } from './paths.js';
 
 const run = promisify(execFile);
 
-export const FFMPEG = '/usr/bin/ffmpeg';
 /** 10 s, 640x360, 29.97 fps, unmirrored broadcast footage; shot cuts at 1.51 s, 3.58 s and 7.88 s. */
 export const HAMILTON_CLIP = path.join(SHARED_DIR, 'video', 'hamilton-clip.mp4');
 /**
@@ -30,16 +29,10 @@ export interface ClipRange {
   clip?: string;
 }
 
-function requireFfmpeg(): void {
-  if (!existsSync(FFMPEG)) {
-    throw new Error(`${FFMPEG} is missing: run scripts/install-system-deps.sh (as root) to install Debian's ffmpeg and chromium`);
-  }
-}
-
 async function ffmpeg(args: string[]): Promise<void> {
-  requireFfmpeg();
+  const bin = ffmpegPath();
   try {
-    await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { maxBuffer: 16 * 1024 * 1024 });
+    await run(bin, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const e = err as Error & { stderr?: string };
     throw new Error(`ffmpeg ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);

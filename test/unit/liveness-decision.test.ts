@@ -1,7 +1,8 @@
 /**
  * decideAttempt (src/liveness/decision.ts): every reason code on synthetic frame analyses (a
- * 3-D landmark face turned and projected, or a flat copy of it moved by 2-D maps), and one test
- * on real frames of ../shared/video/hamilton-clip.mp4 through the real engine.
+ * 3-D landmark face turned and projected, or a flat copy of it moved by 2-D maps: generated, not
+ * taken from the clip), and tests on real frames through the real engine that use only data the
+ * thresholds were NOT fitted on (see "held-out real frames" below).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,13 +10,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faceWith, liveSequence, photoSequence, rng } from '../../bench/lib/liveness-synthetic.js';
-import { faceCentre, renderPhotoJitter } from '../../bench/lib/liveness-data.js';
-import { encodeJpeg, loadRgb } from '../../bench/lib/liveness-render.js';
+import { faceWith, liveSequence, photoSequence, rng } from '../../tools/liveness-synthetic/landmarks.js';
+import { faceCentre, renderPhotoJitter } from '../../tools/liveness-synthetic/attacks.js';
+import { encodeJpeg, loadRgb, placeOnCanvas } from '../../tools/liveness-synthetic/render.js';
 import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/domain/liveness/decision-input.js';
 import { decideAttempt, LIVENESS_THRESHOLDS, REASONS, type ReasonCode } from '../../src/domain/liveness/decision.js';
 import type { AttemptInput, ChallengeStep, DecisionResult, FrameAnalysis, LivenessOperationMode } from '../../src/domain/liveness/types.js';
+import { ffmpegPath } from '../../tools/ffmpeg.js';
 import { SHARED_DIR } from '../helpers/paths.js';
 
 const ramp = (n: number, f: (u: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i / (n - 1)));
@@ -220,32 +222,56 @@ describe('reason codes', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Real data: the clip's close-up through the real engine.
+// Real data through the real engine, held out from the thresholds' fitting.
+//
+// Fit set: bench/liveness.ts fitted LIVENESS_THRESHOLDS (commit bc5422f) on the clip's close-up,
+// t = 3.6–7.8 s at 10 fps (bench/lib/liveness-data.ts CLOSEUP, frames 36–78): every genuine window
+// of it, the photo/print/screen attacks rendered from its frames 36, 41, ... 76, the screen replay
+// of that whole shot, and identity switches to photos of the OTHER people in ../shared/faces/people
+// (lin_manuel_miranda excluded). Nothing of 3.6–7.8 s is used below.
+//
+// Held out:
+//   genuine  the clip's wide shot, t = 0.85–1.45 s, where the same performer turns his head ~24°
+//            while singing (the bench left the wide shot out: faces of 41–49 px are under the
+//            64 px minimum); cropped around him and scaled 2x, so faces are ~80–90 px, at the
+//            clip's own 29.97 fps;
+//   attack   a still photo made from ../shared/faces/people/lin_manuel_miranda/1.png (the same
+//            person; never used by the liveness bench: only bench/calibrate.ts uses it, for the
+//            recognition confidence, which the NO_LIVE_MOTION check below does not involve),
+//            placed on a 640x360 frame at the close-up's face size and moved by the shared
+//            hand-jitter renderer (tools/liveness-synthetic/attacks.ts).
+// The synthetic landmark sequences of the tests above are generated from a 3-D point model, not
+// taken from any footage.
 const CLIP = path.join(SHARED_DIR, 'video', 'hamilton-clip.mp4');
-const FFMPEG = '/usr/bin/ffmpeg';
+const PORTRAIT = path.join(SHARED_DIR, 'faces', 'people', 'lin_manuel_miranda', '1.png');
+const CLIP_FPS = 30_000 / 1001;
 
-describe('real frames (embedded engine, hamilton-clip close-up t = 3.65–6.0 s at 5 fps)', () => {
+describe('held-out real frames (embedded engine; not the bench\'s fit set)', () => {
   let provider: EmbeddedProvider;
   let dir: string;
-  let jpegs: Buffer[];
-  let genuine: FrameAnalysis[];
+  let wide: Buffer[];
+  let wideFrames: FrameAnalysis[];
 
-  const analyse = async (frames: readonly Buffer[], width: number, height: number): Promise<FrameAnalysis[]> =>
-    Promise.all(frames.map(async (b, i) => toFrameAnalysis(i * 200, width, height, await provider.detect(b, LIVENESS_DETECT_OPTIONS))));
+  const analyse = async (frames: readonly Buffer[], width: number, height: number, dtMs: number): Promise<FrameAnalysis[]> =>
+    Promise.all(frames.map(async (b, i) => toFrameAnalysis(Math.round(i * dtMs), width, height, await provider.detect(b, LIVENESS_DETECT_OPTIONS))));
   const digest = (frames: readonly Buffer[]): string => {
     const h = createHash('sha256');
     frames.forEach((f) => h.update(f));
     return h.digest('hex');
   };
+  const explain = (r: DecisionResult): string => `${r.decision} ${r.reasons.join(',')} ${JSON.stringify(r.measures)}`;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'liveness-test-'));
-    // The close-up of one face starts at ~3.6 s (before it: the pianist, another person).
-    execFileSync(FFMPEG, ['-loglevel', 'error', '-nostdin', '-ss', '3.65', '-i', CLIP, '-t', '2.4', '-vf', 'fps=5', '-q:v', '3', path.join(dir, '%03d.jpg')]);
-    jpegs = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 12).map((f) => readFileSync(path.join(dir, f)));
+    // The wide shot ends with a cut at 1.51 s; before 0.85 s the picture is frozen.
+    execFileSync(ffmpegPath(), [
+      '-loglevel', 'error', '-nostdin', '-ss', '0.85', '-i', CLIP, '-t', '0.6',
+      '-vf', 'crop=320:180:360:0,scale=640:360:flags=lanczos', '-q:v', '3', path.join(dir, '%03d.jpg'),
+    ]);
+    wide = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().map((f) => readFileSync(path.join(dir, f)));
     provider = new EmbeddedProvider({ workers: 2, maxQueue: 64, maxPixels: 40_000_000 });
     await provider.start();
-    genuine = await analyse(jpegs, 640, 360);
+    wideFrames = await analyse(wide, 640, 360, 1000 / CLIP_FPS);
   });
 
   afterAll(async () => {
@@ -253,21 +279,60 @@ describe('real frames (embedded engine, hamilton-clip close-up t = 3.65–6.0 s 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the genuine sequence is not spoofface in Passive mode', () => {
-    expect(jpegs).toHaveLength(12);
-    expect(genuine.every((f) => f.faces.length === 1)).toBe(true);
-    const r = decideAttempt({ mode: 'Passive', frames: genuine, challenge: null, previousDigests: new Set(), digest: digest(jpegs) });
-    expect(r.decision, `${r.decision} ${r.reasons.join(',')} ${JSON.stringify(r.measures)}`).not.toBe('spoofface');
-    expect(r.bestFrameIndex).not.toBeNull();
+  it('genuine, wide shot: one face per frame, a real turn of more than 15°, and too little live motion for Passive', () => {
+    expect(wide.length).toBe(18);
+    expect(wideFrames.every((f) => f.faces.length === 1)).toBe(true);
+    const r = decideAttempt({ mode: 'Passive', frames: wideFrames, challenge: null, previousDigests: new Set(), digest: digest(wide) });
+    expect(r.measures.usableFrames, explain(r)).toBe(18);
+    expect(r.measures.turnDegrees).toBeGreaterThanOrEqual(LIVENESS_THRESHOLDS.turnDegrees);
+    // 0.6 s of a singer seen from afar: some non-rigid motion, not enough to accept in Passive.
+    expect(r.measures.motionResidual).toBeGreaterThanOrEqual(LIVENESS_THRESHOLDS.motionSpoofResidual);
+    expect(r.measures.motionResidual).toBeLessThan(LIVENESS_THRESHOLDS.motionLiveResidual);
+    expect(r.reasons).toContain('INSUFFICIENT_LIVE_MOTION');
+    expect(r.decision).not.toBe('realface');
   });
 
-  it('a still photo of one of those frames held with hand jitter is spoofface in Passive mode', async () => {
-    const src = await loadRgb(jpegs[4]!);
-    const rendered = (await renderPhotoJitter(src, faceCentre(genuine[4]!), 42)).slice(0, 12);
+  // KNOWN FALSE REJECT on held-out data (it.fails: passes while the bug is there; when the
+  // thresholds or the flatness measure are fixed it fails, and should become a plain `it`).
+  // The correct decision for a real head turning 24° with little expression is uncertain
+  // (INSUFFICIENT_LIVE_MOTION), never spoofface. Measured: flatnessResidual 0.061 < flatResidual
+  // 0.08, so FLAT_SURFACE calls this real face a photo. The bench's fit set put bona fide at
+  // >= 0.089 (a margin of 0.009); on held-out footage the real face falls below the threshold.
+  // (The same shot 0.06 s longer, to yaw +19°, measures 0.081: the margin is noise-level.)
+  it.fails('genuine, wide shot: uncertain in Passive, not spoofface (fails today: FLAT_SURFACE)', () => {
+    const r = decideAttempt({ mode: 'Passive', frames: wideFrames, challenge: null, previousDigests: new Set(), digest: digest(wide) });
+    expect(r.decision, explain(r)).toBe('uncertain');
+    expect(r.reasons).toEqual(['INSUFFICIENT_LIVE_MOTION']);
+  });
+
+  it('genuine, wide shot: the head turns to his left only, so a challenge starting with TURN_RIGHT is a wrong direction', () => {
+    const r = decideAttempt({
+      mode: 'PassiveActive',
+      frames: wideFrames,
+      challenge: { nonce: 'n', steps: ['TURN_RIGHT', 'TURN_LEFT'], stepTimeoutMs: 3000 },
+      previousDigests: new Set(),
+      digest: digest(wide),
+    });
+    expect(r.decision, explain(r)).toBe('spoofface');
+    expect(r.reasons).toContain('CHALLENGE_WRONG_DIRECTION');
+    expect(r.measures.yawMax! - r.measures.yawStart!).toBeGreaterThanOrEqual(LIVENESS_THRESHOLDS.turnDegrees);
+  });
+
+  it('a still photo of the performer (portrait, not from the clip) held with hand jitter is spoofface in Passive mode', async () => {
+    const portrait = await loadRgb(readFileSync(PORTRAIT));
+    const [found] = await analyse([await encodeJpeg(portrait, 92)], portrait.width, portrait.height, 0);
+    const face = found!.faces[0];
+    expect(face).toBeDefined();
+    // At the size and place of the clip's close-up face (~88 px wide, upper middle of the frame).
+    const at = { x: 320, y: 150 };
+    const canvas = placeOnCanvas(portrait, { width: 640, height: 360, scale: 88 / face!.faceRectangle.width, anchor: faceCentre(found!), at });
+    const rendered = (await renderPhotoJitter(canvas, at, 42)).slice(0, 12);
     const frames = await Promise.all(rendered.map((img) => encodeJpeg(img, 88)));
-    const attack = await analyse(frames, src.width, src.height);
-    const r = decideAttempt({ mode: 'Passive', frames: attack, challenge: null, previousDigests: new Set([digest(jpegs)]), digest: digest(frames) });
-    expect(r.decision, `${r.decision} ${r.reasons.join(',')} ${JSON.stringify(r.measures)}`).toBe('spoofface');
-    expect(r.reasons).toContain('NO_LIVE_MOTION');
+    const attack = await analyse(frames, 640, 360, 200);
+    expect(attack.filter((f) => f.faces.length === 1).length).toBeGreaterThanOrEqual(10);
+    const r = decideAttempt({ mode: 'Passive', frames: attack, challenge: null, previousDigests: new Set(), digest: digest(frames) });
+    expect(r.decision, explain(r)).toBe('spoofface');
+    expect(r.reasons).toEqual(['NO_LIVE_MOTION']);
+    expect(r.measures.motionResidual).toBeLessThan(LIVENESS_THRESHOLDS.motionSpoofResidual);
   });
 });

@@ -1,6 +1,6 @@
 /** Planar fits and residuals (src/liveness/flatness.ts) on synthetic point sets. */
 import { describe, expect, it } from 'vitest';
-import { face3d, jitterPoints, mapPoints, project, rng, rotate } from '../../bench/lib/liveness-synthetic.js';
+import { face3d, jitterPoints, mapPoints, project, rng, rotate } from '../../tools/liveness-synthetic/landmarks.js';
 import {
   applyMatrix,
   fitAffine,

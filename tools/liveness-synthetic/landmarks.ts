@@ -1,5 +1,6 @@
 /**
- * Synthetic landmark sequences for the liveness unit tests and the benchmark's sanity checks:
+ * Synthetic landmark sequences for the liveness unit tests and the benchmark's sanity checks
+ * (shared by test/ and bench/, hence here):
  * a crude 3-D 68-point face (iBUG layout, depth included) that can be rotated, deformed and
  * projected with a pinhole camera, and flat (photo-like) copies of it moved by 2-D maps.
  * Pure functions, deterministic (seeded noise). Not a face model for anything but geometry tests.

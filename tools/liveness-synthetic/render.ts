@@ -1,8 +1,8 @@
 /**
- * Presentation-attack rendering for bench/liveness.ts: raw-RGB image operations that turn real
- * frames of the clip into what a camera would see of a photo, a print or a screen held in front
- * of it. sharp has no perspective warp, so warps are done here by inverse mapping with bilinear
- * sampling; everything else (resize, blur, JPEG) goes through sharp.
+ * Presentation-attack rendering for bench/liveness.ts and the liveness unit tests: raw-RGB image
+ * operations that turn real frames into what a camera would see of a photo, a print or a screen
+ * held in front of it. sharp has no perspective warp, so warps are done here by inverse mapping
+ * with bilinear sampling; everything else (resize, blur, JPEG) goes through sharp.
  */
 import sharp from 'sharp';
 import { fitHomography, invert3, type Matrix3, type Pt } from '../../src/domain/liveness/flatness.js';
