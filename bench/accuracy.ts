@@ -21,7 +21,7 @@ import sharp from 'sharp';
 import { groupEmbeddings } from '../src/domain/grouping.js';
 import { euclideanDistance, SLOPE, THRESHOLD } from '../src/domain/similarity.js';
 import type { FaceRectangle } from '../src/domain/types.js';
-import { BENCH_DIR, DETECT_OPTIONS, embedLargest, extractFrames, findFfmpeg, peoplePhotos, startProvider, VIDEO_FILE, type Embedded } from './lib/data.js';
+import { BENCH_DIR, DETECT_OPTIONS, embedLargest, extractFrames, findFfmpeg, peoplePhotos, startProvider, VIDEO_FILE } from './lib/data.js';
 import { fmt, pairsWithin, ratesAt, rocAuc } from './lib/stats.js';
 
 const GROUPS_DIR = path.join(BENCH_DIR, 'out', 'groups');
@@ -66,8 +66,12 @@ async function contactSheet(faces: readonly VideoFace[], file: string): Promise<
   const columns = Math.min(SHEET_COLUMNS, Math.max(1, tiles.length));
   const rows = Math.max(1, Math.ceil(tiles.length / columns));
   const gap = 2;
-  await sharp({ create: { width: columns * (TILE + gap) + gap, height: rows * (TILE + gap) + gap, channels: 3, background: { r: 40, g: 40, b: 40 } } })
-    .composite(tiles.map((input, i) => ({ input, left: gap + (i % columns) * (TILE + gap), top: gap + Math.floor(i / columns) * (TILE + gap) })))
+  await sharp({
+    create: { width: columns * (TILE + gap) + gap, height: rows * (TILE + gap) + gap, channels: 3, background: { r: 40, g: 40, b: 40 } },
+  })
+    .composite(
+      tiles.map((input, i) => ({ input, left: gap + (i % columns) * (TILE + gap), top: gap + Math.floor(i / columns) * (TILE + gap) })),
+    )
     .png()
     .toFile(file);
 }
@@ -87,34 +91,57 @@ async function main(): Promise<void> {
     const auc = rocAuc(pairs);
     const r = ratesAt(pairs, THRESHOLD);
     const people = [...new Set(photos.map((p) => p.label))];
-    console.log(`(a) verification: ${photos.length} photos of ${people.length} people under people/, ${pairs.length} pairs (${r.nSame} same-person, ${r.nDiff} different-person)`);
+    console.log(
+      `(a) verification: ${photos.length} photos of ${people.length} people under people/, ${pairs.length} pairs (${r.nSame} same-person, ${r.nDiff} different-person)`,
+    );
     console.log(`    ROC AUC (Mann–Whitney over pair distances)  ${fmt(auc, 4)}`);
     console.log(`    accuracy at THRESHOLD ${THRESHOLD}                 ${fmt(r.accuracy, 4)}`);
-    console.log(`    false accept rate (different accepted)      ${fmt(r.falseAcceptRate, 4)}  (${Math.round(r.falseAcceptRate * r.nDiff)}/${r.nDiff})`);
-    console.log(`    false reject rate (same rejected)           ${fmt(r.falseRejectRate, 4)}  (${Math.round(r.falseRejectRate * r.nSame)}/${r.nSame})`);
-    const errors = pairs.filter((p) => (p.distance <= THRESHOLD) !== p.same);
-    for (const e of errors) console.log(`    error: ${e.same ? 'rejected same' : 'accepted different'} ${e.a} ~ ${e.b} at ${fmt(e.distance)}`);
+    console.log(
+      `    false accept rate (different accepted)      ${fmt(r.falseAcceptRate, 4)}  (${Math.round(r.falseAcceptRate * r.nDiff)}/${r.nDiff})`,
+    );
+    console.log(
+      `    false reject rate (same rejected)           ${fmt(r.falseRejectRate, 4)}  (${Math.round(r.falseRejectRate * r.nSame)}/${r.nSame})`,
+    );
+    const errors = pairs.filter((p) => p.distance <= THRESHOLD !== p.same);
+    for (const e of errors)
+      console.log(`    error: ${e.same ? 'rejected same' : 'accepted different'} ${e.a} ~ ${e.b} at ${fmt(e.distance)}`);
     checks.push({ name: `AUC >= ${TARGETS.auc}`, ok: auc >= TARGETS.auc, detail: fmt(auc, 4) });
-    checks.push({ name: `accuracy >= ${TARGETS.accuracy} at THRESHOLD ${THRESHOLD}`, ok: r.accuracy >= TARGETS.accuracy, detail: fmt(r.accuracy, 4) });
+    checks.push({
+      name: `accuracy >= ${TARGETS.accuracy} at THRESHOLD ${THRESHOLD}`,
+      ok: r.accuracy >= TARGETS.accuracy,
+      detail: fmt(r.accuracy, 4),
+    });
 
     // --- (b) grouping people/ -------------------------------------------------------------
     const grouping = groupEmbeddings(photos.map((p) => p.embedding));
     const label = (i: number): string => photos[i]!.label;
-    console.log(`\n(b) grouping people/ (${photos.length} faces): ${grouping.groups.length} groups, ${grouping.messyGroup.length} in messyGroup`);
+    console.log(
+      `\n(b) grouping people/ (${photos.length} faces): ${grouping.groups.length} groups, ${grouping.messyGroup.length} in messyGroup`,
+    );
     let mixed = 0;
     for (const [n, g] of grouping.groups.entries()) {
       const who = [...new Set(g.map(label))];
       if (who.length > 1) mixed++;
-      console.log(`    group ${n + 1} (${g.length}): ${who.length > 1 ? 'MIXED ' : ''}${g.map((i) => photos[i]!.id.replace('people/', '')).join(', ')}`);
+      console.log(
+        `    group ${n + 1} (${g.length}): ${who.length > 1 ? 'MIXED ' : ''}${g.map((i) => photos[i]!.id.replace('people/', '')).join(', ')}`,
+      );
     }
-    console.log(`    messyGroup (${grouping.messyGroup.length}): ${grouping.messyGroup.map((i) => photos[i]!.id.replace('people/', '')).join(', ') || '(empty)'}`);
+    console.log(
+      `    messyGroup (${grouping.messyGroup.length}): ${grouping.messyGroup.map((i) => photos[i]!.id.replace('people/', '')).join(', ') || '(empty)'}`,
+    );
     const multi = people.filter((p) => photos.filter((x) => x.label === p).length > 1);
     const single = people.filter((p) => photos.filter((x) => x.label === p).length === 1);
     const onePerPerson =
       grouping.groups.length === multi.length &&
-      multi.every((p) => grouping.groups.some((g) => g.every((i) => label(i) === p) && g.length === photos.filter((x) => x.label === p).length));
+      multi.every((p) =>
+        grouping.groups.some((g) => g.every((i) => label(i) === p) && g.length === photos.filter((x) => x.label === p).length),
+      );
     const messyOk = grouping.messyGroup.length === single.length && single.every((p) => grouping.messyGroup.some((i) => label(i) === p));
-    checks.push({ name: 'people/: one group per multi-photo person', ok: onePerPerson, detail: `${grouping.groups.length} groups for ${multi.length} people` });
+    checks.push({
+      name: 'people/: one group per multi-photo person',
+      ok: onePerPerson,
+      detail: `${grouping.groups.length} groups for ${multi.length} people`,
+    });
     checks.push({ name: 'people/: no group mixes people', ok: mixed === 0, detail: `${mixed} mixed` });
     checks.push({
       name: `people/: one-photo person (${single.join(', ')}) in messyGroup, nobody else`,
@@ -139,7 +166,9 @@ async function main(): Promise<void> {
         console.log(
           `\n(c) video: ${path.basename(VIDEO_FILE)} at 2 fps: ${frames.length} frames, ${faces.length} faces in ${new Set(faces.map((f) => f.frame)).size} frames`,
         );
-        console.log(`    ${g.groups.length} groups, sizes [${g.groups.map((x) => x.length).join(', ')}], messyGroup ${g.messyGroup.length}`);
+        console.log(
+          `    ${g.groups.length} groups, sizes [${g.groups.map((x) => x.length).join(', ')}], messyGroup ${g.messyGroup.length}`,
+        );
         mkdirSync(GROUPS_DIR, { recursive: true });
         for (const f of readdirSync(GROUPS_DIR)) if (f.endsWith('.png')) rmSync(path.join(GROUPS_DIR, f));
         const describeFace = (i: number): string => {
@@ -156,13 +185,21 @@ async function main(): Promise<void> {
         };
         for (const [n, members] of g.groups.entries()) {
           const file = path.join(GROUPS_DIR, `group-${n + 1}.png`);
-          await contactSheet(members.map((i) => faces[i]!), file);
-          console.log(`    group ${n + 1} (${members.length}) -> ${path.relative(process.cwd(), file)}; nearest people/ identity (mean distance): ${nearestPerson(members)}`);
+          await contactSheet(
+            members.map((i) => faces[i]!),
+            file,
+          );
+          console.log(
+            `    group ${n + 1} (${members.length}) -> ${path.relative(process.cwd(), file)}; nearest people/ identity (mean distance): ${nearestPerson(members)}`,
+          );
           console.log(`        ${members.map(describeFace).join('; ')}`);
         }
         if (g.messyGroup.length) {
           const file = path.join(GROUPS_DIR, 'messy.png');
-          await contactSheet(g.messyGroup.map((i) => faces[i]!), file);
+          await contactSheet(
+            g.messyGroup.map((i) => faces[i]!),
+            file,
+          );
           console.log(`    messyGroup (${g.messyGroup.length}) -> ${path.relative(process.cwd(), file)}`);
           console.log(`        ${g.messyGroup.map(describeFace).join('; ')}`);
         }

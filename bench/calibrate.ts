@@ -34,7 +34,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { SLOPE, THRESHOLD } from '../src/domain/similarity.js';
-import { DETECT_OPTIONS, embedLargest, extractFrames, findFfmpeg, peoplePhotos, startProvider, VIDEO_FILE, type Embedded } from './lib/data.js';
+import {
+  DETECT_OPTIONS,
+  embedLargest,
+  extractFrames,
+  findFfmpeg,
+  peoplePhotos,
+  startProvider,
+  VIDEO_FILE,
+  type Embedded,
+} from './lib/data.js';
 import { chooseThreshold, fitSlope, fmt, pairsAcross, pairsWithin, ratesAt, summarise, type LabelledPair } from './lib/stats.js';
 
 /** The close-up shot of the clip, measured by viewing frames at 4 fps: ~3.4 s to ~7.9 s. */
@@ -103,8 +112,14 @@ async function main(): Promise<void> {
     if (crossPairs.length) printClasses(`video close-up frames x photos (${crossPairs.length} pairs)`, crossPairs);
     printClasses(`all labelled pairs (${all.length})`, all);
 
-    const closestDiff = [...all].filter((p) => !p.same).sort((p, q) => p.distance - q.distance).slice(0, 3);
-    const worstSame = [...all].filter((p) => p.same).sort((p, q) => q.distance - p.distance).slice(0, 3);
+    const closestDiff = [...all]
+      .filter((p) => !p.same)
+      .sort((p, q) => p.distance - q.distance)
+      .slice(0, 3);
+    const worstSame = [...all]
+      .filter((p) => p.same)
+      .sort((p, q) => q.distance - p.distance)
+      .slice(0, 3);
     console.log('  worst same-person pairs:      ' + worstSame.map((p) => `${fmt(p.distance)} ${p.a}~${p.b}`).join('; '));
     console.log('  closest different-person:    ' + closestDiff.map((p) => `${fmt(p.distance)} ${p.a}~${p.b}`).join('; '));
 
@@ -124,8 +139,15 @@ async function main(): Promise<void> {
     // are a check: they are not used to move the threshold inside the photos' margin.
     const threshold = photoChoice.separable ? photoChoice.marginMidpoint : photoChoice.bestAccuracy.mid;
     const thresholdRounded = Math.round(threshold * 100) / 100;
-    console.log(`  -> THRESHOLD = ${fmt(threshold, 4)} (photos' ${photoChoice.separable ? 'margin midpoint' : 'accuracy-maximising midpoint'}), rounded ${thresholdRounded.toFixed(2)}`);
-    for (const [name, pairs] of [['photos', photoPairs], ['video x itself', videoPairs], ['video x photos', crossPairs], ['all', all]] as const) {
+    console.log(
+      `  -> THRESHOLD = ${fmt(threshold, 4)} (photos' ${photoChoice.separable ? 'margin midpoint' : 'accuracy-maximising midpoint'}), rounded ${thresholdRounded.toFixed(2)}`,
+    );
+    for (const [name, pairs] of [
+      ['photos', photoPairs],
+      ['video x itself', videoPairs],
+      ['video x photos', crossPairs],
+      ['all', all],
+    ] as const) {
       if (!pairs.length) continue;
       const r = ratesAt(pairs, thresholdRounded);
       console.log(
@@ -137,21 +159,31 @@ async function main(): Promise<void> {
     console.log(`\nSlope: logistic regression P(same) = 1/(1+exp(slope*(d - ${thresholdRounded.toFixed(2)}))), threshold fixed,`);
     console.log('       minimise sum of log-loss over pairs + lambda * slope^2 (lambda = 0: diverges on separable data)');
     let slope = NaN;
-    for (const [name, pairs] of [['photos only', photoPairs], ['all labelled pairs', all]] as const) {
+    for (const [name, pairs] of [
+      ['photos only', photoPairs],
+      ['all labelled pairs', all],
+    ] as const) {
       if (name === 'all labelled pairs' && !videoPairs.length) continue;
       const fits = [0, ...LAMBDAS].map((lambda) => ({ lambda, ...fitSlope(pairs, thresholdRounded, lambda) }));
-      console.log(`  ${name.padEnd(20)} ` + fits.map((f) => `lambda ${f.lambda}: ${Number.isFinite(f.slope) ? fmt(f.slope, 2) : 'diverges'}`).join('   '));
+      console.log(
+        `  ${name.padEnd(20)} ` +
+          fits.map((f) => `lambda ${f.lambda}: ${Number.isFinite(f.slope) ? fmt(f.slope, 2) : 'diverges'}`).join('   '),
+      );
       const chosenFit = fits.find((f) => f.lambda === CHOSEN_LAMBDA)!;
       slope = chosenFit.slope; // the last (widest) data set wins
     }
     const slopeRounded = Math.round(slope * 2) / 2;
-    console.log(`  -> SLOPE = ${fmt(slope, 3)} (lambda ${CHOSEN_LAMBDA}, ${videoPairs.length ? 'all labelled pairs' : 'photos only'}), rounded ${slopeRounded.toFixed(1)}`);
+    console.log(
+      `  -> SLOPE = ${fmt(slope, 3)} (lambda ${CHOSEN_LAMBDA}, ${videoPairs.length ? 'all labelled pairs' : 'photos only'}), rounded ${slopeRounded.toFixed(1)}`,
+    );
 
     // --- the fitted curve -----------------------------------------------------------------
     console.log(`\nFitted: THRESHOLD = ${thresholdRounded.toFixed(2)}, SLOPE = ${slopeRounded.toFixed(1)}`);
     console.log('  confidence at distance:');
     for (const d of [0.2, 0.3, 0.4, 0.5, photoChoice.maxSame, thresholdRounded, photoChoice.minDiff, 0.7, 0.8, 0.9]) {
-      console.log(`    d=${fmt(d)}  fitted ${fmt(confidence(d, thresholdRounded, slopeRounded), 4)}   (current ${THRESHOLD}/${SLOPE}: ${fmt(confidence(d, THRESHOLD, SLOPE), 4)})`);
+      console.log(
+        `    d=${fmt(d)}  fitted ${fmt(confidence(d, thresholdRounded, slopeRounded), 4)}   (current ${THRESHOLD}/${SLOPE}: ${fmt(confidence(d, THRESHOLD, SLOPE), 4)})`,
+      );
     }
   } finally {
     await provider.close();

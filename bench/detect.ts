@@ -266,9 +266,16 @@ async function measureRss(app: App, client: GraphQLClient, image: BenchImage): P
   const marks: RssMark[] = [];
   for (const mark of RSS_MARKS) {
     const missing = mark - client.sent;
-    const { ownCores, otherCores } = missing > 0 ? await throughput(missing, RSS_CONCURRENCY, () => client.detect(image)) : { ownCores: 0, otherCores: 0 };
+    const { ownCores, otherCores } =
+      missing > 0 ? await throughput(missing, RSS_CONCURRENCY, () => client.detect(image)) : { ownCores: 0, otherCores: 0 };
     const mem = process.memoryUsage();
-    marks.push({ totalRequests: client.sent, rss: mem.rss, heapUsed: mem.heapUsed, registeredFaces: app.services.registry.size, cpu: { ownCores, otherCores } });
+    marks.push({
+      totalRequests: client.sent,
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      registeredFaces: app.services.registry.size,
+      cpu: { ownCores, otherCores },
+    });
   }
   return marks;
 }
@@ -292,13 +299,22 @@ async function runServerPhases(images: BenchImage[]) {
     }
     for (const image of images) {
       const t = (tput[image.name] = await measureThroughput(client, image));
-      console.log(`[3] tput    ${image.name.padEnd(8)} c8/c1 ${(t.c8!.perSec / t.c1!.perSec).toFixed(2)}x  (${THROUGHPUT_N} requests per level)`);
-      for (const c of CONCURRENCY) console.log(`              c${c}: ${t[`c${c}`]!.perSec.toFixed(1).padStart(5)} req/s  (${cores(t[`c${c}`]!)})`);
+      console.log(
+        `[3] tput    ${image.name.padEnd(8)} c8/c1 ${(t.c8!.perSec / t.c1!.perSec).toFixed(2)}x  (${THROUGHPUT_N} requests per level)`,
+      );
+      for (const c of CONCURRENCY)
+        console.log(`              c${c}: ${t[`c${c}`]!.perSec.toFixed(1).padStart(5)} req/s  (${cores(t[`c${c}`]!)})`);
     }
-    const rssMarks = await measureRss(app, client, images.find((i) => i.name === 'one-face')!);
+    const rssMarks = await measureRss(
+      app,
+      client,
+      images.find((i) => i.name === 'one-face')!,
+    );
     const growth = rssMarks[1]!.rss / rssMarks[0]!.rss - 1;
     for (const m of rssMarks) {
-      console.log(`[4] RSS after ${m.totalRequests} HTTP requests (all phases): ${mb(m.rss)}  (heap ${mb(m.heapUsed)}, ${m.registeredFaces} faceIds held; ${cores(m.cpu)})`);
+      console.log(
+        `[4] RSS after ${m.totalRequests} HTTP requests (all phases): ${mb(m.rss)}  (heap ${mb(m.heapUsed)}, ${m.registeredFaces} faceIds held; ${cores(m.cpu)})`,
+      );
     }
     console.log(`[4] RSS growth ${RSS_MARKS[0]}->${RSS_MARKS[1]}: ${pct(growth)}`);
     return {
@@ -385,8 +401,16 @@ async function runBaseline(images: BenchImage[]): Promise<PerImage<BaselineResul
     const result = {} as PerImage<BaselineResult>;
     for (const [i, image] of images.entries()) {
       const seq = sequential[i]!;
-      const oneProcess: Rate = { perSec: seq.timesMs.length / (seq.elapsedMs / 1000), ownCores: seq.cpuMs / seq.elapsedMs, otherCores: seq.otherCores };
-      const r = (result[image.name] = { latency: summarise(seq.timesMs, seq.faces), oneProcess, twoProcesses: await baselineParallel(files[i]!, 2) });
+      const oneProcess: Rate = {
+        perSec: seq.timesMs.length / (seq.elapsedMs / 1000),
+        ownCores: seq.cpuMs / seq.elapsedMs,
+        otherCores: seq.otherCores,
+      };
+      const r = (result[image.name] = {
+        latency: summarise(seq.timesMs, seq.faces),
+        oneProcess,
+        twoProcesses: await baselineParallel(files[i]!, 2),
+      });
       console.log(`[5] face-api ${image.name.padEnd(8)} ${fmtLatency(r.latency)}`);
       console.log(`              1 process:   ${r.oneProcess.perSec.toFixed(2).padStart(5)} req/s  (${cores(r.oneProcess)})`);
       console.log(`              2 processes: ${r.twoProcesses.perSec.toFixed(2).padStart(5)} req/s  (${cores(r.twoProcesses)})`);
@@ -414,7 +438,11 @@ function summaryRows(server: ServerResult, baseline: PerImage<BaselineResult>): 
   const rows: Row[] = [{ target: `1-face HTTP p50 <= ${TARGETS.p50Ms} ms`, value: ms(p50), ok: p50 <= TARGETS.p50Ms }];
   for (const name of names) {
     const overhead = server.latency[name].overhead;
-    rows.push({ target: `${name} GraphQL+HTTP overhead <= ${TARGETS.overhead * 100} %`, value: pct(overhead), ok: overhead <= TARGETS.overhead });
+    rows.push({
+      target: `${name} GraphQL+HTTP overhead <= ${TARGETS.overhead * 100} %`,
+      value: pct(overhead),
+      ok: overhead <= TARGETS.overhead,
+    });
   }
   for (const name of names) {
     const scale = server.throughput[name].c8!.perSec / server.throughput[name].c1!.perSec;
@@ -423,10 +451,18 @@ function summaryRows(server: ServerResult, baseline: PerImage<BaselineResult>): 
   for (const name of names) {
     const vsTwo = server.throughput[name].c8!.perSec / baseline[name].twoProcesses.perSec;
     const vsOne = server.throughput[name].c1!.perSec / baseline[name].oneProcess.perSec;
-    rows.push({ target: `${name} c8 >= ${TARGETS.vsFaceApi}x face-api 2 procs`, value: `${vsTwo.toFixed(2)}x  (c1 vs 1 proc: ${vsOne.toFixed(2)}x)`, ok: vsTwo >= TARGETS.vsFaceApi });
+    rows.push({
+      target: `${name} c8 >= ${TARGETS.vsFaceApi}x face-api 2 procs`,
+      value: `${vsTwo.toFixed(2)}x  (c1 vs 1 proc: ${vsOne.toFixed(2)}x)`,
+      ok: vsTwo >= TARGETS.vsFaceApi,
+    });
   }
   const growth = server.rss.growth;
-  rows.push({ target: `RSS growth ${RSS_MARKS[0]}->${RSS_MARKS[1]} < ${TARGETS.rssGrowth * 100} %`, value: pct(growth), ok: growth < TARGETS.rssGrowth });
+  rows.push({
+    target: `RSS growth ${RSS_MARKS[0]}->${RSS_MARKS[1]} < ${TARGETS.rssGrowth * 100} %`,
+    value: pct(growth),
+    ok: growth < TARGETS.rssGrowth,
+  });
   return rows;
 }
 
@@ -445,7 +481,10 @@ function noisyPhases(server: ServerResult, baseline: PerImage<BaselineResult>): 
   for (const name of ['one-face', 'group'] as const) {
     phases.push([`[1+2] latency ${name}`, server.latency[name].cpu]);
     for (const c of CONCURRENCY) phases.push([`[3] ${name} c${c}`, server.throughput[name][`c${c}`]!]);
-    phases.push([`[5] face-api ${name} 1 process`, baseline[name].oneProcess], [`[5] face-api ${name} 2 processes`, baseline[name].twoProcesses]);
+    phases.push(
+      [`[5] face-api ${name} 1 process`, baseline[name].oneProcess],
+      [`[5] face-api ${name} 2 processes`, baseline[name].twoProcesses],
+    );
   }
   server.rss.marks.forEach((m) => phases.push([`[4] RSS top-up to ${m.totalRequests}`, m.cpu]));
   return phases.filter(([, c]) => c.otherCores > NOISY_OTHER_CORES).map(([phase, c]) => ({ phase, otherCores: c.otherCores }));
@@ -468,7 +507,9 @@ async function main(): Promise<void> {
   const runStarted = performance.now();
   const images = await makeImages();
   const loadAverage = os.loadavg();
-  console.log(`facegraph detect bench: node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'cpu'}), load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `facegraph detect bench: node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'cpu'}), load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   for (const i of images) console.log(`image ${i.name}: ${i.width}x${i.height}, ${(i.bytes.length / 1024).toFixed(0)} KB JPEG`);
   console.log('(cpu = cores this process kept busy, others = cores the rest of the machine kept busy)');
 

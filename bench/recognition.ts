@@ -39,7 +39,11 @@ async function timeIt(n: number, fn: () => Promise<unknown>): Promise<{ p50: num
 // Responses are read ad hoc in the timing loops; `any` keeps them short (bench code only).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function gql(url: string, query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
@@ -54,10 +58,14 @@ function gaussianSource(seed: number): () => number {
 }
 
 async function registerFaces(app: App, url: string): Promise<string[]> {
-  const files = readdirSync(path.join(FACES, 'people')).flatMap((p) => readdirSync(path.join(FACES, 'people', p)).map((f) => path.join(FACES, 'people', p, f)));
+  const files = readdirSync(path.join(FACES, 'people')).flatMap((p) =>
+    readdirSync(path.join(FACES, 'people', p)).map((f) => path.join(FACES, 'people', p, f)),
+  );
   const real: string[] = [];
   for (const file of files) {
-    const data = await gql(url, 'query($b: String) { detectFaces(image: { base64: $b }) { faceId } }', { b: readFileSync(file).toString('base64') });
+    const data = await gql(url, 'query($b: String) { detectFaces(image: { base64: $b }) { faceId } }', {
+      b: readFileSync(file).toString('base64'),
+    });
     real.push(data.detectFaces[0].faceId);
   }
   // Perturb real embeddings (sigma 0.01 per dimension: ~0.11 apart, same identity) up to 1,000.
@@ -90,48 +98,78 @@ async function main(): Promise<void> {
     rows.push([
       'verify 2 faceIds',
       await timeIt(N * 10, () => p.verify(...(lookup(app, [a, b]) as [RecognitionFace, RecognitionFace]))),
-      await timeIt(N, () => gql(url, 'mutation($a: ID, $b: ID) { verifyFaces(input: { face1: { faceId: $a }, face2: { faceId: $b } }) { verification { confidence } } }', { a, b })),
+      await timeIt(N, () =>
+        gql(
+          url,
+          'mutation($a: ID, $b: ID) { verifyFaces(input: { face1: { faceId: $a }, face2: { faceId: $b } }) { verification { confidence } } }',
+          { a, b },
+        ),
+      ),
       2,
     ]);
     rows.push([
       'find-similar over 1,000',
       await timeIt(N, () => p.findSimilar(lookup(app, [a])[0]!, lookup(app, ids), 'matchPerson', 20)),
-      await timeIt(N, () => gql(url, 'mutation($a: ID, $c: [ID!]!) { findSimilarFaces(input: { face: { faceId: $a }, candidateFaceIds: $c }) { matches { faceId confidence } } }', { a, c: ids })),
+      await timeIt(N, () =>
+        gql(
+          url,
+          'mutation($a: ID, $c: [ID!]!) { findSimilarFaces(input: { face: { faceId: $a }, candidateFaceIds: $c }) { matches { faceId confidence } } }',
+          { a, c: ids },
+        ),
+      ),
       5,
     ]);
     rows.push([
       'group 1,000',
       await timeIt(10, () => p.group(lookup(app, ids))),
-      await timeIt(10, () => gql(url, 'mutation($c: [ID!]!) { groupFaces(input: { faceIds: $c }) { grouping { groups { faceIds } messyGroup { faceIds } } } }', { c: ids })),
+      await timeIt(10, () =>
+        gql(url, 'mutation($c: [ID!]!) { groupFaces(input: { faceIds: $c }) { grouping { groups { faceIds } messyGroup { faceIds } } } }', {
+          c: ids,
+        }),
+      ),
       300,
     ]);
     const grouping = await p.group(lookup(app, ids));
-    console.log(`group of 1,000: ${grouping.groups.length} groups (sizes ${grouping.groups.map((g) => g.length).join(',')}), messy ${grouping.messyGroup.length}`);
+    console.log(
+      `group of 1,000: ${grouping.groups.length} groups (sizes ${grouping.groups.map((g) => g.length).join(',')}), messy ${grouping.messyGroup.length}`,
+    );
 
     console.log('\n| operation | server compute p50 / p95 (ms) | HTTP round trip p50 / p95 (ms) | target (server) |');
     console.log('|---|---|---|---|');
     for (const [name, server, http, target] of rows) {
       const verdict = server.p50 <= target ? 'meets' : 'misses';
-      console.log(`| ${name} | ${server.p50.toFixed(3)} / ${server.p95.toFixed(3)} | ${http.p50.toFixed(2)} / ${http.p95.toFixed(2)} | ≤ ${target} ms: ${verdict} |`);
+      console.log(
+        `| ${name} | ${server.p50.toFixed(3)} / ${server.p95.toFixed(3)} | ${http.p50.toFixed(2)} / ${http.p95.toFixed(2)} | ≤ ${target} ms: ${verdict} |`,
+      );
     }
 
     // Verify two images in one call vs two detectFaces calls + verify of the faceIds.
     const img1 = readFileSync(path.join(FACES, 'people/obama/1.jpg')).toString('base64');
     const img2 = readFileSync(path.join(FACES, 'people/obama/3.jpg')).toString('base64');
     const inline = await timeIt(N, () =>
-      gql(url, 'mutation($x: String, $y: String) { verifyFaces(input: { face1: { image: { base64: $x } }, face2: { image: { base64: $y } } }) { verification { isIdentical } } }', { x: img1, y: img2 }),
+      gql(
+        url,
+        'mutation($x: String, $y: String) { verifyFaces(input: { face1: { image: { base64: $x } }, face2: { image: { base64: $y } } }) { verification { isIdentical } } }',
+        { x: img1, y: img2 },
+      ),
     );
     const threeCalls = await timeIt(N, async () => {
       const d1 = await gql(url, 'query($b: String) { detectFaces(image: { base64: $b }) { faceId } }', { b: img1 });
       const d2 = await gql(url, 'query($b: String) { detectFaces(image: { base64: $b }) { faceId } }', { b: img2 });
-      await gql(url, 'mutation($a: ID, $b: ID) { verifyFaces(input: { face1: { faceId: $a }, face2: { faceId: $b } }) { verification { isIdentical } } }', {
-        a: d1.detectFaces[0].faceId,
-        b: d2.detectFaces[0].faceId,
-      });
+      await gql(
+        url,
+        'mutation($a: ID, $b: ID) { verifyFaces(input: { face1: { faceId: $a }, face2: { faceId: $b } }) { verification { isIdentical } } }',
+        {
+          a: d1.detectFaces[0].faceId,
+          b: d2.detectFaces[0].faceId,
+        },
+      );
     });
     console.log(`\nverify of two images in one call: p50 ${inline.p50.toFixed(1)} ms, p95 ${inline.p95.toFixed(1)} ms`);
     console.log(`two detectFaces calls + verify:   p50 ${threeCalls.p50.toFixed(1)} ms, p95 ${threeCalls.p95.toFixed(1)} ms`);
-    console.log(`ratio one call / three calls: ${(inline.p50 / threeCalls.p50).toFixed(2)} (target ≤ 1.00: ${inline.p50 <= threeCalls.p50 ? 'meets' : 'misses'})`);
+    console.log(
+      `ratio one call / three calls: ${(inline.p50 / threeCalls.p50).toFixed(2)} (target ≤ 1.00: ${inline.p50 <= threeCalls.p50 ? 'meets' : 'misses'})`,
+    );
   } finally {
     await app.stop();
   }

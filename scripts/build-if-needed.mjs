@@ -17,7 +17,11 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'schema')), statSync(path.join(root, 'package.json')).mtimeMs);
+const sources = Math.max(
+  newestMtime(path.join(root, 'src')),
+  newestMtime(path.join(root, 'schema')),
+  statSync(path.join(root, 'package.json')).mtimeMs,
+);
 if (!existsSync(built) || statSync(built).mtimeMs < sources) {
   console.error('facegraph: building dist/ (npm run build)');
   execSync('npm run build', { cwd: root, stdio: 'inherit' });

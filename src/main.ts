@@ -27,7 +27,12 @@ async function main(): Promise<void> {
     throw err;
   }
   logger.info(
-    { url: app.server.url, provider: config.provider, ...(config.provider === 'embedded' ? { workers: config.workers } : { endpoint: config.azure?.endpoint }), models: app.provider.capabilities.engineModels },
+    {
+      url: app.server.url,
+      provider: config.provider,
+      ...(config.provider === 'embedded' ? { workers: config.workers } : { endpoint: config.azure?.endpoint }),
+      models: app.provider.capabilities.engineModels,
+    },
     'facegraph ready',
   );
 

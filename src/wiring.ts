@@ -19,7 +19,6 @@ import type { Logger } from './platform/logger.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 
-
 export interface StartOptions {
   /** The services' clock (tests move time). */
   clock?: Clock;
@@ -34,13 +33,13 @@ export interface App {
   stop(): Promise<void>;
 }
 
-
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
-  const base: FaceProvider = azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+  const base: FaceProvider =
+    azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
   const provider = options.decorateProvider?.(base) ?? base;
   const registry = new MemoryFaceRegistry({ ...config.registry, clock });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
@@ -49,13 +48,27 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const livenessSessions: LivenessSessions = azure
     ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
     : new EmbeddedLivenessSessions(liveness);
-  const images = new ImageLoader(config.image, {
-    maxBytes: config.image.maxBytes,
-    timeoutMs: config.fetch.timeoutMs,
-    maxRedirects: config.fetch.maxRedirects,
-    allowPrivateHosts: config.fetch.allowPrivateHosts,
-  }, fetchImage);
-  const services: AppServices = { provider, images, recognition: new Recognition(registry, provider), registry, liveness, livenessSessions, config, logger, apiKeys: new ApiKeyChecker(config.apiKeys) };
+  const images = new ImageLoader(
+    config.image,
+    {
+      maxBytes: config.image.maxBytes,
+      timeoutMs: config.fetch.timeoutMs,
+      maxRedirects: config.fetch.maxRedirects,
+      allowPrivateHosts: config.fetch.allowPrivateHosts,
+    },
+    fetchImage,
+  );
+  const services: AppServices = {
+    provider,
+    images,
+    recognition: new Recognition(registry, provider),
+    registry,
+    liveness,
+    livenessSessions,
+    config,
+    logger,
+    apiKeys: new ApiKeyChecker(config.apiKeys),
+  };
   let server: RunningServer;
   try {
     server = await startServer(services);

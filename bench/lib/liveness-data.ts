@@ -24,7 +24,15 @@ import path from 'node:path';
 import type { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/domain/liveness/decision-input.js';
 import type { FrameAnalysis } from '../../src/domain/liveness/types.js';
-import { faceCentre, renderOtherPerson, renderPhotoJitter, renderPrintTilt, renderScreenStill, renderScreenVideo, SCREEN_LOOKS } from '../../tools/liveness-synthetic/attacks.js';
+import {
+  faceCentre,
+  renderOtherPerson,
+  renderPhotoJitter,
+  renderPrintTilt,
+  renderScreenStill,
+  renderScreenVideo,
+  SCREEN_LOOKS,
+} from '../../tools/liveness-synthetic/attacks.js';
 import { encodeJpeg, loadRgb, type RgbImage } from '../../tools/liveness-synthetic/render.js';
 import { FACES_DIR, peoplePhotos } from './data.js';
 
@@ -104,12 +112,32 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
     const idx = k - CLOSEUP.first;
     const src = closeImages[idx]!;
     const centre = faceCentre(closeFrames[idx]!.analysis);
-    attacks.push({ id: `a-photo-${k}`, kind: 'a', variant: 'photo+jitter', frames: await analyser.capture(await renderPhotoJitter(src, centre, seed++)) });
-    const dir = (k % 2 === 0 ? 1 : -1) as 1 | -1;
-    attacks.push({ id: `b-yaw-${k}`, kind: 'b', variant: 'print yaw sweep', frames: await analyser.capture(await renderPrintTilt(src, centre, 'yaw-sweep', dir, seed++)) });
-    attacks.push({ id: `b-pitch-${k}`, kind: 'b', variant: 'print pitch+yaw', frames: await analyser.capture(await renderPrintTilt(src, centre, 'pitch-then-yaw', dir, seed++)) });
+    attacks.push({
+      id: `a-photo-${k}`,
+      kind: 'a',
+      variant: 'photo+jitter',
+      frames: await analyser.capture(await renderPhotoJitter(src, centre, seed++)),
+    });
+    const dir = k % 2 === 0 ? 1 : -1;
+    attacks.push({
+      id: `b-yaw-${k}`,
+      kind: 'b',
+      variant: 'print yaw sweep',
+      frames: await analyser.capture(await renderPrintTilt(src, centre, 'yaw-sweep', dir, seed++)),
+    });
+    attacks.push({
+      id: `b-pitch-${k}`,
+      kind: 'b',
+      variant: 'print pitch+yaw',
+      frames: await analyser.capture(await renderPrintTilt(src, centre, 'pitch-then-yaw', dir, seed++)),
+    });
     const look = k % 2 === 0 ? 'phone' : 'monitor';
-    attacks.push({ id: `c1-${look}-${k}`, kind: 'c', variant: `screen still (${look})`, frames: await analyser.capture(await renderScreenStill(src, centre, SCREEN_LOOKS[look]!, seed++)) });
+    attacks.push({
+      id: `c1-${look}-${k}`,
+      kind: 'c',
+      variant: `screen still (${look})`,
+      frames: await analyser.capture(await renderScreenStill(src, centre, SCREEN_LOOKS[look]!, seed++)),
+    });
     log(`  attacks from frame ${k}: a, b x2, c1 rendered and analysed (${analyser.frames} frames so far)`);
   }
   const mid = faceCentre(closeFrames[Math.floor(closeFrames.length / 2)]!.analysis);
@@ -120,7 +148,10 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
   log(`  attacks c2 (screen video replay) rendered and analysed (${analyser.frames} frames so far)`);
 
   // (d) other people, placed where and as large as the performer's face.
-  const widths = closeFrames.map((f) => f.analysis.faces[0]?.faceRectangle.width ?? 0).filter((w) => w > 0).sort((p, q) => p - q);
+  const widths = closeFrames
+    .map((f) => f.analysis.faces[0]?.faceRectangle.width ?? 0)
+    .filter((w) => w > 0)
+    .sort((p, q) => p - q);
   const faceWidth = widths[Math.floor(widths.length / 2)] ?? 88;
   const others: Sequence[] = [];
   for (const photo of peoplePhotos().filter((p) => p.person !== 'lin_manuel_miranda')) {

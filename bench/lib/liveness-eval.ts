@@ -54,7 +54,14 @@ function timed(frames: readonly CapturedFrame[], c: WindowConfig): FrameAnalysis
   return frames.map((f, i) => ({ ...f.analysis, t: Math.round((i * c.stride * 1000) / FPS) }));
 }
 
-function attempt(id: string, species: Species, variant: string, c: WindowConfig, frames: CapturedFrame[], previous: ReadonlySet<string> = new Set()): Attempt {
+function attempt(
+  id: string,
+  species: Species,
+  variant: string,
+  c: WindowConfig,
+  frames: CapturedFrame[],
+  previous: ReadonlySet<string> = new Set(),
+): Attempt {
   return { id, species, variant, config: c.name, frames: timed(frames, c), digest: digestOf(frames), previousDigests: previous };
 }
 
@@ -84,7 +91,7 @@ export function buildAttempts(closeup: Sequence, attacks: readonly Sequence[], o
       const starts = sliding ? Array.from({ length: seq.frames.length - span + 1 }, (_, i) => i) : [0];
       for (const s of starts) {
         if (s + span > seq.frames.length) continue;
-        out.push(attempt(`${seq.id}/${c.count}f/s${s}`, seq.kind as Species, seq.variant, c, window(seq.frames, s, c)));
+        out.push(attempt(`${seq.id}/${c.count}f/s${s}`, seq.kind, seq.variant, c, window(seq.frames, s, c)));
       }
     }
     const genuineStarts = [0, Math.floor((closeup.frames.length - span) / 2), closeup.frames.length - span];
@@ -99,7 +106,8 @@ export function buildAttempts(closeup: Sequence, attacks: readonly Sequence[], o
       }
     }
   }
-  for (const g of genuine) out.push({ ...g, id: `e/${g.id}`, species: 'e', variant: 'exact replay of a genuine attempt', previousDigests: new Set([g.digest]) });
+  for (const g of genuine)
+    out.push({ ...g, id: `e/${g.id}`, species: 'e', variant: 'exact replay of a genuine attempt', previousDigests: new Set([g.digest]) });
   return { genuine, attacks: out };
 }
 
@@ -130,20 +138,28 @@ function outcome(r: DecisionResult): Outcome {
 
 /** The head motion alone: which challenges the usable frames' pose trajectory performs. */
 function performable(a: Attempt): string[] {
-  const samples = a.frames.flatMap((f, index) => (frameStatus(f) === 'usable' ? [{ index, t: f.t, yaw: f.faces[0]!.pose.yaw, pitch: f.faces[0]!.pose.pitch }] : []));
+  const samples = a.frames.flatMap((f, index) =>
+    frameStatus(f) === 'usable' ? [{ index, t: f.t, yaw: f.faces[0]!.pose.yaw, pitch: f.faces[0]!.pose.pitch }] : [],
+  );
   return ALL_ACTIVE_STEP_PAIRS.filter((p) => evaluateChallenge(samples, p, STEP_TIMEOUT_MS).performed).map(challengeName);
 }
 
 export function evaluate(a: Attempt): AttemptResult {
   const base = { frames: a.frames, digest: a.digest, previousDigests: a.previousDigests };
-  const passive = outcome(decideAttempt({ ...base, mode: 'Passive', challenge: { nonce: 'bench', steps: [], stepTimeoutMs: STEP_TIMEOUT_MS } }));
+  const passive = outcome(
+    decideAttempt({ ...base, mode: 'Passive', challenge: { nonce: 'bench', steps: [], stepTimeoutMs: STEP_TIMEOUT_MS } }),
+  );
   const active = ALL_ACTIVE_STEP_PAIRS.map((steps) => {
     const challenge: Challenge = { nonce: 'bench', steps: [...steps], stepTimeoutMs: STEP_TIMEOUT_MS };
     return outcome(decideAttempt({ ...base, mode: 'PassiveActive', challenge }));
   });
   const accepted = active.flatMap((o, i) => (o.decision === 'realface' ? [challengeName(ALL_ACTIVE_STEP_PAIRS[i]!)] : []));
   // Best case for the presenter: realface if any; else spoofface only if every challenge says so.
-  const activeBest: LivenessDecision = accepted.length ? 'realface' : active.every((o) => o.decision === 'spoofface') ? 'spoofface' : 'uncertain';
+  const activeBest: LivenessDecision = accepted.length
+    ? 'realface'
+    : active.every((o) => o.decision === 'spoofface')
+      ? 'spoofface'
+      : 'uncertain';
   return { attempt: a, passive, active, activeBest, activeAccepted: accepted, performable: performable(a) };
 }
 

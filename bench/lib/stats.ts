@@ -62,7 +62,7 @@ export function rocAuc(pairs: readonly LabelledPair[]): number {
   if (nSame === 0 || nDiff === 0) return NaN;
   // Rank by descending "sameness" = ascending distance; sum the mid-ranks of different pairs.
   let rankSumDiff = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1]!.distance === sorted[i]!.distance) j++;
     const midRank = (i + j) / 2 + 1; // 1-based

@@ -153,10 +153,14 @@ const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CaptureAborted());
     const timer = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(new CaptureAborted());
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(new CaptureAborted());
+      },
+      { once: true },
+    );
   });
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +191,10 @@ async function api(path, { method = 'GET', body, timeoutMs }) {
   }
   if (!res.ok) {
     const code = typeof json?.error?.code === 'string' ? json.error.code : `HTTP_${res.status}`;
-    const message = typeof json?.error?.message === 'string' ? json.error.message : `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
+    const message =
+      typeof json?.error?.message === 'string'
+        ? json.error.message
+        : `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
     throw new ApiError(res.status, code, message, parseRetryAfter(res.headers.get('Retry-After')));
   }
   if (!json || typeof json !== 'object') throw new ApiError(res.status, 'BAD_RESPONSE', 'The server sent an answer this page cannot read.');
@@ -220,7 +227,10 @@ async function loadSession() {
 async function openCamera() {
   if (stream && stream.getVideoTracks().some((t) => t.readyState === 'live')) return;
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
-    throw new CameraError('This browser cannot use the camera here.', 'The page must be opened over a secure (https) connection in an up-to-date browser.');
+    throw new CameraError(
+      'This browser cannot use the camera here.',
+      'The page must be opened over a secure (https) connection in an up-to-date browser.',
+    );
   }
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user', width: 640, height: 480 }, audio: false });
@@ -229,7 +239,8 @@ async function openCamera() {
   }
   for (const track of stream.getVideoTracks()) {
     track.addEventListener('ended', () => {
-      if (captureAbort) captureAbort.abort(new CameraError('The camera stopped.', 'It may have been unplugged or taken by another app. Press Try again.'));
+      if (captureAbort)
+        captureAbort.abort(new CameraError('The camera stopped.', 'It may have been unplugged or taken by another app. Press Try again.'));
     });
   }
   const video = els.video;
@@ -238,7 +249,10 @@ async function openCamera() {
   await video.play().catch(() => undefined); // muted + playsinline: allowed without a gesture
   if (!video.videoWidth || video.readyState < 2) {
     await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CameraError('The camera did not start.', 'Close other apps that use the camera, then press Try again.')), 15_000);
+      const timer = setTimeout(
+        () => reject(new CameraError('The camera did not start.', 'Close other apps that use the camera, then press Try again.')),
+        15_000,
+      );
       const ready = () => {
         if (video.videoWidth && video.readyState >= 2) {
           clearTimeout(timer);
@@ -256,10 +270,16 @@ async function openCamera() {
 function cameraError(err) {
   const name = err && err.name;
   if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') {
-    return new CameraError('Camera access was blocked.', 'Allow this page to use the camera (look for the camera icon near the address bar, or in your browser settings), then press Try again.');
+    return new CameraError(
+      'Camera access was blocked.',
+      'Allow this page to use the camera (look for the camera icon near the address bar, or in your browser settings), then press Try again.',
+    );
   }
   if (name === 'NotFoundError' || name === 'DevicesNotFoundError' || name === 'OverconstrainedError') {
-    return new CameraError('No camera was found.', 'Connect a camera or open this link on a phone with a front camera, then press Try again.');
+    return new CameraError(
+      'No camera was found.',
+      'Connect a camera or open this link on a phone with a front camera, then press Try again.',
+    );
   }
   if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') {
     return new CameraError('The camera could not be started.', 'Another app may be using it. Close that app, then press Try again.');
@@ -402,8 +422,11 @@ async function captureFrames(plan, signal) {
       if (t > plan.limitMs) break; // far behind schedule: send what we have rather than overrun
       ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
       // toBlob copies the bitmap now and encodes in the background, so the canvas can be reused.
-      blobs.push(new Promise((resolve, reject) =>
-        canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('JPEG encoding failed'))), 'image/jpeg', quality)));
+      blobs.push(
+        new Promise((resolve, reject) =>
+          canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('JPEG encoding failed'))), 'image/jpeg', quality),
+        ),
+      );
       timestamps.push(t);
     }
   } finally {
@@ -505,7 +528,8 @@ function describeSession() {
       `When you press Start, center your face in the oval. You will then be asked to move your head ${steps.length} time${steps.length === 1 ? '' : 's'}, ` +
       `about ${seconds} seconds each. Follow the arrows.`;
   } else {
-    els.instructions.textContent = 'When you press Start, center your face in the oval, then hold still and look at the camera for about 3 seconds.';
+    els.instructions.textContent =
+      'When you press Start, center your face in the oval, then hold still and look at the camera for about 3 seconds.';
   }
   renderSteps(steps);
 }

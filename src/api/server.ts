@@ -121,11 +121,22 @@ export async function startServer(services: AppServices): Promise<RunningServer>
       // The Sandbox landing page (a browser's GET for HTML, with neither a query nor a
       // persisted-query hash) stays open; every operation needs a key — GET ones included.
       const landingPage =
-        req.method === 'GET' && req.query.query === undefined && req.query.extensions === undefined && (req.headers.accept ?? '').includes('text/html');
+        req.method === 'GET' &&
+        req.query.query === undefined &&
+        req.query.extensions === undefined &&
+        (req.headers.accept ?? '').includes('text/html');
       if (landingPage || services.apiKeys.allowsGraphQL(req.headers)) return next();
-      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({
-        errors: [{ message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.', extensions: { code: 'UNAUTHENTICATED' } }],
-      });
+      res
+        .status(401)
+        .setHeader('WWW-Authenticate', 'Bearer')
+        .json({
+          errors: [
+            {
+              message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.',
+              extensions: { code: 'UNAUTHENTICATED' },
+            },
+          ],
+        });
     },
     express.json({ limit: JSON_BODY_LIMIT }),
     expressMiddleware(apollo, {
@@ -136,7 +147,14 @@ export async function startServer(services: AppServices): Promise<RunningServer>
   // Body-parser failures (oversized or malformed JSON) answer in GraphQL's error shape.
   const onError: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, _next) => {
     if (err.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `Request body over ${JSON_BODY_LIMIT}: images are limited to 6 MB (8 MB as base64).`, extensions: { code: 'REQUEST_TOO_LARGE' } }] });
+      res.status(413).json({
+        errors: [
+          {
+            message: `Request body over ${JSON_BODY_LIMIT}: images are limited to 6 MB (8 MB as base64).`,
+            extensions: { code: 'REQUEST_TOO_LARGE' },
+          },
+        ],
+      });
     } else if (err.type === 'entity.parse.failed') {
       res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
     } else {

@@ -106,11 +106,10 @@ function describeBytes(n: number): string {
 }
 
 function tooLarge(size: number, maxBytes: number): FaceError {
-  return new FaceError(
-    'IMAGE_TOO_LARGE',
-    `The image is too large (${size} bytes); the maximum is ${describeBytes(maxBytes)}.`,
-    { size, maxBytes },
-  );
+  return new FaceError('IMAGE_TOO_LARGE', `The image is too large (${size} bytes); the maximum is ${describeBytes(maxBytes)}.`, {
+    size,
+    maxBytes,
+  });
 }
 
 /** The 1 KB .. 6 MB rule, for bytes however they arrived (base64, URL, request body, form part). */
@@ -127,10 +126,7 @@ export function enforceImageSize(bytes: Buffer, limits: ImageLimits = DEFAULT_IM
 }
 
 function invalidInput(got: 'both' | 'neither'): FaceError {
-  return new FaceError(
-    'INVALID_IMAGE_INPUT',
-    `Provide exactly one of url or base64 in the image input (got ${got}).`,
-  );
+  return new FaceError('INVALID_IMAGE_INPUT', `Provide exactly one of url or base64 in the image input (got ${got}).`);
 }
 
 /**

@@ -262,7 +262,11 @@ export interface WirePreviewLivenessResponseBody {
   livenessDecision?: WireLivenessDecision;
   target?: { faceRectangle: WireFaceRectangle; fileName: string; timeOffsetWithinFile: number; imageType: string };
   modelVersionUsed?: string;
-  verifyResult?: { verifyImage: { faceRectangle: WireFaceRectangle; qualityForRecognition: WireLevel }; matchConfidence: number; isIdentical: boolean };
+  verifyResult?: {
+    verifyImage: { faceRectangle: WireFaceRectangle; qualityForRecognition: WireLevel };
+    matchConfidence: number;
+    isIdentical: boolean;
+  };
 }
 
 // ---- §5 errors -------------------------------------------------------------------------------

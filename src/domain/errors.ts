@@ -19,7 +19,9 @@ export type ErrorKind =
   | 'gone'
   | 'too-large'
   | 'unsupported-media-type'
-  | 'unavailable' | 'bad-gateway' | 'gateway-timeout';
+  | 'unavailable'
+  | 'bad-gateway'
+  | 'gateway-timeout';
 
 export const ERRORS = {
   /** ImageInput had neither or both of `url` and `base64`. */

@@ -79,8 +79,17 @@ export interface SimilarMatch<T> {
  * Ranks candidates by confidence (ties keep the candidates' order). matchPerson keeps only
  * those judged the same person; matchFace keeps the best whatever their confidence.
  */
-export function findSimilar<T>(query: Float32Array, candidates: readonly Candidate<T>[], mode: FindSimilarMode, max: number): SimilarMatch<T>[] {
-  const scored = candidates.map((c, index) => ({ item: c.item, confidence: confidenceFromDistance(euclideanDistance(query, c.embedding)), index }));
+export function findSimilar<T>(
+  query: Float32Array,
+  candidates: readonly Candidate<T>[],
+  mode: FindSimilarMode,
+  max: number,
+): SimilarMatch<T>[] {
+  const scored = candidates.map((c, index) => ({
+    item: c.item,
+    confidence: confidenceFromDistance(euclideanDistance(query, c.embedding)),
+    index,
+  }));
   scored.sort((p, q) => q.confidence - p.confidence || p.index - q.index);
   const kept = mode === 'matchPerson' ? scored.filter((s) => s.confidence >= 0.5) : scored;
   return kept.slice(0, max).map((s) => ({ item: s.item, confidence: roundConfidence(s.confidence) }));

@@ -7,11 +7,32 @@ export interface Point {
 
 /** Azure's 27 named landmarks, in Azure's order. Azure "left" is image left (the subject's right). */
 export const AZURE_LANDMARK_NAMES = [
-  'pupilLeft', 'pupilRight', 'noseTip', 'mouthLeft', 'mouthRight', 'eyebrowLeftOuter',
-  'eyebrowLeftInner', 'eyeLeftOuter', 'eyeLeftTop', 'eyeLeftBottom', 'eyeLeftInner',
-  'eyebrowRightInner', 'eyebrowRightOuter', 'eyeRightInner', 'eyeRightTop', 'eyeRightBottom',
-  'eyeRightOuter', 'noseRootLeft', 'noseRootRight', 'noseLeftAlarTop', 'noseRightAlarTop',
-  'noseLeftAlarOutTip', 'noseRightAlarOutTip', 'upperLipTop', 'upperLipBottom', 'underLipTop',
+  'pupilLeft',
+  'pupilRight',
+  'noseTip',
+  'mouthLeft',
+  'mouthRight',
+  'eyebrowLeftOuter',
+  'eyebrowLeftInner',
+  'eyeLeftOuter',
+  'eyeLeftTop',
+  'eyeLeftBottom',
+  'eyeLeftInner',
+  'eyebrowRightInner',
+  'eyebrowRightOuter',
+  'eyeRightInner',
+  'eyeRightTop',
+  'eyeRightBottom',
+  'eyeRightOuter',
+  'noseRootLeft',
+  'noseRootRight',
+  'noseLeftAlarTop',
+  'noseRightAlarTop',
+  'noseLeftAlarOutTip',
+  'noseRightAlarOutTip',
+  'upperLipTop',
+  'upperLipBottom',
+  'underLipTop',
   'underLipBottom',
 ] as const;
 
@@ -50,15 +71,7 @@ export interface FaceRectangle {
 }
 
 export type FaceAttributeName =
-  | 'headPose'
-  | 'blur'
-  | 'exposure'
-  | 'noise'
-  | 'qualityForRecognition'
-  | 'glasses'
-  | 'occlusion'
-  | 'accessories'
-  | 'mask';
+  'headPose' | 'blur' | 'exposure' | 'noise' | 'qualityForRecognition' | 'glasses' | 'occlusion' | 'accessories' | 'mask';
 
 /** Azure's wire values for the attributes only an upstream provider (Azure) computes. */
 export type GlassesType = 'noGlasses' | 'readingGlasses' | 'sunglasses' | 'swimmingGoggles';

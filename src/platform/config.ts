@@ -70,7 +70,10 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 }
 
 function list(env: Env, name: string): string[] {
-  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function azureConfig(env: Env): AzureConfig {
@@ -79,10 +82,14 @@ function azureConfig(env: Env): AzureConfig {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError(`AZURE_FACE_ENDPOINT must be an http(s) URL such as https://<resource>.cognitiveservices.azure.com when FACE_PROVIDER=azure, got "${endpoint}"`);
+    throw new ConfigError(
+      `AZURE_FACE_ENDPOINT must be an http(s) URL such as https://<resource>.cognitiveservices.azure.com when FACE_PROVIDER=azure, got "${endpoint}"`,
+    );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`AZURE_FACE_ENDPOINT must use http or https, got "${url.protocol}"`);
-  if (/\/face\/v[0-9]/.test(url.pathname)) throw new ConfigError('AZURE_FACE_ENDPOINT is the resource URL without /face/<version>; set AZURE_FACE_API_VERSION for the version');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`AZURE_FACE_ENDPOINT must use http or https, got "${url.protocol}"`);
+  if (/\/face\/v[0-9]/.test(url.pathname))
+    throw new ConfigError('AZURE_FACE_ENDPOINT is the resource URL without /face/<version>; set AZURE_FACE_API_VERSION for the version');
   const key = env.AZURE_FACE_KEY?.trim() || null;
   const tokenCommand = env.AZURE_FACE_TOKEN_COMMAND?.trim() || null;
   if (!key === !tokenCommand) throw new ConfigError('FACE_PROVIDER=azure needs exactly one of AZURE_FACE_KEY or AZURE_FACE_TOKEN_COMMAND');

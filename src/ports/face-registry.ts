@@ -6,7 +6,11 @@ import type { DetectedFace, DetectionModel, RecognitionModel, RegisteredFace } f
 
 export interface FaceRegistry {
   /** Registers a face for `ttlSeconds`; an upstream provider's faceId is kept as the faceId. */
-  register(face: DetectedFace, models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel }, ttlSeconds: number): RegisteredFace;
+  register(
+    face: DetectedFace,
+    models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel },
+    ttlSeconds: number,
+  ): RegisteredFace;
   /** The face while it is valid; undefined once expired, evicted or unknown. Reads never extend its life. */
   get(faceId: string): RegisteredFace | undefined;
   /** Faces currently held (for metrics and operations). */

@@ -89,8 +89,7 @@ export interface AttemptReservation {
 }
 
 export type ReserveResult =
-  | { ok: true; attemptId: number; pending: PendingChallenge }
-  | { ok: false; reason: 'NONCE_MISMATCH' | 'CHALLENGE_EXPIRED' | 'EXHAUSTED' };
+  { ok: true; attemptId: number; pending: PendingChallenge } | { ok: false; reason: 'NONCE_MISMATCH' | 'CHALLENGE_EXPIRED' | 'EXHAUSTED' };
 
 export interface AttemptOutcome {
   status: 'Succeeded' | 'Failed';

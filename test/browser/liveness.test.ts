@@ -118,10 +118,14 @@ describe('liveness capture page (Chromium, fake camera)', () => {
       // Mid-capture: preview, oval guide and prompt are on screen.
       await page.waitForSelector('body[data-state="capturing"], body[data-state="error"]', { timeout: 60_000 });
       expect(await page.getAttribute('body', 'data-state'), await statusText(page)).toBe('capturing');
-      await page.waitForFunction(() => {
-        const bar = document.getElementById('progress') as HTMLProgressElement | null;
-        return document.body.dataset.state !== 'capturing' || (bar !== null && bar.value >= 40);
-      }, undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => {
+          const bar = document.getElementById('progress') as HTMLProgressElement | null;
+          return document.body.dataset.state !== 'capturing' || (bar !== null && bar.value >= 40);
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
       expect(await page.isVisible('#prompt')).toBe(true);
       await page.screenshot({ path: path.join(ARTIFACTS, 'liveness-capturing.png') });
 

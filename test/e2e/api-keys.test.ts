@@ -26,7 +26,12 @@ const QUERY = '{ capabilities { provider } }';
 
 describe('API keys on GraphQL', () => {
   it('no key or a wrong key is 401 UNAUTHENTICATED, and nothing runs', async () => {
-    for (const headers of <Array<Record<string, string>>>[{}, { 'ocp-apim-subscription-key': 'wrong' }, { authorization: 'Bearer wrong' }, { authorization: KEYS[0]! }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { 'ocp-apim-subscription-key': 'wrong' },
+      { authorization: 'Bearer wrong' },
+      { authorization: KEYS[0]! },
+    ]) {
       const res = await server.gql(QUERY, undefined, headers);
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -35,7 +40,10 @@ describe('API keys on GraphQL', () => {
   });
 
   it('either configured key works, as Ocp-Apim-Subscription-Key or as a Bearer token', async () => {
-    for (const headers of <Array<Record<string, string>>>[{ 'ocp-apim-subscription-key': KEYS[0]! }, { authorization: `Bearer ${KEYS[1]}` }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      { 'ocp-apim-subscription-key': KEYS[0]! },
+      { authorization: `Bearer ${KEYS[1]}` },
+    ]) {
       const res = await server.gql<{ capabilities: { provider: string } }>(QUERY, undefined, headers);
       expect(res.status).toBe(200);
       expect(res.data!.capabilities.provider).toBe('embedded');
@@ -48,7 +56,11 @@ describe('API keys on GraphQL', () => {
     const denied = await server.gql(q, { b: faceBase64('people/obama/1.jpg') });
     expect(denied.status).toBe(401);
     expect(server.app.services.registry.size).toBe(before);
-    const ok = await server.gql<{ detectFaces: Array<{ faceId: string }> }>(q, { b: faceBase64('people/obama/1.jpg') }, { 'ocp-apim-subscription-key': KEYS[1]! });
+    const ok = await server.gql<{ detectFaces: Array<{ faceId: string }> }>(
+      q,
+      { b: faceBase64('people/obama/1.jpg') },
+      { 'ocp-apim-subscription-key': KEYS[1]! },
+    );
     expect(ok.data!.detectFaces).toHaveLength(1);
   });
 
@@ -63,7 +75,9 @@ describe('API keys on GraphQL', () => {
     for (const url of [`${server.url}?extensions=${extensions}`, `${server.url}?query=${encodeURIComponent(QUERY)}`]) {
       const res = await fetch(url, { headers: { 'apollo-require-preflight': '1', accept: 'text/html,application/json' } });
       expect(res.status, url).toBe(401);
-      expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+      expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe(
+        'UNAUTHENTICATED',
+      );
     }
   });
 
@@ -75,8 +89,12 @@ describe('API keys on GraphQL', () => {
 });
 
 describe('API keys on the other routes', () => {
-  it('the REST surface answers Azure\'s 401 body without a key', async () => {
-    const res = await fetch(`${base}/face/v1.2/group`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"faceIds":[]}' });
+  it("the REST surface answers Azure's 401 body without a key", async () => {
+    const res = await fetch(`${base}/face/v1.2/group`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"faceIds":[]}',
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('401');
   });
@@ -84,7 +102,9 @@ describe('API keys on the other routes', () => {
   it('session images need a key; the liveness client API keeps its session token', async () => {
     const image = await fetch(`${base}/liveness/session-images/${'A'.repeat(32)}`);
     expect(image.status).toBe(401);
-    const withKey = await fetch(`${base}/liveness/session-images/${'A'.repeat(32)}`, { headers: { 'ocp-apim-subscription-key': KEYS[0]! } });
+    const withKey = await fetch(`${base}/liveness/session-images/${'A'.repeat(32)}`, {
+      headers: { 'ocp-apim-subscription-key': KEYS[0]! },
+    });
     expect(withKey.status).toBe(404);
 
     const created = await server.gql<{ createLivenessSession: { session: { authToken: string } } }>(

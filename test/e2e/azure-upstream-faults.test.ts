@@ -40,8 +40,12 @@ afterAll(async () => {
 beforeEach(() => upstream.reset());
 
 const DETECT = `query($b: String) { detectFaces(image: { base64: $b }) { faceId faceRectangle { top left width height } } }`;
-const detect = () => server.gql<{ detectFaces: Array<{ faceId: string; faceRectangle: { width: number } }> }>(DETECT, { b: faceBase64('people/obama/1.jpg') });
-const oneFace = () => ({ kind: 'json' as const, body: [{ faceId: randomUUID(), faceRectangle: { top: 148, left: 361, width: 263, height: 263 } }] });
+const detect = () =>
+  server.gql<{ detectFaces: Array<{ faceId: string; faceRectangle: { width: number } }> }>(DETECT, { b: faceBase64('people/obama/1.jpg') });
+const oneFace = () => ({
+  kind: 'json' as const,
+  body: [{ faceId: randomUUID(), faceRectangle: { top: 148, left: 361, width: 263, height: 263 } }],
+});
 
 async function stillServing(): Promise<void> {
   upstream.enqueue(oneFace());
@@ -102,7 +106,11 @@ describe('the Azure provider under upstream faults, through GraphQL', () => {
   it('an Azure input error reaches the caller as the matching facegraph code, not retried', async () => {
     upstream.enqueue(azureError(400, 'InvalidImage', 'Decoding error, image format unsupported.'));
     const res = await detect();
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED_IMAGE_FORMAT', upstreamCode: 'InvalidImage', upstreamStatus: 400 });
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'UNSUPPORTED_IMAGE_FORMAT',
+      upstreamCode: 'InvalidImage',
+      upstreamStatus: 400,
+    });
     expect(upstream.to('/detect')).toHaveLength(1);
   });
 
@@ -119,7 +127,10 @@ describe('the Azure provider under upstream faults, through GraphQL', () => {
 
   it('a bare 404 (wrong endpoint or version) is UPSTREAM_BAD_RESPONSE and does not drop the session from the index', async () => {
     const id = randomUUID();
-    upstream.enqueue({ kind: 'json', body: { sessionId: id, authToken: 'tok', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } } });
+    upstream.enqueue({
+      kind: 'json',
+      body: { sessionId: id, authToken: 'tok', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } },
+    });
     const created = await server.gql<{ createLivenessSession: { session: { id: string } | null } }>(
       `mutation { createLivenessSession(input: { livenessOperationMode: PASSIVE, deviceCorrelationId: "d" }) { session { id } userErrors { code } } }`,
     );

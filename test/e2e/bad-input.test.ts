@@ -82,7 +82,8 @@ async function expectCode(image: Record<string, unknown>, code: string, options?
 describe('image bytes', () => {
   it('under 1 KB -> IMAGE_TOO_SMALL', () => expectCode({ base64: randomBytes(600).toString('base64') }, 'IMAGE_TOO_SMALL'));
   it('over 6 MB -> IMAGE_TOO_LARGE', () => expectCode({ base64: randomBytes(6 * 1024 * 1024 + 10).toString('base64') }, 'IMAGE_TOO_LARGE'));
-  it('bytes that are not an image -> UNSUPPORTED_IMAGE_FORMAT', () => expectCode({ base64: randomBytes(4096).toString('base64') }, 'UNSUPPORTED_IMAGE_FORMAT'));
+  it('bytes that are not an image -> UNSUPPORTED_IMAGE_FORMAT', () =>
+    expectCode({ base64: randomBytes(4096).toString('base64') }, 'UNSUPPORTED_IMAGE_FORMAT'));
   it('a truncated JPEG -> CORRUPT_IMAGE', () => {
     const jpeg = face('people/obama/1.jpg');
     return expectCode({ base64: jpeg.subarray(0, Math.floor(jpeg.length / 2)).toString('base64') }, 'CORRUPT_IMAGE');
@@ -113,11 +114,18 @@ describe('image URLs', () => {
     await expectCode({ url: 'not a url' }, 'INVALID_URL');
   });
   it('private, link-local and metadata addresses -> URL_FORBIDDEN', async () => {
-    for (const url of ['http://10.0.0.7/a.jpg', 'http://192.168.1.1/a.jpg', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/a.jpg', 'http://[fd00::1]/a.jpg']) {
+    for (const url of [
+      'http://10.0.0.7/a.jpg',
+      'http://192.168.1.1/a.jpg',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]/a.jpg',
+      'http://[fd00::1]/a.jpg',
+    ]) {
       await expectCode({ url }, 'URL_FORBIDDEN');
     }
   });
-  it('a redirect into the private network is re-checked -> URL_FORBIDDEN', () => expectCode({ url: `${imagesBase}/to-metadata` }, 'URL_FORBIDDEN'));
+  it('a redirect into the private network is re-checked -> URL_FORBIDDEN', () =>
+    expectCode({ url: `${imagesBase}/to-metadata` }, 'URL_FORBIDDEN'));
   it('a URL that never answers -> URL_TIMEOUT', () => expectCode({ url: `${imagesBase}/hang` }, 'URL_TIMEOUT'));
   it('a URL that streams more than 6 MB -> IMAGE_TOO_LARGE', () => expectCode({ url: `${imagesBase}/endless` }, 'IMAGE_TOO_LARGE'));
   it('a URL that answers 404 -> URL_FETCH_FAILED', () => expectCode({ url: `${imagesBase}/missing.jpg` }, 'URL_FETCH_FAILED'));
@@ -152,7 +160,9 @@ describe('arguments and limits', () => {
       body: JSON.stringify({ query: '{ capabilities { provider } }', variables: { pad: 'x'.repeat(10 * 1024 * 1024) } }),
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('REQUEST_TOO_LARGE');
+    expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe(
+      'REQUEST_TOO_LARGE',
+    );
   });
 
   it('malformed JSON -> 400 BAD_REQUEST', async () => {

@@ -16,14 +16,41 @@ const DETECT = `query Detect($b: String) {
 }`;
 
 const LANDMARK_NAMES = [
-  'pupilLeft', 'pupilRight', 'noseTip', 'mouthLeft', 'mouthRight', 'eyebrowLeftOuter', 'eyebrowLeftInner',
-  'eyeLeftOuter', 'eyeLeftTop', 'eyeLeftBottom', 'eyeLeftInner', 'eyebrowRightInner', 'eyebrowRightOuter',
-  'eyeRightInner', 'eyeRightTop', 'eyeRightBottom', 'eyeRightOuter', 'noseRootLeft', 'noseRootRight',
-  'noseLeftAlarTop', 'noseRightAlarTop', 'noseLeftAlarOutTip', 'noseRightAlarOutTip', 'upperLipTop',
-  'upperLipBottom', 'underLipTop', 'underLipBottom',
+  'pupilLeft',
+  'pupilRight',
+  'noseTip',
+  'mouthLeft',
+  'mouthRight',
+  'eyebrowLeftOuter',
+  'eyebrowLeftInner',
+  'eyeLeftOuter',
+  'eyeLeftTop',
+  'eyeLeftBottom',
+  'eyeLeftInner',
+  'eyebrowRightInner',
+  'eyebrowRightOuter',
+  'eyeRightInner',
+  'eyeRightTop',
+  'eyeRightBottom',
+  'eyeRightOuter',
+  'noseRootLeft',
+  'noseRootRight',
+  'noseLeftAlarTop',
+  'noseRightAlarTop',
+  'noseLeftAlarOutTip',
+  'noseRightAlarOutTip',
+  'upperLipTop',
+  'upperLipBottom',
+  'underLipTop',
+  'underLipBottom',
 ];
 
-interface Rect { top: number; left: number; width: number; height: number }
+interface Rect {
+  top: number;
+  left: number;
+  width: number;
+  height: number;
+}
 interface FaceResult {
   faceId: string | null;
   faceRectangle: Rect;
@@ -138,10 +165,9 @@ describe('landmarks and attributes', () => {
   });
 
   it('landmarks and attributes are not computed unless selected', async () => {
-    const res = await server.gql<{ detectFaces: FaceResult[] }>(
-      `query($b: String) { detectFaces(image: { base64: $b }) { faceId } }`,
-      { b: faceBase64('people/biden/1.jpg') },
-    );
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(`query($b: String) { detectFaces(image: { base64: $b }) { faceId } }`, {
+      b: faceBase64('people/biden/1.jpg'),
+    });
     const faceId = res.data!.detectFaces[0]!.faceId!;
     const later = await server.gql<{ face: FaceResult }>(
       `query($id: ID!) { face(faceId: $id) { landmarks { noseTip { x } } attributes { headPose { yaw } blur { value } } } }`,
@@ -168,7 +194,9 @@ describe('landmarks and attributes', () => {
     } else {
       // Azure computes all nine; here the upstream is a facegraph engine, whose refusal came
       // back through the REST surface's innererror as the same code.
-      expect(caps.data!.capabilities.attributes).toEqual(expect.arrayContaining(['glasses', 'mask', 'occlusion', 'accessories', 'headPose']));
+      expect(caps.data!.capabilities.attributes).toEqual(
+        expect.arrayContaining(['glasses', 'mask', 'occlusion', 'accessories', 'headPose']),
+      );
       expect(caps.data!.capabilities.engineModels.detector).toMatch(/Azure AI Face/);
     }
   });
@@ -261,7 +289,12 @@ describe('faceId lookup and federation entity', () => {
     const upstreamBefore = upstreamRequests();
     const entities = await server.gql<{ _entities: Array<{ faceId: string; faceRectangle: Rect } | null> }>(
       `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Face { faceId faceRectangle { width } } } }`,
-      { reps: [{ __typename: 'Face', faceId: id }, { __typename: 'Face', faceId: 'gone' }] },
+      {
+        reps: [
+          { __typename: 'Face', faceId: id },
+          { __typename: 'Face', faceId: 'gone' },
+        ],
+      },
     );
     expect(entities.data!._entities[0]!.faceId).toBe(id);
     expect(entities.data!._entities[1]).toBeNull();
@@ -298,7 +331,11 @@ describe('HTTP surface', () => {
   });
 
   it('blocks CSRF-prone simple requests', async () => {
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ capabilities { provider } }"}' });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"{ capabilities { provider } }"}',
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');

@@ -42,11 +42,19 @@ interface Session {
   deviceCorrelationId: string | null;
   attemptsLeft: number;
   authTokenTimeToLiveInSeconds: number;
-  verifyReference: { faceRectangle: { top: number; left: number; width: number; height: number }; qualityForRecognition: string | null } | null;
+  verifyReference: {
+    faceRectangle: { top: number; left: number; width: number; height: number };
+    qualityForRecognition: string | null;
+  } | null;
   attempts: Array<{
     attemptId: number;
     attemptStatus: string;
-    result: { livenessDecision: string; digest: string; targetFace: { width: number } | null; verifyResult: { matchConfidence: number; isIdentical: boolean } | null } | null;
+    result: {
+      livenessDecision: string;
+      digest: string;
+      targetFace: { width: number } | null;
+      verifyResult: { matchConfidence: number; isIdentical: boolean } | null;
+    } | null;
     error: { code: string } | null;
     audit: { frameCount: number; digest: string; reasons: string[] } | null;
   }>;
@@ -127,7 +135,11 @@ describe(`liveness session lifecycle (${E2E_PROVIDER} provider)`, () => {
   });
 
   it('rejects out-of-range options as userErrors', async () => {
-    const { session, userErrors } = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', authTokenTimeToLiveInSeconds: 59 });
+    const { session, userErrors } = await create({
+      livenessOperationMode: 'PASSIVE',
+      deviceCorrelationId: 'd',
+      authTokenTimeToLiveInSeconds: 59,
+    });
     expect(session).toBeNull();
     expect(userErrors.map((e) => e.code)).toEqual(['INVALID_ARGUMENT']);
   });
@@ -135,12 +147,16 @@ describe(`liveness session lifecycle (${E2E_PROVIDER} provider)`, () => {
   it('a liveness-with-verify session detects the reference face at creation', async () => {
     const photo = 'people/obama/1.jpg';
     const { width, height } = await sharp(face(photo)).metadata();
-    const { session, userErrors } = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', verifyImage: { base64: faceBase64(photo) } });
+    const { session, userErrors } = await create({
+      livenessOperationMode: 'PASSIVE',
+      deviceCorrelationId: 'd',
+      verifyImage: { base64: faceBase64(photo) },
+    });
     expect(userErrors).toEqual([]);
     const rect = session!.verifyReference!.faceRectangle;
     expect(rect.width).toBeGreaterThan(50);
-    expect(rect.left + rect.width).toBeLessThanOrEqual(width!);
-    expect(rect.top + rect.height).toBeLessThanOrEqual(height!);
+    expect(rect.left + rect.width).toBeLessThanOrEqual(width);
+    expect(rect.top + rect.height).toBeLessThanOrEqual(height);
     expect((await read(session!.id))!.verifyReference!.faceRectangle).toEqual(rect);
     await remove(session!.id);
   });
@@ -148,8 +164,16 @@ describe(`liveness session lifecycle (${E2E_PROVIDER} provider)`, () => {
   it('a verify image without a face is a NO_FACE_IN_IMAGE userError and creates nothing', async () => {
     const before = await server.gql<{ livenessSessions: { totalCount: number } }>('{ livenessSessions { totalCount } }');
     // Random noise: a real JPEG well over 1 KB with nothing face-like in it.
-    const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg().toBuffer();
-    const { session, userErrors } = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', verifyImage: { base64: blank.toString('base64') } });
+    const blank = await sharp({
+      create: { width: 320, height: 240, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 30 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const { session, userErrors } = await create({
+      livenessOperationMode: 'PASSIVE',
+      deviceCorrelationId: 'd',
+      verifyImage: { base64: blank.toString('base64') },
+    });
     expect(session).toBeNull();
     expect(userErrors.map((e) => e.code)).toEqual(['NO_FACE_IN_IMAGE']);
     const after = await server.gql<{ livenessSessions: { totalCount: number } }>('{ livenessSessions { totalCount } }');
@@ -158,7 +182,11 @@ describe(`liveness session lifecycle (${E2E_PROVIDER} provider)`, () => {
 
   it("the device's attempt shows up, with a decision, in the server-side session", async () => {
     const photo = 'people/obama/1.jpg';
-    const { session } = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', verifyImage: { base64: faceBase64(photo) } });
+    const { session } = await create({
+      livenessOperationMode: 'PASSIVE',
+      deviceCorrelationId: 'd',
+      verifyImage: { base64: faceBase64(photo) },
+    });
     const answer = await deviceAttempt(session!.authToken);
     expect(answer).toEqual({ status: 200, attemptId: 1 });
 

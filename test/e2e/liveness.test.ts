@@ -57,7 +57,17 @@ interface Attempt {
     verifyResult: { matchConfidence: number; isIdentical: boolean } | null;
   } | null;
   error: { code: string; message: string } | null;
-  audit: { createdAt: string; finishedAt: string | null; clientIp: string; requestId: string | null; frameCount: number; digest: string; decision: string | null; reasons: string[]; measures: Record<string, number> };
+  audit: {
+    createdAt: string;
+    finishedAt: string | null;
+    clientIp: string;
+    requestId: string | null;
+    frameCount: number;
+    digest: string;
+    decision: string | null;
+    reasons: string[];
+    measures: Record<string, number>;
+  };
 }
 
 interface Session {
@@ -100,7 +110,9 @@ async function createOk(input: Record<string, unknown> = {}): Promise<Session> {
 }
 
 async function getSession(id: string): Promise<Session | null> {
-  const res = await server.gql<{ livenessSession: Session | null }>(`query($id: ID!) { livenessSession(id: $id) { ${SESSION_FIELDS} } }`, { id });
+  const res = await server.gql<{ livenessSession: Session | null }>(`query($id: ID!) { livenessSession(id: $id) { ${SESSION_FIELDS} } }`, {
+    id,
+  });
   expect(res.errors).toBeUndefined();
   return res.data!.livenessSession;
 }
@@ -143,7 +155,11 @@ function attemptForm(nonce: string | null, parts: Buffer[], ts: unknown = timest
 }
 
 async function post(token: string, body: FormData | string, headers: Record<string, string> = {}): Promise<ApiAnswer<AttemptAnswer>> {
-  const res = await fetch(`${base}/liveness/api/attempts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...headers }, body });
+  const res = await fetch(`${base}/liveness/api/attempts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    body,
+  });
   return { status: res.status, body: (await res.json()) as AttemptAnswer, headers: res.headers };
 }
 
@@ -185,13 +201,18 @@ describe('session lifecycle (GraphQL)', () => {
     // The federation entity: other subgraphs reference sessions by id.
     const entities = await server.gql<{ _entities: Array<{ id: string; status: string; authToken: string } | null> }>(
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on LivenessSession { id status authToken } } }`,
-      { r: [{ __typename: 'LivenessSession', id: s.id }, { __typename: 'LivenessSession', id: 'unknown' }] },
+      {
+        r: [
+          { __typename: 'LivenessSession', id: s.id },
+          { __typename: 'LivenessSession', id: 'unknown' },
+        ],
+      },
     );
     expect(entities.errors).toBeUndefined();
     expect(entities.data!._entities).toEqual([{ id: s.id, status: 'NOT_STARTED', authToken: '' }, null]);
   });
 
-  it('applies Azure\'s create rules as userErrors', async () => {
+  it("applies Azure's create rules as userErrors", async () => {
     const cases: Array<[Record<string, unknown>, string[]]> = [
       [{ authTokenTimeToLiveInSeconds: 59 }, ['input', 'authTokenTimeToLiveInSeconds']],
       [{ authTokenTimeToLiveInSeconds: 86_401 }, ['input', 'authTokenTimeToLiveInSeconds']],
@@ -207,10 +228,16 @@ describe('session lifecycle (GraphQL)', () => {
       expect(userErrors[0]!.code).toBe('INVALID_ARGUMENT');
       expect(userErrors[0]!.field).toEqual(field);
     }
-    const inClient = await create({ livenessOperationMode: 'PASSIVE_ACTIVE', deviceCorrelationId: null, deviceCorrelationIdSetInClient: true });
+    const inClient = await create({
+      livenessOperationMode: 'PASSIVE_ACTIVE',
+      deviceCorrelationId: null,
+      deviceCorrelationIdSetInClient: true,
+    });
     expect(inClient.userErrors).toEqual([]);
     expect(inClient.session!.deviceCorrelationId).toBeNull();
-    expect((await createOk({ deviceCorrelationId: 'y'.repeat(64), authTokenTimeToLiveInSeconds: 86_400 })).authTokenTimeToLiveInSeconds).toBe(86_400);
+    expect(
+      (await createOk({ deviceCorrelationId: 'y'.repeat(64), authTokenTimeToLiveInSeconds: 86_400 })).authTokenTimeToLiveInSeconds,
+    ).toBe(86_400);
   });
 
   it('lists sessions newest first with Relay pagination', async () => {
@@ -218,11 +245,17 @@ describe('session lifecycle (GraphQL)', () => {
     for (let i = 0; i < 5; i++) created.push((await createOk({ deviceCorrelationId: `page-${i}` })).id);
     const LIST = `query($first: Int, $after: String) { livenessSessions(first: $first, after: $after) {
       edges { cursor node { id authToken } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount } }`;
-    type Page = { livenessSessions: { edges: Array<{ cursor: string; node: { id: string; authToken: string } }>; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string }; totalCount: number } };
+    type Page = {
+      livenessSessions: {
+        edges: Array<{ cursor: string; node: { id: string; authToken: string } }>;
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string };
+        totalCount: number;
+      };
+    };
     const seen: string[] = [];
     let after: string | null = null;
     let pages = 0;
-    let totalCount = -1;
+    let totalCount: number;
     for (;;) {
       const res: Awaited<ReturnType<typeof server.gql<Page>>> = await server.gql<Page>(LIST, { first: 2, after });
       expect(res.errors).toBeUndefined();
@@ -306,7 +339,12 @@ describe('client API with real frames', () => {
     expect(a.result!.digest).toBe(firstDigest);
     expect(a.result!.targetFace!.width).toBeGreaterThan(40);
     expect(a.result!.verifyResult).toBeNull();
-    expect(a.audit).toMatchObject({ clientIp: expect.stringMatching(/127\.0\.0\.1$/), frameCount: 15, digest: firstDigest, decision: a.result!.livenessDecision });
+    expect(a.audit).toMatchObject({
+      clientIp: expect.stringMatching(/127\.0\.0\.1$/),
+      frameCount: 15,
+      digest: firstDigest,
+      decision: a.result!.livenessDecision,
+    });
     expect(a.audit.requestId).toBeTruthy();
     expect(Array.isArray(a.audit.reasons)).toBe(true);
     expect(typeof a.audit.measures).toBe('object');
@@ -460,17 +498,35 @@ describe('hostile uploads', () => {
   }
 
   it('refuses malformed attempts with stable 4xx codes, counts nothing, and keeps serving', async () => {
-    const png = await sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+    const png = await sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } })
+      .png()
+      .toBuffer();
     const oversized = Buffer.concat([frames[0]!, randomBytes(2 * 1024 * 1024)]);
     const many = Array.from({ length: 31 }, (_, i) => frames[i % frames.length]!);
 
-    await expectRefused(attemptForm(nonce, many, many.map((_, i) => i * 100)), 400, 'INVALID_FRAMES');
+    await expectRefused(
+      attemptForm(
+        nonce,
+        many,
+        many.map((_, i) => i * 100),
+      ),
+      400,
+      'INVALID_FRAMES',
+    );
     await expectRefused(attemptForm(nonce, frames.slice(0, 9)), 400, 'INVALID_FRAMES');
     await expectRefused(attemptForm(nonce, [png, ...frames.slice(1, 10)]), 400, 'INVALID_FRAMES');
-    await expectRefused(attemptForm(nonce, [Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]), ...frames.slice(1, 10)]), 400, 'INVALID_FRAMES');
+    await expectRefused(
+      attemptForm(nonce, [Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]), ...frames.slice(1, 10)]),
+      400,
+      'INVALID_FRAMES',
+    );
     await expectRefused(attemptForm(nonce, [oversized, ...frames.slice(1, 10)]), 413, 'FRAMES_TOO_LARGE');
     await expectRefused(attemptForm(nonce, frames.slice(0, 10), [5, 4, 3, 2, 1, 0, 0, 0, 0, 0]), 400, 'INVALID_FRAMES');
-    await expectRefused(attemptForm(nonce, frames.slice(0, 10), [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]), 400, 'INVALID_FRAMES');
+    await expectRefused(
+      attemptForm(nonce, frames.slice(0, 10), [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]),
+      400,
+      'INVALID_FRAMES',
+    );
     await expectRefused(attemptForm(nonce, frames.slice(0, 10), 'soon'), 400, 'INVALID_FRAMES');
     await expectRefused(JSON.stringify({ nonce }), 400, 'INVALID_FRAMES', { 'content-type': 'application/json' });
     await expectRefused('--x\r\nContent-Disposition: form-data; name="frame"; filename="a.jpg"\r\n\r\n\xff\xd8', 400, 'INVALID_FRAMES', {
@@ -490,7 +546,11 @@ describe('hostile uploads', () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(`${base}/liveness/api/attempts`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(500 * 1024 * 1024) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'multipart/form-data; boundary=x',
+          'content-length': String(500 * 1024 * 1024),
+        },
       });
       req.on('response', (res) => {
         let body = '';
@@ -533,8 +593,14 @@ describe('liveness-with-verify', () => {
   });
 
   it('refuses a verify image without a face (NO_FACE_IN_IMAGE) and a bad image (its image code)', async () => {
-    const noise = await sharp(randomBytes(96 * 96 * 3), { raw: { width: 96, height: 96, channels: 3 } }).png().toBuffer();
-    const noFace = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', verifyImage: { base64: noise.toString('base64') } });
+    const noise = await sharp(randomBytes(96 * 96 * 3), { raw: { width: 96, height: 96, channels: 3 } })
+      .png()
+      .toBuffer();
+    const noFace = await create({
+      livenessOperationMode: 'PASSIVE',
+      deviceCorrelationId: 'd',
+      verifyImage: { base64: noise.toString('base64') },
+    });
     expect(noFace.session).toBeNull();
     expect(noFace.userErrors[0]).toMatchObject({ code: 'NO_FACE_IN_IMAGE', field: ['input', 'verifyImage'] });
     const bad = await create({ livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'd', verifyImage: { base64: '###' } });
@@ -554,12 +620,19 @@ describe('engine overloaded', () => {
       const headers = { authorization: `Bearer ${authToken}` };
       const s = (await (await fetch(`${busyBase}/liveness/api/session`, { headers })).json()) as ClientSession;
       for (let i = 0; i < 2; i++) {
-        const r = await fetch(`${busyBase}/liveness/api/attempts`, { method: 'POST', headers, body: attemptForm(s.challenge.nonce, frames) });
+        const r = await fetch(`${busyBase}/liveness/api/attempts`, {
+          method: 'POST',
+          headers,
+          body: attemptForm(s.challenge.nonce, frames),
+        });
         expect(r.status).toBe(503);
         expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(((await r.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
       }
-      const read = await busy.gql<{ livenessSession: { attemptsLeft: number; attempts: unknown[] } }>(`query($id: ID!) { livenessSession(id: $id) { attemptsLeft attempts { attemptId } } }`, { id });
+      const read = await busy.gql<{ livenessSession: { attemptsLeft: number; attempts: unknown[] } }>(
+        `query($id: ID!) { livenessSession(id: $id) { attemptsLeft attempts { attemptId } } }`,
+        { id },
+      );
       expect(read.data!.livenessSession).toEqual({ attemptsLeft: 3, attempts: [] });
     } finally {
       await busy.stop();
@@ -571,7 +644,9 @@ describe('start-up', () => {
   it('stops with a clear error when FACEGRAPH_DATA_DIR is not a writable directory', async () => {
     const file = path.join(dataDir, 'not-a-dir');
     writeFileSync(file, 'x');
-    await expect(startTestServer({ FACEGRAPH_DATA_DIR: path.join(file, 'data') })).rejects.toThrow(/FACEGRAPH_DATA_DIR ".*not-a-dir\/data" is not a writable directory/);
+    await expect(startTestServer({ FACEGRAPH_DATA_DIR: path.join(file, 'data') })).rejects.toThrow(
+      /FACEGRAPH_DATA_DIR ".*not-a-dir\/data" is not a writable directory/,
+    );
   });
 });
 
@@ -584,7 +659,9 @@ describe('deletion, persistence and purge', () => {
     expect((await fetch(`${base}/liveness/session-images/${imageId}`)).status).toBe(200);
 
     const DELETE = `mutation($id: ID!) { deleteLivenessSession(input: { id: $id }) { deletedSessionId userErrors { code message field } } }`;
-    const del = await server.gql<{ deleteLivenessSession: { deletedSessionId: string | null; userErrors: UserError[] } }>(DELETE, { id: s.id });
+    const del = await server.gql<{ deleteLivenessSession: { deletedSessionId: string | null; userErrors: UserError[] } }>(DELETE, {
+      id: s.id,
+    });
     expect(del.data!.deleteLivenessSession).toEqual({ deletedSessionId: s.id, userErrors: [] });
 
     expect(await getSession(s.id)).toBeNull();
@@ -596,7 +673,9 @@ describe('deletion, persistence and purge', () => {
     expect(posted.status).toBe(410);
     expect(posted.body.error!.code).toBe('SESSION_DELETED');
 
-    const again = await server.gql<{ deleteLivenessSession: { deletedSessionId: string | null; userErrors: UserError[] } }>(DELETE, { id: s.id });
+    const again = await server.gql<{ deleteLivenessSession: { deletedSessionId: string | null; userErrors: UserError[] } }>(DELETE, {
+      id: s.id,
+    });
     expect(again.data!.deleteLivenessSession.deletedSessionId).toBeNull();
     expect(again.data!.deleteLivenessSession.userErrors[0]).toMatchObject({ code: 'SESSION_NOT_FOUND', field: ['input', 'id'] });
   });

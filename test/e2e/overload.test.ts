@@ -18,7 +18,9 @@ describe('bounded engine queue', () => {
     // One worker and room for one waiting image: a burst of distinct images must overflow.
     const server = await startTestServer({ FACEGRAPH_WORKERS: '1', FACEGRAPH_MAX_QUEUE: '1' });
     try {
-      const files = manifest().map((m) => m.file).slice(0, 10);
+      const files = manifest()
+        .map((m) => m.file)
+        .slice(0, 10);
       const results = await Promise.all(files.map((f) => server.gql(DETECT, { b: faceBase64(f) })));
       const overloaded = results.filter((r) => r.errors?.[0]?.extensions?.code === 'OVERLOADED');
       const served = results.filter((r) => !r.errors);
@@ -61,7 +63,15 @@ describe('SIGTERM on the real process (npm start)', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
       // NODE_ENV as in real use: vitest's 'test' changes Apollo's defaults (signal handling among them).
-      env: { ...process.env, NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'info', FACEGRAPH_WORKERS: '1', FACEGRAPH_DATA_DIR: dataDir, FACEGRAPH_SHUTDOWN_GRACE_MS: '60000' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        FACEGRAPH_WORKERS: '1',
+        FACEGRAPH_DATA_DIR: dataDir,
+        FACEGRAPH_SHUTDOWN_GRACE_MS: '60000',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
@@ -69,7 +79,7 @@ describe('SIGTERM on the real process (npm start)', () => {
       const messages: string[] = [];
       // The JSON log says when it is ready and on which port.
       const url = await new Promise<string>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        readline.createInterface({ input: child.stdout }).on('line', (line) => {
           const entry = JSON.parse(line) as { msg: string; url?: string };
           messages.push(entry.msg);
           if (entry.msg === 'facegraph ready' && entry.url) resolve(entry.url);

@@ -45,7 +45,10 @@ const VERIFY = `mutation($input: VerifyFacesInput!) {
 }`;
 
 interface VerifyResult {
-  verifyFaces: { verification: { isIdentical: boolean; confidence: number } | null; userErrors: Array<{ code: string; message: string; field: string[] }> };
+  verifyFaces: {
+    verification: { isIdentical: boolean; confidence: number } | null;
+    userErrors: Array<{ code: string; message: string; field: string[] }>;
+  };
 }
 
 async function verifyIds(a: string, b: string): Promise<VerifyResult['verifyFaces']> {
@@ -80,7 +83,10 @@ describe('verifyFaces', () => {
 
   it('two inline images verify in one call', async () => {
     const res = await server.gql<VerifyResult>(VERIFY, {
-      input: { face1: { image: { base64: faceBase64('people/biden/1.jpg') } }, face2: { image: { base64: faceBase64('people/biden/2.jpg') } } },
+      input: {
+        face1: { image: { base64: faceBase64('people/biden/1.jpg') } },
+        face2: { image: { base64: faceBase64('people/biden/2.jpg') } },
+      },
     });
     expect(res.data!.verifyFaces.verification!.isIdentical).toBe(true);
   });
@@ -100,7 +106,11 @@ describe('verifyFaces', () => {
     });
     expect(res.errors).toBeUndefined();
     expect(server.detections() - before).toBe(4);
-    expect([res.data!.ab!.verification.isIdentical, res.data!.ac!.verification.isIdentical, res.data!.ad!.verification.isIdentical]).toEqual([true, false, true]);
+    expect([
+      res.data!.ab!.verification.isIdentical,
+      res.data!.ac!.verification.isIdentical,
+      res.data!.ad!.verification.isIdentical,
+    ]).toEqual([true, false, true]);
   });
 });
 
@@ -108,14 +118,21 @@ describe('findSimilarFaces', () => {
   const FIND = `mutation($input: FindSimilarFacesInput!) {
     findSimilarFaces(input: $input) { matches { faceId confidence face { faceId } } userErrors { code message field } }
   }`;
-  type FindResult = { findSimilarFaces: { matches: Array<{ faceId: string; confidence: number; face: { faceId: string } | null }> | null; userErrors: Array<{ code: string; message: string }> } };
+  type FindResult = {
+    findSimilarFaces: {
+      matches: Array<{ faceId: string; confidence: number; face: { faceId: string } | null }> | null;
+      userErrors: Array<{ code: string; message: string }>;
+    };
+  };
 
   it('ranks the Obama photos first in MATCH_FACE mode and returns only them in MATCH_PERSON mode', async () => {
     const query = ids.get('people/obama/1.jpg')!;
     const candidates = [...ids.values()].filter((id) => id !== query);
     const obamaCount = candidates.filter((id) => personOf.get(id) === 'obama').length;
 
-    const byFace = await server.gql<FindResult>(FIND, { input: { face: { faceId: query }, candidateFaceIds: candidates, mode: 'MATCH_FACE', maxCandidates: 100 } });
+    const byFace = await server.gql<FindResult>(FIND, {
+      input: { face: { faceId: query }, candidateFaceIds: candidates, mode: 'MATCH_FACE', maxCandidates: 100 },
+    });
     const matches = byFace.data!.findSimilarFaces.matches!;
     expect(matches).toHaveLength(candidates.length);
     expect(matches.slice(0, obamaCount).every((m) => personOf.get(m.faceId) === 'obama')).toBe(true);
@@ -131,7 +148,12 @@ describe('findSimilarFaces', () => {
 
   it('maxCandidates bounds the result', async () => {
     const res = await server.gql<FindResult>(FIND, {
-      input: { face: { image: { base64: faceBase64('people/obama/2.jpg') } }, candidateFaceIds: [...ids.values()], mode: 'MATCH_FACE', maxCandidates: 3 },
+      input: {
+        face: { image: { base64: faceBase64('people/obama/2.jpg') } },
+        candidateFaceIds: [...ids.values()],
+        mode: 'MATCH_FACE',
+        maxCandidates: 3,
+      },
     });
     expect(res.data!.findSimilarFaces.matches).toHaveLength(3);
   });
@@ -141,7 +163,9 @@ describe('findSimilarFaces', () => {
     const code = async (input: Record<string, unknown>): Promise<string | undefined> =>
       (await server.gql<FindResult>(FIND, { input })).data!.findSimilarFaces.userErrors[0]?.code;
     expect(await code({ face: { faceId: q }, candidateFaceIds: [] })).toBe('INVALID_ARGUMENT');
-    expect(await code({ face: { faceId: q }, candidateFaceIds: Array.from({ length: 1001 }, (_, i) => `id-${i}`) })).toBe('INVALID_ARGUMENT');
+    expect(await code({ face: { faceId: q }, candidateFaceIds: Array.from({ length: 1001 }, (_, i) => `id-${i}`) })).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(await code({ face: { faceId: q }, candidateFaceIds: [q], maxCandidates: 0 })).toBe('INVALID_ARGUMENT');
     expect(await code({ face: { faceId: q }, candidateFaceIds: [q, q] })).toBe('DUPLICATE_FACE_ID');
     expect(await code({ face: {}, candidateFaceIds: [q] })).toBe('INVALID_FACE_REF');
@@ -152,7 +176,12 @@ describe('groupFaces', () => {
   const GROUP = `mutation($input: GroupFacesInput!) {
     groupFaces(input: $input) { grouping { groups { faceIds faces { faceId } } messyGroup { faceIds } } userErrors { code message field } }
   }`;
-  type GroupResult = { groupFaces: { grouping: { groups: Array<{ faceIds: string[]; faces: Array<{ faceId: string }> }>; messyGroup: { faceIds: string[] } } | null; userErrors: Array<{ code: string; message: string }> } };
+  type GroupResult = {
+    groupFaces: {
+      grouping: { groups: Array<{ faceIds: string[]; faces: Array<{ faceId: string }> }>; messyGroup: { faceIds: string[] } } | null;
+      userErrors: Array<{ code: string; message: string }>;
+    };
+  };
 
   it('groups the shared people/ photos by person, the one-photo person in messyGroup', async () => {
     const all = [...ids.values()];
@@ -229,7 +258,10 @@ describe('recognition errors', () => {
 
   it('a face reference with both faceId and image is INVALID_FACE_REF', async () => {
     const res = await server.gql<VerifyResult>(VERIFY, {
-      input: { face1: { faceId: ids.get('people/obama/1.jpg'), image: { base64: faceBase64('people/obama/2.jpg') } }, face2: { faceId: ids.get('people/obama/3.jpg') } },
+      input: {
+        face1: { faceId: ids.get('people/obama/1.jpg'), image: { base64: faceBase64('people/obama/2.jpg') } },
+        face2: { faceId: ids.get('people/obama/3.jpg') },
+      },
     });
     expect(res.data!.verifyFaces.userErrors[0]!.code).toBe('INVALID_FACE_REF');
   });

@@ -27,10 +27,33 @@ let images: http.Server;
 let imagesBase: string;
 
 const AZURE_LANDMARKS = [
-  'pupilLeft', 'pupilRight', 'noseTip', 'mouthLeft', 'mouthRight', 'eyebrowLeftOuter', 'eyebrowLeftInner', 'eyeLeftOuter',
-  'eyeLeftTop', 'eyeLeftBottom', 'eyeLeftInner', 'eyebrowRightInner', 'eyebrowRightOuter', 'eyeRightInner', 'eyeRightTop',
-  'eyeRightBottom', 'eyeRightOuter', 'noseRootLeft', 'noseRootRight', 'noseLeftAlarTop', 'noseRightAlarTop', 'noseLeftAlarOutTip',
-  'noseRightAlarOutTip', 'upperLipTop', 'upperLipBottom', 'underLipTop', 'underLipBottom',
+  'pupilLeft',
+  'pupilRight',
+  'noseTip',
+  'mouthLeft',
+  'mouthRight',
+  'eyebrowLeftOuter',
+  'eyebrowLeftInner',
+  'eyeLeftOuter',
+  'eyeLeftTop',
+  'eyeLeftBottom',
+  'eyeLeftInner',
+  'eyebrowRightInner',
+  'eyebrowRightOuter',
+  'eyeRightInner',
+  'eyeRightTop',
+  'eyeRightBottom',
+  'eyeRightOuter',
+  'noseRootLeft',
+  'noseRootRight',
+  'noseLeftAlarTop',
+  'noseRightAlarTop',
+  'noseLeftAlarOutTip',
+  'noseRightAlarOutTip',
+  'upperLipTop',
+  'upperLipBottom',
+  'underLipTop',
+  'underLipBottom',
 ];
 
 beforeAll(async () => {
@@ -52,7 +75,8 @@ beforeAll(async () => {
  * Plain http on loopback needs allowInsecureConnection (in production, TLS in front of facegraph).
  * No retries: a 429/503 must fail the test, not be retried into a pass.
  */
-const connect = (key: string): FaceClient => createClient(endpoint, new AzureKeyCredential(key), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+const connect = (key: string): FaceClient =>
+  createClient(endpoint, new AzureKeyCredential(key), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
 
 afterAll(async () => {
   await server?.stop();
@@ -112,8 +136,8 @@ describe('detect', () => {
     expect(r.left).toBeGreaterThanOrEqual(0);
     expect(r.top).toBeGreaterThanOrEqual(0);
     expect(r.width).toBeGreaterThan(100);
-    expect(r.left + r.width).toBeLessThanOrEqual(meta.width!);
-    expect(r.top + r.height).toBeLessThanOrEqual(meta.height!);
+    expect(r.left + r.width).toBeLessThanOrEqual(meta.width);
+    expect(r.top + r.height).toBeLessThanOrEqual(meta.height);
 
     const landmarks = f.faceLandmarks!;
     expect(Object.keys(landmarks)).toEqual(AZURE_LANDMARKS);
@@ -142,7 +166,7 @@ describe('detect', () => {
     expect(a.qualityForRecognition).toBe('high');
   });
 
-  it('with Azure\'s defaults returns a faceId and a rectangle only', async () => {
+  it("with Azure's defaults returns a faceId and a rectangle only", async () => {
     const res = await client.path('/detect').post({ contentType: 'application/octet-stream', body: face('groups/obama_biden_1.jpg') });
     if (isUnexpected(res)) throw new Error(JSON.stringify(res.body));
     expect(res.body).toHaveLength(2);
@@ -166,7 +190,11 @@ describe('detect', () => {
 
 describe('recognition', () => {
   it('verifies two photos of Obama as identical, Obama and Biden as not', async () => {
-    const [obama1, obama2, biden] = await Promise.all([largestFaceId('people/obama/1.jpg'), largestFaceId('people/obama/2.jpg'), largestFaceId('people/biden/1.jpg')]);
+    const [obama1, obama2, biden] = await Promise.all([
+      largestFaceId('people/obama/1.jpg'),
+      largestFaceId('people/obama/2.jpg'),
+      largestFaceId('people/biden/1.jpg'),
+    ]);
     const same = await client.path('/verify').post({ body: { faceId1: obama1, faceId2: obama2 } });
     if (isUnexpected(same)) throw new Error(JSON.stringify(same.body));
     expect(same.body.isIdentical).toBe(true);
@@ -181,7 +209,14 @@ describe('recognition', () => {
 
   it('findSimilar in matchPerson mode returns only the Obama faces; matchFace ranks them first', async () => {
     const query = await largestFaceId('people/obama/1.jpg');
-    const files = ['people/obama/2.jpg', 'people/biden/1.jpg', 'people/obama/3.jpg', 'people/kit_harington/1.jpg', 'people/obama/4.jpg', 'people/rose_leslie/1.jpg'];
+    const files = [
+      'people/obama/2.jpg',
+      'people/biden/1.jpg',
+      'people/obama/3.jpg',
+      'people/kit_harington/1.jpg',
+      'people/obama/4.jpg',
+      'people/rose_leslie/1.jpg',
+    ];
     const ids = await Promise.all(files.map(largestFaceId));
     const obama = new Set(ids.filter((_, i) => files[i]!.includes('/obama/')));
 
@@ -193,7 +228,9 @@ describe('recognition', () => {
       expect(m.confidence).toBeGreaterThanOrEqual(0.5);
     }
 
-    const byFace = await client.path('/findsimilars').post({ body: { faceId: query, faceIds: ids, mode: 'matchFace', maxNumOfCandidatesReturned: 4 } });
+    const byFace = await client
+      .path('/findsimilars')
+      .post({ body: { faceId: query, faceIds: ids, mode: 'matchFace', maxNumOfCandidatesReturned: 4 } });
     if (isUnexpected(byFace)) throw new Error(JSON.stringify(byFace.body));
     expect(byFace.body).toHaveLength(4);
     expect(new Set(byFace.body.slice(0, 3).map((m) => m.faceId))).toEqual(obama);
@@ -252,7 +289,7 @@ describe('liveness sessions', () => {
     expect(gone.headers['x-ms-error-code']).toBe('SessionNotFound');
   });
 
-  it('create rules answer Azure\'s liveness codes', async () => {
+  it("create rules answer Azure's liveness codes", async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ livenessOperationMode: 'Active', deviceCorrelationId: 'd' }, 'InvalidLivenessOperationMode'],
       [{ livenessOperationMode: 'Passive', deviceCorrelationId: 'd', authTokenTimeToLiveInSeconds: 59 }, 'InvalidTokenLifetime'],
@@ -271,7 +308,12 @@ describe('liveness sessions', () => {
   });
 
   it('liveness-with-verify: multipart create with a verify image; an attempt; result, session image and detect on it', async () => {
-    const { frames, timestamps } = await extractJpegFrames(path.join(tmp, 'frames'), { startSec: 3.6, durationSec: 2.5, fps: 6, maxFrames: 15 });
+    const { frames, timestamps } = await extractJpegFrames(path.join(tmp, 'frames'), {
+      startSec: 3.6,
+      durationSec: 2.5,
+      fps: 6,
+      maxFrames: 15,
+    });
     const created = await client.path('/detectLivenessWithVerify-sessions').post({
       contentType: 'multipart/form-data',
       body: [
@@ -303,7 +345,11 @@ describe('liveness sessions', () => {
     form.append('nonce', c.nonce);
     form.append('timestamps', JSON.stringify(timestamps));
     frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
-    const attempt = await fetch(`${endpoint}/liveness/api/attempts`, { method: 'POST', headers: { authorization: `Bearer ${authToken}` }, body: form });
+    const attempt = await fetch(`${endpoint}/liveness/api/attempts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${authToken}` },
+      body: form,
+    });
     expect(attempt.status).toBe(200);
 
     const read = await client.path('/detectLivenessWithVerify-sessions/{sessionId}', sessionId).get();
@@ -356,7 +402,7 @@ describe('authentication', () => {
     },
   };
 
-  it('a wrong key is 401 with Azure\'s body', async () => {
+  it("a wrong key is 401 with Azure's body", async () => {
     const wrong = connect('not-the-key');
     const res = await wrong.path('/detect').post({ contentType: 'application/octet-stream', body: face('people/obama/1.jpg') });
     expect(isUnexpected(res)).toBe(true);
@@ -367,8 +413,18 @@ describe('authentication', () => {
   });
 
   it('a missing key is 401 on every route, before anything else', async () => {
-    for (const [method, route] of [['POST', '/detect'], ['POST', '/verify'], ['GET', '/detectLiveness-sessions/x'], ['GET', '/sessionImages/x'], ['POST', '/nope']] as const) {
-      const res = await fetch(`${endpoint}/face/v1.2${route}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+    for (const [method, route] of [
+      ['POST', '/detect'],
+      ['POST', '/verify'],
+      ['GET', '/detectLiveness-sessions/x'],
+      ['GET', '/sessionImages/x'],
+      ['POST', '/nope'],
+    ] as const) {
+      const res = await fetch(`${endpoint}/face/v1.2${route}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
       expect(res.status, route).toBe(401);
       expect(await res.json()).toEqual(AZURE_401);
       expect(res.headers.get('apim-request-id')).toBeTruthy();

@@ -78,7 +78,13 @@ async function stillServes(): Promise<void> {
 }
 
 /** The answer is Azure's error envelope with this status and code (and facegraph's inner code). */
-async function expectError(answer: Answer | Promise<Answer>, status: number, code: string, inner?: string | null, message?: string | RegExp): Promise<WireFaceErrorResponse> {
+async function expectError(
+  answer: Answer | Promise<Answer>,
+  status: number,
+  code: string,
+  inner?: string | null,
+  message?: string | RegExp,
+): Promise<WireFaceErrorResponse> {
   const before = server.app.services.registry.size;
   const res = await answer;
   const body = res.body as WireFaceErrorResponse;
@@ -114,9 +120,16 @@ describe('detect: images', () => {
     expectError(detect('', randomBytes(6 * 1024 * 1024)), 400, 'InvalidImage', 'UNSUPPORTED_IMAGE_FORMAT'));
 
   it('bytes that are not an image -> InvalidImage (UNSUPPORTED_IMAGE_FORMAT)', () =>
-    expectError(detect('', randomBytes(4096)), 400, 'InvalidImage', 'UNSUPPORTED_IMAGE_FORMAT', 'Decoding error, image format unsupported.'));
+    expectError(
+      detect('', randomBytes(4096)),
+      400,
+      'InvalidImage',
+      'UNSUPPORTED_IMAGE_FORMAT',
+      'Decoding error, image format unsupported.',
+    ));
 
-  it('a truncated JPEG -> InvalidImage (CORRUPT_IMAGE)', () => expectError(detect('', jpeg.subarray(0, Math.floor(jpeg.length / 2))), 400, 'InvalidImage', 'CORRUPT_IMAGE'));
+  it('a truncated JPEG -> InvalidImage (CORRUPT_IMAGE)', () =>
+    expectError(detect('', jpeg.subarray(0, Math.floor(jpeg.length / 2))), 400, 'InvalidImage', 'CORRUPT_IMAGE'));
 
   it('a PNG declaring 30000x30000 -> InvalidImageSize (IMAGE_DIMENSIONS_TOO_LARGE)', async () => {
     const bomb = await pngBomb(30_000, 30_000, 24);
@@ -132,7 +145,9 @@ describe('detect: images', () => {
 
 /** A real JPEG of random pixels: decodable, no face in it. */
 function noFaceImage(): Promise<Buffer> {
-  return sharp(randomBytes(320 * 240 * 3), { raw: { width: 320, height: 240, channels: 3 } }).jpeg().toBuffer();
+  return sharp(randomBytes(320 * 240 * 3), { raw: { width: 320, height: 240, channels: 3 } })
+    .jpeg()
+    .toBuffer();
 }
 
 describe('detect: URLs and session images', () => {
@@ -167,23 +182,53 @@ describe('detect: query parameters', () => {
   });
 
   it('an attribute the provider does not compute -> BadArgument (UNSUPPORTED_ATTRIBUTE)', async () => {
-    const body = await expectError(detect('?returnFaceAttributes=headPose,glasses', jpeg), 400, 'BadArgument', 'UNSUPPORTED_ATTRIBUTE', /glasses/);
+    const body = await expectError(
+      detect('?returnFaceAttributes=headPose,glasses', jpeg),
+      400,
+      'BadArgument',
+      'UNSUPPORTED_ATTRIBUTE',
+      /glasses/,
+    );
     expect(body.error.innererror!.message).toMatch(/glasses/);
     await expectError(detect('?returnFaceAttributes=age', jpeg), 400, 'BadArgument', 'UNSUPPORTED_ATTRIBUTE');
   });
 
   it('a name that is no Azure attribute -> BadArgument "Invalid argument returnFaceAttributes."', () =>
-    expectError(detect('?returnFaceAttributes=emotion', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', 'Invalid argument returnFaceAttributes.'));
+    expectError(
+      detect('?returnFaceAttributes=emotion', jpeg),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      'Invalid argument returnFaceAttributes.',
+    ));
 
-  it('detection_02 refuses landmarks and attributes with Azure\'s messages', async () => {
-    await expectError(detect('?detectionModel=detection_02&returnFaceLandmarks=true', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', "'returnLandmarks' is not supported by detection_02.");
-    await expectError(detect('?detectionModel=detection_02&returnFaceAttributes=headPose', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', "'returnFaceAttributes' is not supported by detection_02.");
+  it("detection_02 refuses landmarks and attributes with Azure's messages", async () => {
+    await expectError(
+      detect('?detectionModel=detection_02&returnFaceLandmarks=true', jpeg),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      "'returnLandmarks' is not supported by detection_02.",
+    );
+    await expectError(
+      detect('?detectionModel=detection_02&returnFaceAttributes=headPose', jpeg),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      "'returnFaceAttributes' is not supported by detection_02.",
+    );
     const ok = await detect('?detectionModel=detection_02', jpeg);
     expect(ok.status).toBe(200);
   });
 
   it('qualityForRecognition needs recognition_03/04 (and the default is recognition_01)', async () => {
-    await expectError(detect('?returnFaceAttributes=qualityForRecognition', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', /recognition_01/);
+    await expectError(
+      detect('?returnFaceAttributes=qualityForRecognition', jpeg),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      /recognition_01/,
+    );
     const ok = await detect('?returnFaceAttributes=qualityforrecognition&recognitionModel=recognition_03', jpeg);
     expect(ok.status).toBe(200);
     expect((ok.body as Array<{ faceAttributes: Record<string, unknown> }>)[0]!.faceAttributes).toEqual({ qualityForRecognition: 'high' });
@@ -191,7 +236,13 @@ describe('detect: query parameters', () => {
 
   it('unknown models and non-boolean flags -> BadArgument', async () => {
     await expectError(detect('?detectionModel=detection_09', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', "'detectionModel' is invalid.");
-    await expectError(detect('?recognitionModel=recognition_05', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', "'recognitionModel' is invalid.");
+    await expectError(
+      detect('?recognitionModel=recognition_05', jpeg),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      "'recognitionModel' is invalid.",
+    );
     await expectError(detect('?returnFaceId=maybe', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT', "'returnFaceId' is invalid.");
     await expectError(detect('?returnFaceLandmarks=true&returnFaceLandmarks=false', jpeg), 400, 'BadArgument', 'INVALID_ARGUMENT');
   });
@@ -208,14 +259,30 @@ describe('request bodies and routes', () => {
   it('a Content-Type the operation does not take -> 415 BadArgument "Invalid Media Type."', async () => {
     await expectError(detect('', jpeg, 'image/jpeg'), 415, 'BadArgument', 'UNSUPPORTED_MEDIA_TYPE', 'Invalid Media Type.');
     await expectError(call('POST', '/verify', Buffer.from('{}'), 'text/plain'), 415, 'BadArgument', 'UNSUPPORTED_MEDIA_TYPE');
-    await expectError(call('POST', '/detectLivenessWithVerify-sessions', { livenessOperationMode: 'Passive' }), 415, 'BadArgument', 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      call('POST', '/detectLivenessWithVerify-sessions', { livenessOperationMode: 'Passive' }),
+      415,
+      'BadArgument',
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('a JSON body over 256 KB -> BadArgument', () =>
-    expectError(call('POST', '/group', { faceIds: Array.from({ length: 8000 }, () => randomUUID()) }), 400, 'BadArgument', 'INVALID_ARGUMENT', /too large/));
+    expectError(
+      call('POST', '/group', { faceIds: Array.from({ length: 8000 }, () => randomUUID()) }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      /too large/,
+    ));
 
-  it('an unknown API version, route or method -> 404 with Azure\'s body', async () => {
-    const v = (version: string) => fetch(`${base.replace('/v1.2', `/${version}`)}/detect`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(jpeg) });
+  it("an unknown API version, route or method -> 404 with Azure's body", async () => {
+    const v = (version: string) =>
+      fetch(`${base.replace('/v1.2', `/${version}`)}/detect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: new Uint8Array(jpeg),
+      });
     const toAnswer = async (res: Response): Promise<Answer> => ({ status: res.status, headers: res.headers, body: await res.json() });
     await expectError(toAnswer(await v('v1.0-nope')), 404, '404', null, 'Resource not found');
     await expectError(toAnswer(await v('v9')), 404, '404');
@@ -246,46 +313,125 @@ async function faceIds(files: string[], recognitionModel = 'recognition_04'): Pr
 describe('verify, findsimilars, group', () => {
   it('verify: an unknown faceId is 404 FaceNotFound; a malformed one BadArgument', async () => {
     const [known] = await faceIds(['people/obama/1.jpg']);
-    await expectError(call('POST', '/verify', { faceId1: known, faceId2: randomUUID() }), 404, 'FaceNotFound', 'FACE_NOT_FOUND', 'Face is not found.');
-    await expectError(call('POST', '/verify', { faceId1: known, faceId2: 'nope' }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'Face ID is invalid.');
+    await expectError(
+      call('POST', '/verify', { faceId1: known, faceId2: randomUUID() }),
+      404,
+      'FaceNotFound',
+      'FACE_NOT_FOUND',
+      'Face is not found.',
+    );
+    await expectError(
+      call('POST', '/verify', { faceId1: known, faceId2: 'nope' }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      'Face ID is invalid.',
+    );
     await expectError(call('POST', '/verify', { faceId1: known }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'Face ID is invalid.');
   });
 
   it('verify against person groups, and identify -> BadArgument: not supported by facegraph', async () => {
     const [known] = await faceIds(['people/obama/1.jpg']);
-    for (const body of [{ faceId: known, personGroupId: 'pg', personId: randomUUID() }, { faceId: known, largePersonGroupId: 'lpg', personId: randomUUID() }, { faceId: known, personId: randomUUID() }]) {
+    for (const body of [
+      { faceId: known, personGroupId: 'pg', personId: randomUUID() },
+      { faceId: known, largePersonGroupId: 'lpg', personId: randomUUID() },
+      { faceId: known, personId: randomUUID() },
+    ]) {
       await expectError(call('POST', '/verify', body), 400, 'BadArgument', 'INVALID_ARGUMENT', /not supported by facegraph/);
     }
     await expectError(call('POST', '/verify', {}), 400, 'BadArgument', 'INVALID_ARGUMENT', 'Request body is invalid.');
-    await expectError(call('POST', '/identify', { faceIds: [known], largePersonGroupId: 'g' }), 400, 'BadArgument', 'INVALID_ARGUMENT', /not supported by facegraph/);
+    await expectError(
+      call('POST', '/identify', { faceIds: [known], largePersonGroupId: 'g' }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      /not supported by facegraph/,
+    );
   });
 
   it('faces of different recognition models -> BadArgument "\'recognitionModel\' is incompatible."', async () => {
     const [a] = await faceIds(['people/obama/1.jpg'], 'recognition_04');
     const [b] = await faceIds(['people/obama/2.jpg'], 'recognition_03');
-    await expectError(call('POST', '/verify', { faceId1: a, faceId2: b }), 400, 'BadArgument', 'RECOGNITION_MODEL_MISMATCH', "'recognitionModel' is incompatible.");
+    await expectError(
+      call('POST', '/verify', { faceId1: a, faceId2: b }),
+      400,
+      'BadArgument',
+      'RECOGNITION_MODEL_MISMATCH',
+      "'recognitionModel' is incompatible.",
+    );
   });
 
   it('findsimilars: an unknown faceId is 400 FaceNotFound', async () => {
     const ids = await faceIds(['people/obama/1.jpg', 'people/obama/2.jpg']);
     await expectError(call('POST', '/findsimilars', { faceId: randomUUID(), faceIds: ids }), 400, 'FaceNotFound', 'FACE_NOT_FOUND');
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1], randomUUID()] }), 400, 'FaceNotFound', 'FACE_NOT_FOUND');
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1], randomUUID()] }),
+      400,
+      'FaceNotFound',
+      'FACE_NOT_FOUND',
+    );
   });
 
   it('findsimilars: exactly one of faceIds, faceListId, largeFaceListId; face lists are not supported', async () => {
     const ids = await faceIds(['people/obama/1.jpg', 'people/obama/2.jpg']);
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0] }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'LargeFaceListId, faceListId and faceIds are all null.');
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1]], faceListId: 'fl' }), 400, 'BadArgument', 'INVALID_ARGUMENT', /^2 or more of/);
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], largeFaceListId: 'lfl' }), 400, 'BadArgument', 'INVALID_ARGUMENT', /not supported by facegraph/);
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], faceIds: [] }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'The length of faceIds is not in a valid range.');
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1]], maxNumOfCandidatesReturned: 0 }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'The argument maxNumOfCandidatesReturned is not valid.');
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1]], mode: 'matchAll' }), 400, 'BadArgument', 'INVALID_ARGUMENT');
-    await expectError(call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1], ids[1]] }), 400, 'BadArgument', 'DUPLICATE_FACE_ID');
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0] }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      'LargeFaceListId, faceListId and faceIds are all null.',
+    );
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1]], faceListId: 'fl' }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      /^2 or more of/,
+    );
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], largeFaceListId: 'lfl' }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      /not supported by facegraph/,
+    );
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], faceIds: [] }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      'The length of faceIds is not in a valid range.',
+    );
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1]], maxNumOfCandidatesReturned: 0 }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      'The argument maxNumOfCandidatesReturned is not valid.',
+    );
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1]], mode: 'matchAll' }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+    );
+    await expectError(
+      call('POST', '/findsimilars', { faceId: ids[0], faceIds: [ids[1], ids[1]] }),
+      400,
+      'BadArgument',
+      'DUPLICATE_FACE_ID',
+    );
   });
 
   it('group: 2–1000 faceIds; an unknown faceId is 400 FaceNotFound; messyGroup is always sent', async () => {
     const ids = await faceIds(['people/obama/1.jpg', 'people/obama/2.jpg']);
-    await expectError(call('POST', '/group', { faceIds: [ids[0]] }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'The length of faceIds is not in a valid range.');
+    await expectError(
+      call('POST', '/group', { faceIds: [ids[0]] }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      'The length of faceIds is not in a valid range.',
+    );
     await expectError(call('POST', '/group', { faceIds: 'x' }), 400, 'BadArgument', 'INVALID_ARGUMENT');
     await expectError(call('POST', '/group', { faceIds: [ids[0], randomUUID()] }), 400, 'FaceNotFound', 'FACE_NOT_FOUND');
     const ok = await call('POST', '/group', { faceIds: ids });
@@ -295,13 +441,29 @@ describe('verify, findsimilars, group', () => {
 });
 
 describe('liveness sessions', () => {
-  it('create rules -> Azure\'s liveness codes', async () => {
+  it("create rules -> Azure's liveness codes", async () => {
     const create = (body: Record<string, unknown>) => call('POST', '/detectLiveness-sessions', body);
     await expectError(create({ deviceCorrelationId: 'd' }), 400, 'InvalidRequestBody');
     await expectError(create({ livenessOperationMode: 'Active', deviceCorrelationId: 'd' }), 400, 'InvalidLivenessOperationMode');
-    await expectError(create({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd', authTokenTimeToLiveInSeconds: 86_401 }), 400, 'InvalidTokenLifetime', 'INVALID_ARGUMENT', 'Must be within 60 to 86400');
-    await expectError(create({ livenessOperationMode: 'Passive', deviceCorrelationId: '' }), 400, 'InvalidDeviceCorrelationId', 'INVALID_ARGUMENT', 'Must not be null or empty, and be no more than 64 characters.');
-    await expectError(create({ livenessOperationMode: 'Passive', deviceCorrelationIdSetInClient: true, deviceCorrelationId: 'd' }), 400, 'InvalidDeviceCorrelationId');
+    await expectError(
+      create({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd', authTokenTimeToLiveInSeconds: 86_401 }),
+      400,
+      'InvalidTokenLifetime',
+      'INVALID_ARGUMENT',
+      'Must be within 60 to 86400',
+    );
+    await expectError(
+      create({ livenessOperationMode: 'Passive', deviceCorrelationId: '' }),
+      400,
+      'InvalidDeviceCorrelationId',
+      'INVALID_ARGUMENT',
+      'Must not be null or empty, and be no more than 64 characters.',
+    );
+    await expectError(
+      create({ livenessOperationMode: 'Passive', deviceCorrelationIdSetInClient: true, deviceCorrelationId: 'd' }),
+      400,
+      'InvalidDeviceCorrelationId',
+    );
     await expectError(create({ livenessOperationMode: 'Passive', deviceCorrelationId: 7 }), 400, 'InvalidRequestBody');
     const ok = await create({ livenessOperationMode: 'PassiveActive', deviceCorrelationIdSetInClient: true });
     expect(ok.status).toBe(200);
@@ -310,13 +472,19 @@ describe('liveness sessions', () => {
 
   it('unknown or malformed session ids -> 404 SessionNotFound on get and delete', async () => {
     for (const route of ['/detectLiveness-sessions', '/detectLivenessWithVerify-sessions']) {
-      await expectError(call('GET', `${route}/${randomUUID()}`), 404, 'SessionNotFound', null, 'Session ID is not found. The session ID is expired or does not exist.');
+      await expectError(
+        call('GET', `${route}/${randomUUID()}`),
+        404,
+        'SessionNotFound',
+        null,
+        'Session ID is not found. The session ID is expired or does not exist.',
+      );
       await expectError(call('DELETE', `${route}/${randomUUID()}`), 404, 'SessionNotFound');
       await expectError(call('GET', `${route}/not-a-uuid`), 404, 'SessionNotFound');
     }
   });
 
-  it('a session is not visible through the other kind\'s routes', async () => {
+  it("a session is not visible through the other kind's routes", async () => {
     const plain = await call('POST', '/detectLiveness-sessions', { livenessOperationMode: 'Passive', deviceCorrelationId: 'd' });
     const id = (plain.body as { sessionId: string }).sessionId;
     await expectError(call('GET', `/detectLivenessWithVerify-sessions/${id}`), 404, 'SessionNotFound');
@@ -326,7 +494,7 @@ describe('liveness sessions', () => {
     expect(del.body).toBeNull();
   });
 
-  it('liveness-with-verify multipart: bad forms and bad verify images answer Azure\'s codes', async () => {
+  it("liveness-with-verify multipart: bad forms and bad verify images answer Azure's codes", async () => {
     const form = (parts: Record<string, string>, image?: Buffer, name = 'verifyImage'): FormData => {
       const f = new FormData();
       for (const [k, v] of Object.entries(parts)) f.append(k, v);
@@ -342,11 +510,22 @@ describe('liveness sessions', () => {
     await expectError(call('POST', route, form({ ...fields, authTokenTimeToLiveInSeconds: '30' }, photo)), 400, 'InvalidTokenLifetime');
     await expectError(call('POST', route, form({ ...fields, enableSessionImage: 'sure' }, photo)), 400, 'InvalidRequestBody');
     await expectError(call('POST', route, form({ ...fields, deviceCorrelationId: 'x'.repeat(2000) }, photo)), 400, 'InvalidRequestBody');
-    await expectError(call('POST', route, form({ ...fields, verifyConfidenceThreshold: '0.7' }, photo)), 400, 'BadArgument', 'INVALID_ARGUMENT');
+    await expectError(
+      call('POST', route, form({ ...fields, verifyConfidenceThreshold: '0.7' }, photo)),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+    );
     await expectError(call('POST', route, form(fields, photo, 'otherImage')), 400, 'InvalidRequestBody');
     await expectError(call('POST', route, form(fields, randomBytes(500))), 400, 'InvalidImageSize', 'IMAGE_TOO_SMALL');
     await expectError(call('POST', route, form(fields, randomBytes(4096))), 400, 'InvalidImage', 'UNSUPPORTED_IMAGE_FORMAT');
-    await expectError(call('POST', route, form(fields, await noFaceImage())), 400, 'InvalidImage', 'NO_FACE_IN_IMAGE', 'No face detected in the image.');
+    await expectError(
+      call('POST', route, form(fields, await noFaceImage())),
+      400,
+      'InvalidImage',
+      'NO_FACE_IN_IMAGE',
+      'No face detected in the image.',
+    );
     await expectError(call('POST', route, form(fields, randomBytes(6 * 1024 * 1024 + 100))), 400, 'InvalidImageSize', 'IMAGE_TOO_LARGE');
     const broken = `--b\r\ncontent-disposition: form-data; name="livenessOperationMode"\r\n\r\nPassive\r\n--b\r\ncontent-disposition: form-data; name="verifyImage"; filename="a.jpg"\r\n\r\nabc`;
     await expectError(call('POST', route, Buffer.from(broken), 'multipart/form-data; boundary=b'), 400, 'InvalidRequestBody');
@@ -354,7 +533,11 @@ describe('liveness sessions', () => {
 
     const ok = await call('POST', route, form(fields, photo));
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    const created = ok.body as { sessionId: string; authToken: string; results: { verifyReferences: Array<{ faceRectangle: { width: number } }> } };
+    const created = ok.body as {
+      sessionId: string;
+      authToken: string;
+      results: { verifyReferences: Array<{ faceRectangle: { width: number } }> };
+    };
     expect(created.authToken).toBeTruthy();
     expect(created.results.verifyReferences[0]!.faceRectangle.width).toBeGreaterThan(100);
     const read = await call('GET', `${route}/${created.sessionId}`);
@@ -363,8 +546,10 @@ describe('liveness sessions', () => {
 });
 
 describe('engine back-pressure and availability', () => {
-  it('a full engine queue -> 429 with Azure\'s body and Retry-After; then serves again', async () => {
-    const files = manifest().map((m) => m.file).slice(0, 10);
+  it("a full engine queue -> 429 with Azure's body and Retry-After; then serves again", async () => {
+    const files = manifest()
+      .map((m) => m.file)
+      .slice(0, 10);
     const answers = await Promise.all(files.map((f) => detect('', face(f))));
     const limited = answers.filter((a) => a.status === 429);
     expect(limited.length).toBeGreaterThan(0);

@@ -35,7 +35,13 @@ const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
  *                      turn off the same-origin policy and mixed-content blocking: the capture
  *                      page must be tested under the security model real browsers apply.
  */
-const DROPPED_FLAGS = [/^--single-process$/, /^--headless(=|$)/, /^--disable-web-security$/, /^--allow-running-insecure-content$/, /^--disable-site-isolation-trials$/];
+const DROPPED_FLAGS = [
+  /^--single-process$/,
+  /^--headless(=|$)/,
+  /^--disable-web-security$/,
+  /^--allow-running-insecure-content$/,
+  /^--disable-site-isolation-trials$/,
+];
 
 export interface ChromiumLaunchInfo {
   source: 'npm' | 'system';
@@ -82,7 +88,7 @@ export async function unpackTarBrotli(archive: string, dest: string): Promise<st
   const tar = await unbrotli(await readFile(archive));
   const written: string[] = [];
   let longName: string | null = null;
-  for (let offset = 0; offset + 512 <= tar.length; ) {
+  for (let offset = 0; offset + 512 <= tar.length;) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
     const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
@@ -100,7 +106,8 @@ export async function unpackTarBrotli(archive: string, dest: string): Promise<st
     const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = null;
     const target = path.resolve(dest, name);
-    if (path.isAbsolute(name) || !target.startsWith(path.resolve(dest) + path.sep)) throw new Error(`${archive}: entry ${name} leaves ${dest}`);
+    if (path.isAbsolute(name) || !target.startsWith(path.resolve(dest) + path.sep))
+      throw new Error(`${archive}: entry ${name} leaves ${dest}`);
     if (type === '5') {
       await mkdir(target, { recursive: true });
     } else if (type === '0' || type === '\0') {
@@ -167,7 +174,9 @@ async function resolveNpmChromium(): Promise<Resolved | null> {
     env = { ...process.env, LD_LIBRARY_PATH: [bundledLibs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
     const stillMissing = await missingLibraries(executablePath, env);
     if (stillMissing.length > 0) {
-      throw new Error(`the npm Chromium (${executablePath}) needs ${stillMissing.join(', ')}, found neither in the system nor in ${bundledLibs}`);
+      throw new Error(
+        `the npm Chromium (${executablePath}) needs ${stillMissing.join(', ')}, found neither in the system nor in ${bundledLibs}`,
+      );
     }
   }
   return { source: 'npm', executablePath, args, env, bundledLibs, missingSystemLibs, unpackMs };
@@ -176,14 +185,24 @@ async function resolveNpmChromium(): Promise<Resolved | null> {
 function resolveSystemChromium(): Resolved | null {
   const executablePath = SYSTEM_CHROMIUM.find((p) => existsSync(p));
   if (!executablePath) return null;
-  return { source: 'system', executablePath, args: ['--no-sandbox', '--disable-gpu'], env: undefined, bundledLibs: null, missingSystemLibs: [], unpackMs: 0 };
+  return {
+    source: 'system',
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu'],
+    env: undefined,
+    bundledLibs: null,
+    missingSystemLibs: [],
+    unpackMs: 0,
+  };
 }
 
 /** Launches headless Chromium (npm's, else the system's) with the extra flags; throws when there is none. */
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<{ browser: Browser; info: ChromiumLaunchInfo }> {
   const resolved = (await resolveNpmChromium()) ?? resolveSystemChromium();
   if (!resolved) {
-    throw new Error(`no Chromium: the devDependency @sparticuz/chromium is not installed (run \`npm ci\`) and none of ${SYSTEM_CHROMIUM.join(', ')} exists`);
+    throw new Error(
+      `no Chromium: the devDependency @sparticuz/chromium is not installed (run \`npm ci\`) and none of ${SYSTEM_CHROMIUM.join(', ')} exists`,
+    );
   }
   const t0 = performance.now();
   const browser = await chromium.launch({

@@ -36,7 +36,13 @@ export interface RecordedRequest {
  * failures prefer `recordedFault`, whose bodies follow the reference documentation rather than
  * facegraph's idea of them.
  */
-export function azureError(status: number, code: string, message: string, headers?: Record<string, string>, innererror?: { code: string; message?: string }): Fault {
+export function azureError(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+  innererror?: { code: string; message?: string },
+): Fault {
   return { kind: 'json', status, body: { error: { code, message, ...(innererror ? { innererror } : {}) } }, headers };
 }
 
@@ -77,7 +83,11 @@ export class FaultServer {
   readonly requests: RecordedRequest[] = [];
   private queue: Fault[] = [];
   private timers = new Set<NodeJS.Timeout>();
-  fallback: Fault | ((req: RecordedRequest) => Fault) = { kind: 'json', status: 500, body: { error: { code: 'NoFault', message: 'no fault queued' } } };
+  fallback: Fault | ((req: RecordedRequest) => Fault) = {
+    kind: 'json',
+    status: 500,
+    body: { error: { code: 'NoFault', message: 'no fault queued' } },
+  };
 
   private constructor(
     private readonly server: http.Server,
@@ -141,7 +151,11 @@ export class FaultServer {
     switch (fault.kind) {
       case 'json': {
         const body = JSON.stringify(fault.body);
-        res.writeHead(fault.status ?? 200, { 'content-type': 'application/json; charset=utf-8', 'apim-request-id': 'apim-test-id', ...fault.headers });
+        res.writeHead(fault.status ?? 200, {
+          'content-type': 'application/json; charset=utf-8',
+          'apim-request-id': 'apim-test-id',
+          ...fault.headers,
+        });
         res.end(body);
         return;
       }

@@ -21,7 +21,11 @@ function crc32(bytes: Uint8Array): number {
  */
 export async function pngBomb(width: number, height: number, side = 8): Promise<Buffer> {
   const noise = randomBytes(side * side * 3);
-  const png = Buffer.from(await sharp(noise, { raw: { width: side, height: side, channels: 3 } }).png().toBuffer());
+  const png = Buffer.from(
+    await sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) ...; CRC covers type+data.
   if (png.toString('latin1', 12, 16) !== 'IHDR') throw new Error('unexpected PNG layout');
   png.writeUInt32BE(width, 16);

@@ -31,7 +31,11 @@ export interface TestServer {
   /** Base URL of the liveness client API and capture page: the upstream's, on the Azure provider. */
   clientBase: string;
   /** POSTs a GraphQL document and returns the parsed JSON body and HTTP status. */
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GqlResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +64,12 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
     if (provider === 'azure') {
       // The upstream: a plain facegraph on the embedded engine, keyed like an Azure resource.
       const { FACEGRAPH_API_KEYS: _gatewayKeys, ...upstreamEnv } = env;
-      const upstreamConfig = loadConfig({ ...base, ...upstreamEnv, FACEGRAPH_DATA_DIR: path.join(dataDir, 'upstream'), FACEGRAPH_API_KEYS: UPSTREAM_KEY });
+      const upstreamConfig = loadConfig({
+        ...base,
+        ...upstreamEnv,
+        FACEGRAPH_DATA_DIR: path.join(dataDir, 'upstream'),
+        FACEGRAPH_API_KEYS: UPSTREAM_KEY,
+      });
       upstream = await startApp(upstreamConfig, createLogger(upstreamConfig.logLevel), { clock });
       gatewayEnv = {
         ...gatewayEnv,

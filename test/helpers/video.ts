@@ -35,7 +35,7 @@ async function ffmpeg(args: string[]): Promise<void> {
     await run(bin, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const e = err as Error & { stderr?: string };
-    throw new Error(`ffmpeg ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+    throw new Error(`ffmpeg ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
 }
 
@@ -72,7 +72,15 @@ export interface ExtractOptions extends ClipRange {
  */
 export async function extractJpegFrames(
   outDir: string,
-  { startSec = HAMILTON_SINGLE_FACE.startSec, durationSec = 3, clip = HAMILTON_CLIP, fps = 6, maxFrames = 30, qscale = 4, mirror = false }: ExtractOptions = {},
+  {
+    startSec = HAMILTON_SINGLE_FACE.startSec,
+    durationSec = 3,
+    clip = HAMILTON_CLIP,
+    fps = 6,
+    maxFrames = 30,
+    qscale = 4,
+    mirror = false,
+  }: ExtractOptions = {},
 ): Promise<{ frames: Buffer[]; timestamps: number[]; files: string[] }> {
   await mkdir(outDir, { recursive: true });
   const filters = [`fps=${fps}`, ...(mirror ? ['hflip'] : [])].join(',');
@@ -81,10 +89,26 @@ export async function extractJpegFrames(
   // Frames of an earlier, longer extraction into the same folder would be read back too.
   for (const old of (await readdir(outDir)).filter(isFrame)) await rm(path.join(outDir, old));
   await ffmpeg([
-    '-y', '-ss', String(startSec), '-t', String(durationSec), '-i', clip, '-an',
-    '-vf', filters, '-frames:v', String(maxFrames), '-q:v', String(qscale), pattern,
+    '-y',
+    '-ss',
+    String(startSec),
+    '-t',
+    String(durationSec),
+    '-i',
+    clip,
+    '-an',
+    '-vf',
+    filters,
+    '-frames:v',
+    String(maxFrames),
+    '-q:v',
+    String(qscale),
+    pattern,
   ]);
-  const files = (await readdir(outDir)).filter(isFrame).sort().map((f) => path.join(outDir, f));
+  const files = (await readdir(outDir))
+    .filter(isFrame)
+    .sort()
+    .map((f) => path.join(outDir, f));
   if (files.length === 0) throw new Error(`ffmpeg extracted no frames from ${clip} at ${startSec}s`);
   const frames = await Promise.all(files.map((f) => readFile(f)));
   const timestamps = frames.map((_, i) => Math.round((i * 1000) / fps));

@@ -35,7 +35,15 @@ const DETECT: DetectRequestOptions = {
   attributes: ['headPose', 'mask', 'qualityForRecognition'],
 };
 
-const FACE = { faceId: 'f-1', faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, faceAttributes: { headPose: { pitch: -17.1, roll: -16.9, yaw: 12.3 }, mask: { type: 'noMask', noseAndMouthCovered: false }, qualityForRecognition: 'high' } };
+const FACE = {
+  faceId: 'f-1',
+  faceRectangle: { top: 66, left: 440, width: 227, height: 304 },
+  faceAttributes: {
+    headPose: { pitch: -17.1, roll: -16.9, yaw: 12.3 },
+    mask: { type: 'noMask', noseAndMouthCovered: false },
+    qualityForRecognition: 'high',
+  },
+};
 const ok = (body: unknown = [FACE]) => ({ kind: 'json' as const, body });
 
 /** Every log line the providers write, to check no secret is ever logged. */
@@ -78,7 +86,11 @@ async function provider(overrides: Partial<AzureConfig> = {}, options: AzureProv
 }
 
 function recognitionFace(upstreamFaceId: string | undefined, faceId = upstreamFaceId ?? null): RecognitionFace {
-  return { faceId, recognitionModel: 'recognition_04', face: { upstreamFaceId, faceRectangle: { top: 0, left: 0, width: 50, height: 50 }, detectionScore: 1, attributes: {} } };
+  return {
+    faceId,
+    recognitionModel: 'recognition_04',
+    face: { upstreamFaceId, faceRectangle: { top: 0, left: 0, width: 50, height: 50 }, detectionScore: 1, attributes: {} },
+  };
 }
 
 beforeAll(async () => {
@@ -259,12 +271,30 @@ describe('retries of idempotent calls', () => {
   it('verify, findsimilars, group and GET session are retried on 503', async () => {
     const p = await provider();
     const busy = recordedFault('service-unavailable-503');
-    server.enqueue(busy, ok({ isIdentical: false, confidence: 0.1 }), busy, ok([]), busy, ok({ groups: [], messyGroup: ['az-a', 'az-b'] }), busy, ok({ sessionId: 's1', authToken: '', status: 'Running', results: { attempts: [] } }));
+    server.enqueue(
+      busy,
+      ok({ isIdentical: false, confidence: 0.1 }),
+      busy,
+      ok([]),
+      busy,
+      ok({ groups: [], messyGroup: ['az-a', 'az-b'] }),
+      busy,
+      ok({ sessionId: 's1', authToken: '', status: 'Running', results: { attempts: [] } }),
+    );
     await p.verify(recognitionFace('az-a'), recognitionFace('az-b'));
     await p.findSimilar(recognitionFace('az-a'), [recognitionFace('az-b')], 'matchPerson', 20);
     await p.group([recognitionFace('az-a'), recognitionFace('az-b')]);
     await p.liveness.getLivenessSession('liveness', 's1');
-    expect(server.requests.map((r) => r.path.replace('/face/v1.2', ''))).toEqual(['/verify', '/verify', '/findsimilars', '/findsimilars', '/group', '/group', '/detectLiveness-sessions/s1', '/detectLiveness-sessions/s1']);
+    expect(server.requests.map((r) => r.path.replace('/face/v1.2', ''))).toEqual([
+      '/verify',
+      '/verify',
+      '/findsimilars',
+      '/findsimilars',
+      '/group',
+      '/group',
+      '/detectLiveness-sessions/s1',
+      '/detectLiveness-sessions/s1',
+    ]);
   });
 });
 
@@ -336,9 +366,18 @@ describe('bad answers and auth failures', () => {
     const p = await provider();
     // facegraph's own REST surface envelope (src/rest/errors.ts), not an Azure response: this
     // test is about a facegraph upstream.
-    server.enqueue(azureError(400, 'InvalidImage', 'too many pixels', undefined, { code: 'IMAGE_DIMENSIONS_TOO_LARGE', message: 'The image declares 40000000 pixels.' }));
+    server.enqueue(
+      azureError(400, 'InvalidImage', 'too many pixels', undefined, {
+        code: 'IMAGE_DIMENSIONS_TOO_LARGE',
+        message: 'The image declares 40000000 pixels.',
+      }),
+    );
     const err = await expectCode(p.detect(IMAGE, DETECT), 'IMAGE_DIMENSIONS_TOO_LARGE');
-    expect(err.details).toMatchObject({ upstreamCode: 'InvalidImage', upstreamInnerCode: 'IMAGE_DIMENSIONS_TOO_LARGE', upstreamStatus: 400 });
+    expect(err.details).toMatchObject({
+      upstreamCode: 'InvalidImage',
+      upstreamInnerCode: 'IMAGE_DIMENSIONS_TOO_LARGE',
+      upstreamStatus: 400,
+    });
   });
 });
 
@@ -354,7 +393,10 @@ describe('token command auth', () => {
   it('reads az JSON output, and caches the token across calls (the command runs once)', async () => {
     const counter = path.join(tmp, 'json-count');
     const script = path.join(tmp, 'token-json.sh');
-    writeFileSync(script, `#!/bin/sh\necho x >> '${counter}'\necho '{"accessToken":"jwt-abc","expiresOn":"2099-01-01 00:00:00.000000","tokenType":"Bearer"}'\n`);
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho x >> '${counter}'\necho '{"accessToken":"jwt-abc","expiresOn":"2099-01-01 00:00:00.000000","tokenType":"Bearer"}'\n`,
+    );
     chmodSync(script, 0o755);
     const p = await provider({ key: null, tokenCommand: script });
     server.fallback = ok();
@@ -370,7 +412,10 @@ describe('token command auth', () => {
     writeFileSync(script, `#!/bin/sh\nn=$(cat '${counter}' 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > '${counter}'\necho tok$n\n`);
     chmodSync(script, 0o755);
     const p = await provider({ key: null, tokenCommand: script });
-    server.enqueue(recordedFault('unauthorized-401'), ok({ sessionId: 's1', authToken: 'client-jwt', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } }));
+    server.enqueue(
+      recordedFault('unauthorized-401'),
+      ok({ sessionId: 's1', authToken: 'client-jwt', status: 'NotStarted', modelVersion: '2024-11-15', results: { attempts: [] } }),
+    );
     const session = await p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'dev-1' });
     expect(session.sessionId).toBe('s1');
     expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer tok1', 'Bearer tok2']);
@@ -397,7 +442,12 @@ describe('liveness sessions', () => {
   it('createLivenessSession POSTs JSON', async () => {
     const p = await provider();
     server.enqueue(ok(created));
-    const body = { livenessOperationMode: 'PassiveActive' as const, deviceCorrelationId: 'dev-1', enableSessionImage: true, authTokenTimeToLiveInSeconds: 600 };
+    const body = {
+      livenessOperationMode: 'PassiveActive' as const,
+      deviceCorrelationId: 'dev-1',
+      enableSessionImage: true,
+      authTokenTimeToLiveInSeconds: 600,
+    };
     const session = await p.liveness.createLivenessSession(body);
     expect(session).toEqual(created);
     const [req] = server.requests as [RecordedRequest];
@@ -408,7 +458,10 @@ describe('liveness sessions', () => {
   it('429 on createLivenessSession is not retried: exactly 1 request', async () => {
     const p = await provider();
     server.enqueue(recordedFault('rate-limited-429', { 'retry-after': '0' }), ok(created));
-    const err = await expectCode(p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd' }), 'UPSTREAM_RATE_LIMITED');
+    const err = await expectCode(
+      p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd' }),
+      'UPSTREAM_RATE_LIMITED',
+    );
     expect(server.requests).toHaveLength(1);
     expect(err.details).toMatchObject({ upstreamCode: '429', upstreamStatus: 429, retryAfterSeconds: 1 });
   });
@@ -416,7 +469,10 @@ describe('liveness sessions', () => {
   it('a reset on create is not retried', async () => {
     const p = await provider();
     server.enqueue({ kind: 'reset' }, ok(created));
-    await expectCode(p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd' }), 'UPSTREAM_UNAVAILABLE');
+    await expectCode(
+      p.liveness.createLivenessSession({ livenessOperationMode: 'Passive', deviceCorrelationId: 'd' }),
+      'UPSTREAM_UNAVAILABLE',
+    );
     expect(server.requests).toHaveLength(1);
   });
 
@@ -424,7 +480,10 @@ describe('liveness sessions', () => {
     const p = await provider();
     server.enqueue({ kind: 'empty', status: 204 });
     await p.liveness.deleteLivenessSession('livenessWithVerify', 's/1');
-    expect([server.requests[0]!.method, server.requests[0]!.path]).toEqual(['DELETE', '/face/v1.2/detectLivenessWithVerify-sessions/s%2F1']);
+    expect([server.requests[0]!.method, server.requests[0]!.path]).toEqual([
+      'DELETE',
+      '/face/v1.2/detectLivenessWithVerify-sessions/s%2F1',
+    ]);
     server.reset();
     server.enqueue(recordedFault('service-unavailable-503'), { kind: 'empty', status: 204 });
     const err = await expectCode(p.liveness.deleteLivenessSession('liveness', 's1'), 'UPSTREAM_UNAVAILABLE');
@@ -442,9 +501,26 @@ describe('liveness sessions', () => {
   it('createLivenessWithVerifySession sends multipart/form-data: one part per field and the verifyImage file', async () => {
     const p = await provider();
     const image = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x0d, 0x0a, 0x2d, 0x2d, 0xff, 0xd9]);
-    server.enqueue(ok({ ...created, results: { attempts: [], verifyReferences: [{ referenceType: 'image', faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, qualityForRecognition: 'high' }] } }));
+    server.enqueue(
+      ok({
+        ...created,
+        results: {
+          attempts: [],
+          verifyReferences: [
+            { referenceType: 'image', faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, qualityForRecognition: 'high' },
+          ],
+        },
+      }),
+    );
     const session = await p.liveness.createLivenessWithVerifySession(
-      { livenessOperationMode: 'Passive', deviceCorrelationId: 'dev-1', enableSessionImage: true, returnVerifyImageHash: true, verifyConfidenceThreshold: 0.6, authTokenTimeToLiveInSeconds: 120 },
+      {
+        livenessOperationMode: 'Passive',
+        deviceCorrelationId: 'dev-1',
+        enableSessionImage: true,
+        returnVerifyImageHash: true,
+        verifyConfidenceThreshold: 0.6,
+        authTokenTimeToLiveInSeconds: 120,
+      },
       image,
     );
     expect(session.results.verifyReferences).toHaveLength(1);
@@ -468,7 +544,11 @@ describe('liveness sessions', () => {
   it('getSessionImage returns the bytes, and is retried on 503', async () => {
     const p = await provider();
     const jpeg = Buffer.alloc(300_000, 0xab);
-    server.enqueue(recordedFault('service-unavailable-503'), { kind: 'raw', body: jpeg, headers: { 'content-disposition': 'attachment; filename=img1.jpg' } });
+    server.enqueue(recordedFault('service-unavailable-503'), {
+      kind: 'raw',
+      body: jpeg,
+      headers: { 'content-disposition': 'attachment; filename=img1.jpg' },
+    });
     const bytes = await p.liveness.getSessionImage('img1');
     expect(bytes.equals(jpeg)).toBe(true);
     expect(server.requests.map((r) => r.path)).toEqual(['/face/v1.2/sessionImages/img1', '/face/v1.2/sessionImages/img1']);

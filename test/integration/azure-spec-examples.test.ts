@@ -94,7 +94,8 @@ function azureAnswer(ex: SpecExample, req: RecordedRequest): Fault {
   const { status, body: payload } = responseOf(ex);
   if (payload === undefined) return { kind: 'empty', status };
   // GetSessionImage: the example's body stands for the JPEG bytes.
-  if (typeof payload === 'string') return { kind: 'raw', status, body: Buffer.from(payload, 'utf8'), headers: { 'content-type': 'application/octet-stream' } };
+  if (typeof payload === 'string')
+    return { kind: 'raw', status, body: Buffer.from(payload, 'utf8'), headers: { 'content-type': 'application/octet-stream' } };
   return { kind: 'json', status, body: payload };
 }
 
@@ -159,7 +160,11 @@ const jsonBodyOf = (req: RecordedRequest): Json => {
 
 /** A face as the registry hands it to the provider: known to Azure by `upstreamFaceId`. */
 function recognitionFace(upstreamFaceId: string): RecognitionFace {
-  return { faceId: `fg-${upstreamFaceId}`, recognitionModel: 'recognition_03', face: { upstreamFaceId, faceRectangle: { top: 0, left: 0, width: 50, height: 50 }, detectionScore: 1, attributes: {} } };
+  return {
+    faceId: `fg-${upstreamFaceId}`,
+    recognitionModel: 'recognition_03',
+    face: { upstreamFaceId, faceRectangle: { top: 0, left: 0, width: 50, height: 50 }, detectionScore: 1, attributes: {} },
+  };
 }
 
 /** Some bytes standing for the image (the examples say "<your-image-bytes-here>"). */
@@ -187,14 +192,25 @@ describe('Detect.json (FaceDetectionOperations_Detect, image bytes)', () => {
     expect(req.headers['content-type']).toBe('application/octet-stream');
     expect(req.body.equals(IMAGE)).toBe(true);
     const sent = Object.fromEntries(req.query);
-    for (const name of ['detectionModel', 'recognitionModel', 'returnFaceId', 'returnFaceLandmarks', 'returnFaceAttributes', 'faceIdTimeToLive']) {
+    for (const name of [
+      'detectionModel',
+      'recognitionModel',
+      'returnFaceId',
+      'returnFaceLandmarks',
+      'returnFaceAttributes',
+      'faceIdTimeToLive',
+    ]) {
       expect(sent[name], name).toBe(String(q[name]));
     }
     // The one deliberate difference: facegraph knows the model it asked for and does not have it
     // echoed (src/azure/wire.ts detectQuery). Nothing else is sent.
     expect(q.returnRecognitionModel).toBe(true);
     expect(sent.returnRecognitionModel).toBe('false');
-    expect(Object.keys(sent).sort()).toEqual(Object.keys(q).filter((k) => k !== 'apiVersion' && k !== 'imageContent').sort());
+    expect(Object.keys(sent).sort()).toEqual(
+      Object.keys(q)
+        .filter((k) => k !== 'apiVersion' && k !== 'imageContent')
+        .sort(),
+    );
   });
 
   it('maps faceId, faceRectangle, all 27 landmarks and every attribute as the example answers them', async () => {
@@ -228,12 +244,19 @@ describe('FaceRecognitionOperations_VerifyFaceToFace.json', () => {
 
 describe('FaceRecognitionOperations_FindSimilar.json (faceIds mode)', () => {
   const ex = example('FaceRecognitionOperations_FindSimilar.json');
-  const request = ex.parameters.body as { faceId: string; faceIds: string[]; maxNumOfCandidatesReturned: number; mode: 'matchPerson' | 'matchFace' };
+  const request = ex.parameters.body as {
+    faceId: string;
+    faceIds: string[];
+    maxNumOfCandidatesReturned: number;
+    mode: 'matchPerson' | 'matchFace';
+  };
   const candidates = request.faceIds.map(recognitionFace);
 
   it("sends the example's body: faceId, faceIds, maxNumOfCandidatesReturned, mode", async () => {
     const p = await providerFor(ex);
-    await p.findSimilar(recognitionFace(request.faceId), candidates, request.mode, request.maxNumOfCandidatesReturned).catch(() => undefined);
+    await p
+      .findSimilar(recognitionFace(request.faceId), candidates, request.mode, request.maxNumOfCandidatesReturned)
+      .catch(() => undefined);
     expect(jsonBodyOf(sentRequest(ex))).toEqual(request);
   });
 
@@ -244,14 +267,20 @@ describe('FaceRecognitionOperations_FindSimilar.json (faceIds mode)', () => {
   // means and refuses the answer rather than guess: that is the intended behaviour, not a bug.
   it('refuses the example answer as printed (persistedFaceId in faceIds mode): UPSTREAM_BAD_RESPONSE naming $[0].faceId', async () => {
     const p = await providerFor(ex);
-    const err = await expectCode(p.findSimilar(recognitionFace(request.faceId), candidates, request.mode, request.maxNumOfCandidatesReturned), 'UPSTREAM_BAD_RESPONSE');
+    const err = await expectCode(
+      p.findSimilar(recognitionFace(request.faceId), candidates, request.mode, request.maxNumOfCandidatesReturned),
+      'UPSTREAM_BAD_RESPONSE',
+    );
     expect(err.message).toContain('$[0].faceId');
     expect(err.details).toMatchObject({ upstreamStatus: 200 });
   });
 
   it('maps the same answer with its field named as FaceFindSimilarResult documents for faceIds mode (faceId)', async () => {
     const printed = body(ex) as unknown as Array<{ confidence: number; persistedFaceId: string }>;
-    const documented: SpecExample = { ...ex, responses: { '200': { body: printed.map((m) => ({ confidence: m.confidence, faceId: m.persistedFaceId })) } } };
+    const documented: SpecExample = {
+      ...ex,
+      responses: { '200': { body: printed.map((m) => ({ confidence: m.confidence, faceId: m.persistedFaceId })) } },
+    };
     const p = await providerFor(documented);
     const similar = await p.findSimilar(recognitionFace(request.faceId), candidates, request.mode, request.maxNumOfCandidatesReturned);
     expect(similar.map((s) => [s.face, s.confidence])).toEqual([[candidates[0], printed[0]!.confidence]]);
@@ -279,7 +308,14 @@ describe('FaceRecognitionOperations_Group.json', () => {
 // Liveness sessions
 
 /** Create-body fields of v1.2 GA (reference §4b), for "nothing else is sent". */
-const CREATE_FIELDS = ['livenessOperationMode', 'deviceCorrelationId', 'deviceCorrelationIdSetInClient', 'enableSessionImage', 'livenessModelVersion', 'authTokenTimeToLiveInSeconds'];
+const CREATE_FIELDS = [
+  'livenessOperationMode',
+  'deviceCorrelationId',
+  'deviceCorrelationIdSetInClient',
+  'enableSessionImage',
+  'livenessModelVersion',
+  'authTokenTimeToLiveInSeconds',
+];
 const VERIFY_CREATE_FIELDS = [...CREATE_FIELDS, 'returnVerifyImageHash', 'verifyConfidenceThreshold'];
 
 /** facegraph's create options equivalent to an example's create body. */
@@ -346,7 +382,14 @@ describe('LivenessSessionOperations_CreateLivenessWithVerifySession.json', () =>
     expect(files.map((f) => [f.name, f.data.equals(IMAGE)])).toEqual([['verifyImage', true]]);
 
     const wire = body(ex);
-    expect(session).toEqual({ id: wire.sessionId, authToken: wire.authToken, status: wire.status, modelVersion: wire.modelVersion, attempts: [], verifyReference: null });
+    expect(session).toEqual({
+      id: wire.sessionId,
+      authToken: wire.authToken,
+      status: wire.status,
+      modelVersion: wire.modelVersion,
+      attempts: [],
+      verifyReference: null,
+    });
   });
 });
 
@@ -384,10 +427,15 @@ describe('LivenessSessionOperations_CreateLivenessWithVerifySessionWithVerifyIma
       verifyReference: { faceRectangle: ref.faceRectangle, qualityForRecognition: ref.qualityForRecognition },
     });
     server.reset();
-    const raw = await p.liveness.createLivenessWithVerifySession({ livenessOperationMode: 'Passive', deviceCorrelationIdSetInClient: true, authTokenTimeToLiveInSeconds: 60 }, IMAGE);
+    const raw = await p.liveness.createLivenessWithVerifySession(
+      { livenessOperationMode: 'Passive', deviceCorrelationIdSetInClient: true, authTokenTimeToLiveInSeconds: 60 },
+      IMAGE,
+    );
     // Every field of the example passes the guard; none is dropped.
     expect(raw).toEqual(wire);
-    expect(toLivenessSessionView('livenessWithVerify', raw).verifyReferences).toEqual([{ referenceType: 'image', faceRectangle: rect(ref.faceRectangle), qualityForRecognition: 'high' }]);
+    expect(toLivenessSessionView('livenessWithVerify', raw).verifyReferences).toEqual([
+      { referenceType: 'image', faceRectangle: rect(ref.faceRectangle), qualityForRecognition: 'high' },
+    ]);
   });
 });
 
@@ -472,7 +520,10 @@ describe('LivenessSessionOperations_GetLivenessWithVerifySessionResult.json', ()
     const raw = await p.liveness.getLivenessSession('livenessWithVerify', String(ex.parameters.sessionId));
     expect(raw).toEqual(body(ex));
     const view = toLivenessSessionView('livenessWithVerify', raw);
-    expect(view.attempts.map((a) => a.result?.verifyImageHash ?? null)).toEqual([null, '43B7D8E8769533C3290DBD37A84D821B2C28CB4381DF9C6784DBC4AAF7E45018']);
+    expect(view.attempts.map((a) => a.result?.verifyImageHash ?? null)).toEqual([
+      null,
+      '43B7D8E8769533C3290DBD37A84D821B2C28CB4381DF9C6784DBC4AAF7E45018',
+    ]);
   });
 });
 
@@ -499,7 +550,6 @@ describe('the GetLiveness*SessionResult examples at 60419dbd ("realFace")', () =
     const session = await upstream(p).get('detectLivenessWithVerify', String(ex.parameters.sessionId));
     expect(session!.attempts.map((a) => a.decision)).toEqual([null, 'realface']);
   });
-
 });
 
 describe('LivenessSessionOperations_DeleteLivenessSession.json and _DeleteLivenessWithVerifySession.json', () => {
@@ -543,7 +593,11 @@ describe('the example server', () => {
   it('answers a request without the subscription key with the documented 401', async () => {
     const ex = example('FaceRecognitionOperations_VerifyFaceToFace.json');
     await providerFor(ex);
-    const res = await fetch(`${server.endpoint}/face/v1.2/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${server.endpoint}/face/v1.2/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual(loadRecordedFault('unauthorized-401').body);
   });
@@ -566,7 +620,11 @@ describe('test/fixtures/azure/faults', () => {
     const e = (f.body as { error: Record<string, unknown> }).error;
     expect(typeof e.code).toBe('string');
     expect(typeof e.message).toBe('string');
-    expect(Object.keys(e).filter((k) => k !== 'innererror').sort()).toEqual(['code', 'message']);
+    expect(
+      Object.keys(e)
+        .filter((k) => k !== 'innererror')
+        .sort(),
+    ).toEqual(['code', 'message']);
     expect(parseAzureErrorBody(JSON.stringify(f.body))?.code).toBe(e.code);
     if (name === 'rate-limited-429') expect(f.headers?.['retry-after']).toMatch(/^\d+$/);
   });

@@ -47,7 +47,14 @@ describe('token command output', () => {
   });
 
   it('az account get-access-token JSON: expires_on (epoch seconds) first, else expiresOn', () => {
-    const az = { accessToken: 'eyJ0eXAi.abc', expiresOn: '2025-01-31 13:00:00.000000', expires_on: 1738328400, subscription: 's', tenant: 't', tokenType: 'Bearer' };
+    const az = {
+      accessToken: 'eyJ0eXAi.abc',
+      expiresOn: '2025-01-31 13:00:00.000000',
+      expires_on: 1738328400,
+      subscription: 's',
+      tenant: 't',
+      tokenType: 'Bearer',
+    };
     expect(parseTokenOutput(JSON.stringify(az))).toEqual({ token: 'eyJ0eXAi.abc', expiresAt: 1738328400_000 });
     const older = { accessToken: 'eyJ0eXAi.abc', expiresOn: '2025-01-31 13:00:00.000000' };
     expect(parseTokenOutput(JSON.stringify(older)).expiresAt).toBe(new Date(2025, 0, 31, 13, 0, 0).getTime());
@@ -76,14 +83,25 @@ describe('token command output', () => {
   });
 
   it('redacts token-like runs from stderr', () => {
-    expect(redact('ERROR: AADSTS70043 eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0 expired')).toBe('ERROR: AADSTS70043 [redacted] expired');
+    expect(redact('ERROR: AADSTS70043 eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0 expired')).toBe(
+      'ERROR: AADSTS70043 [redacted] expired',
+    );
   });
 });
 
 describe('multipart encoding of a liveness-with-verify create', () => {
   it('one text part per defined field and a verifyImage file part that busboy reads back', async () => {
     const image = Buffer.from('\r\n--not-a-boundary\r\n\xff\xd8', 'latin1');
-    const body = encodeVerifySessionMultipart({ livenessOperationMode: 'PassiveActive', deviceCorrelationIdSetInClient: true, verifyConfidenceThreshold: 0.7, deviceCorrelationId: undefined }, image, 'BOUNDARY');
+    const body = encodeVerifySessionMultipart(
+      {
+        livenessOperationMode: 'PassiveActive',
+        deviceCorrelationIdSetInClient: true,
+        verifyConfidenceThreshold: 0.7,
+        deviceCorrelationId: undefined,
+      },
+      image,
+      'BOUNDARY',
+    );
     expect(body.contentType).toBe('multipart/form-data; boundary=BOUNDARY');
     const fields: Record<string, string> = {};
     const files: Array<{ name: string; filename: string; mimeType: string; data: Buffer }> = [];
@@ -99,7 +117,11 @@ describe('multipart encoding of a liveness-with-verify create', () => {
       bb.on('error', reject);
       bb.end(body.data);
     });
-    expect(fields).toEqual({ livenessOperationMode: 'PassiveActive', deviceCorrelationIdSetInClient: 'true', verifyConfidenceThreshold: '0.7' });
+    expect(fields).toEqual({
+      livenessOperationMode: 'PassiveActive',
+      deviceCorrelationIdSetInClient: 'true',
+      verifyConfidenceThreshold: '0.7',
+    });
     expect(files).toHaveLength(1);
     expect(files[0]).toMatchObject({ name: 'verifyImage', filename: 'verifyImage.jpg', mimeType: 'application/octet-stream' });
     expect(files[0]!.data.equals(image)).toBe(true);

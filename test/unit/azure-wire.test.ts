@@ -57,7 +57,12 @@ describe('detect', () => {
   });
 
   it('rejects landmarks with fewer than the 27 points (the reference example as shortened)', () => {
-    const shortened = [{ faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, faceLandmarks: { pupilLeft: { x: 510.7, y: 206.6 }, pupilRight: { x: 609.5, y: 178.2 } } }];
+    const shortened = [
+      {
+        faceRectangle: { top: 66, left: 440, width: 227, height: 304 },
+        faceLandmarks: { pupilLeft: { x: 510.7, y: 206.6 }, pupilRight: { x: 609.5, y: 178.2 } },
+      },
+    ];
     expect(() => check(detectResponseGuard, shortened)).toThrow(/\$\[0\]\.faceLandmarks\.noseTip/);
   });
 
@@ -97,12 +102,23 @@ describe('detect', () => {
   it('a face without faceId when one was asked for is a bad response; unknown enum values too', () => {
     const noId = check(detectResponseGuard, [{ faceRectangle: { top: 1, left: 1, width: 40, height: 40 } }]);
     expect(() => toDetectedFaces(noId, { returnFaceId: true })).toThrow(WireShapeError);
-    expect(() => check(detectResponseGuard, [{ faceRectangle: { top: 1, left: 1, width: 40, height: 40 }, faceAttributes: { qualityForRecognition: 'great' } }])).toThrow(/qualityForRecognition/);
+    expect(() =>
+      check(detectResponseGuard, [
+        { faceRectangle: { top: 1, left: 1, width: 40, height: 40 }, faceAttributes: { qualityForRecognition: 'great' } },
+      ]),
+    ).toThrow(/qualityForRecognition/);
     expect(() => check(detectResponseGuard, { faces: [] })).toThrow(/expected an array/);
   });
 
   it('builds Azure query parameters from the detection options', () => {
-    const q = detectQuery({ detectionModel: 'detection_01', recognitionModel: 'recognition_03', returnFaceId: true, faceIdTimeToLive: 3600, returnLandmarks: true, attributes: ['glasses', 'accessories', 'glasses'] });
+    const q = detectQuery({
+      detectionModel: 'detection_01',
+      recognitionModel: 'recognition_03',
+      returnFaceId: true,
+      faceIdTimeToLive: 3600,
+      returnLandmarks: true,
+      attributes: ['glasses', 'accessories', 'glasses'],
+    });
     expect(Object.fromEntries(q)).toEqual({
       detectionModel: 'detection_01',
       recognitionModel: 'recognition_03',
@@ -115,11 +131,18 @@ describe('detect', () => {
   });
 });
 
-const rf = (id: string): RecognitionFace => ({ faceId: id, recognitionModel: 'recognition_04', face: { upstreamFaceId: id, faceRectangle: { top: 0, left: 0, width: 1, height: 1 }, detectionScore: 1, attributes: {} } });
+const rf = (id: string): RecognitionFace => ({
+  faceId: id,
+  recognitionModel: 'recognition_04',
+  face: { upstreamFaceId: id, faceRectangle: { top: 0, left: 0, width: 1, height: 1 }, detectionScore: 1, attributes: {} },
+});
 
 describe('verify, findsimilars, group (reference §3 examples)', () => {
   it('verify', () => {
-    expect(toVerification(check(verifyResponseGuard, { isIdentical: true, confidence: 0.9 }))).toEqual({ isIdentical: true, confidence: 0.9 });
+    expect(toVerification(check(verifyResponseGuard, { isIdentical: true, confidence: 0.9 }))).toEqual({
+      isIdentical: true,
+      confidence: 0.9,
+    });
     expect(() => check(verifyResponseGuard, { isIdentical: 'yes', confidence: 0.9 })).toThrow(/isIdentical/);
   });
 
@@ -136,7 +159,9 @@ describe('verify, findsimilars, group (reference §3 examples)', () => {
     ]);
     expect(toSimilarFaces(wire, [b, a], 1)).toEqual([{ face: a, confidence: 0.9 }]);
     // The v1.2 spec example wrongly shows persistedFaceId for faceIds mode: not one of ours.
-    expect(() => toSimilarFaces(check(findSimilarResponseGuard, [{ confidence: 0.9, persistedFaceId: '015839fb-…' }]), [a], 20)).toThrow(WireShapeError);
+    expect(() => toSimilarFaces(check(findSimilarResponseGuard, [{ confidence: 0.9, persistedFaceId: '015839fb-…' }]), [a], 20)).toThrow(
+      WireShapeError,
+    );
   });
 
   it('group maps ids back; a missing messyGroup is empty', () => {
@@ -175,7 +200,9 @@ describe('liveness sessions (reference §4b, §4c)', () => {
       status: 'NotStarted',
       modelVersion: '2024-11-15',
       attempts: [],
-      verifyReferences: [{ referenceType: 'image', faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, qualityForRecognition: 'high' }],
+      verifyReferences: [
+        { referenceType: 'image', faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, qualityForRecognition: 'high' },
+      ],
     });
   });
 
@@ -239,7 +266,9 @@ describe('liveness sessions (reference §4b, §4c)', () => {
     expect(view.attempts[0]!.result!.verifyImageHash).toBe('ab'.repeat(32));
     expect(view.attempts[0]!.result!.sessionImageId).toBeNull();
     // GET omits referenceType.
-    expect(view.verifyReferences).toEqual([{ referenceType: null, faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, qualityForRecognition: 'high' }]);
+    expect(view.verifyReferences).toEqual([
+      { referenceType: null, faceRectangle: { top: 66, left: 440, width: 227, height: 304 }, qualityForRecognition: 'high' },
+    ]);
   });
 
   it('a failed attempt with error FaceWithMaskDetected', () => {
@@ -249,26 +278,62 @@ describe('liveness sessions (reference §4b, §4c)', () => {
       status: 'Running',
       results: {
         attempts: [
-          { attemptId: 2, attemptStatus: 'Failed', error: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.', targets: { color: { faceRectangle: { top: 1, left: 2, width: 3, height: 4 } } } } },
-          { attemptId: 1, attemptStatus: 'Failed', result: null, error: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.' } },
+          {
+            attemptId: 2,
+            attemptStatus: 'Failed',
+            error: {
+              code: 'FaceWithMaskDetected',
+              message: 'Mask detected on face image.',
+              targets: { color: { faceRectangle: { top: 1, left: 2, width: 3, height: 4 } } },
+            },
+          },
+          {
+            attemptId: 1,
+            attemptStatus: 'Failed',
+            result: null,
+            error: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.' },
+          },
         ],
       },
     });
     const view = toLivenessSessionView('liveness', wire);
     // Oldest first, whatever order the wire used.
     expect(view.attempts.map((a) => a.attemptId)).toEqual([1, 2]);
-    expect(view.attempts[0]).toEqual({ attemptId: 1, attemptStatus: 'Failed', result: null, error: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.', targetFace: null } });
-    expect(view.attempts[1]!.error).toEqual({ code: 'FaceWithMaskDetected', message: 'Mask detected on face image.', targetFace: { top: 1, left: 2, width: 3, height: 4 } });
+    expect(view.attempts[0]).toEqual({
+      attemptId: 1,
+      attemptStatus: 'Failed',
+      result: null,
+      error: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.', targetFace: null },
+    });
+    expect(view.attempts[1]!.error).toEqual({
+      code: 'FaceWithMaskDetected',
+      message: 'Mask detected on face image.',
+      targetFace: { top: 1, left: 2, width: 3, height: 4 },
+    });
   });
 
   it('rejects a session with an unknown status or decision', () => {
-    expect(() => check(livenessSessionGuard, { sessionId: 's', authToken: '', status: 'ResultAvailable', results: { attempts: [] } })).toThrow(/\$\.status/);
+    expect(() =>
+      check(livenessSessionGuard, { sessionId: 's', authToken: '', status: 'ResultAvailable', results: { attempts: [] } }),
+    ).toThrow(/\$\.status/);
     expect(() =>
       check(livenessSessionGuard, {
         sessionId: 's',
         authToken: '',
         status: 'Succeeded',
-        results: { attempts: [{ attemptId: 1, attemptStatus: 'Succeeded', result: { livenessDecision: 'maybe', targets: { color: { faceRectangle: { top: 0, left: 0, width: 1, height: 1 } } }, digest: 'd' } }] },
+        results: {
+          attempts: [
+            {
+              attemptId: 1,
+              attemptStatus: 'Succeeded',
+              result: {
+                livenessDecision: 'maybe',
+                targets: { color: { faceRectangle: { top: 0, left: 0, width: 1, height: 1 } } },
+                digest: 'd',
+              },
+            },
+          ],
+        },
       }),
     ).toThrow(/livenessDecision/);
   });
@@ -331,7 +396,9 @@ describe('error mapping', () => {
 
   it('innererror with a facegraph code passes through, with the outer and inner codes kept', () => {
     for (const inner of ['IMAGE_DIMENSIONS_TOO_LARGE', 'CORRUPT_IMAGE', 'UNSUPPORTED_ATTRIBUTE', 'URL_FORBIDDEN'] as const) {
-      const body = parseAzureErrorBody(JSON.stringify({ error: { code: 'BadArgument', message: 'outer', innererror: { code: inner, message: `inner ${inner}` } } }));
+      const body = parseAzureErrorBody(
+        JSON.stringify({ error: { code: 'BadArgument', message: 'outer', innererror: { code: inner, message: `inner ${inner}` } } }),
+      );
       const err = mapAzureError({ status: 400, body });
       expect(err.code).toBe(inner);
       expect(err.message).toBe(`inner ${inner}`);
@@ -340,7 +407,8 @@ describe('error mapping', () => {
   });
 
   it('innererror never passes through infrastructure or authentication codes; the status decides', () => {
-    const body = (inner: string) => parseAzureErrorBody(JSON.stringify({ error: { code: 'X', message: 'm', innererror: { code: inner } } }));
+    const body = (inner: string) =>
+      parseAzureErrorBody(JSON.stringify({ error: { code: 'X', message: 'm', innererror: { code: inner } } }));
     expect(mapAzureError({ status: 401, body: body('UNAUTHENTICATED') }).code).toBe('UPSTREAM_UNAUTHORIZED');
     expect(mapAzureError({ status: 503, body: body('OVERLOADED') }).code).toBe('UPSTREAM_UNAVAILABLE');
     expect(mapAzureError({ status: 400, body: body('UNAUTHENTICATED') }).code).toBe('INVALID_ARGUMENT');
@@ -349,7 +417,9 @@ describe('error mapping', () => {
   });
 
   it('an unknown innererror code (UnsupportedFeature) is kept as upstreamInnerCode', () => {
-    const body = parseAzureErrorBody(JSON.stringify({ error: { code: 'InvalidRequest', innererror: { code: 'UnsupportedFeature', message: 'missing approval' } } }));
+    const body = parseAzureErrorBody(
+      JSON.stringify({ error: { code: 'InvalidRequest', innererror: { code: 'UnsupportedFeature', message: 'missing approval' } } }),
+    );
     const err = mapAzureError({ status: 403, body });
     expect(err.code).toBe('UPSTREAM_UNAUTHORIZED');
     expect(err.details).toMatchObject({ upstreamCode: 'InvalidRequest', upstreamInnerCode: 'UnsupportedFeature' });

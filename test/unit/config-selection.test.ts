@@ -19,7 +19,10 @@ describe('loadConfig', () => {
   });
 
   it('parses the private-URL allow-list', () => {
-    expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual(['127.0.0.1', 'localhost']);
+    expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual([
+      '127.0.0.1',
+      'localhost',
+    ]);
   });
 });
 

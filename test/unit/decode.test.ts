@@ -18,7 +18,6 @@ const manifest = JSON.parse(readFileSync(path.join(facesDir, 'manifest.json'), '
 
 const OPTS = { maxPixels: 40_000_000 };
 
-
 describe('decodeImage: real photos', () => {
   it.each(manifest.images.map((i) => i.file))('decodes %s to RGB', async (file) => {
     const img = await decodeImage(readFace(file), OPTS);
@@ -98,7 +97,13 @@ describe('decodeImage: rejects bad input', () => {
   });
 
   it.each([
-    ['tiff', () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).tiff().toBuffer()],
+    [
+      'tiff',
+      () =>
+        sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
+          .tiff()
+          .toBuffer(),
+    ],
     ['svg', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')],
   ])('formats sharp reads but the API does not accept (%s) -> UNSUPPORTED_IMAGE_FORMAT', async (format, make) => {
     const err = await expectCode(decodeImage(await make(), OPTS), 'UNSUPPORTED_IMAGE_FORMAT');
@@ -146,7 +151,9 @@ describe('decodeImage: rejects bad input', () => {
   });
 
   it('enforces maxPixels on ordinary images too', async () => {
-    const img = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } }).png().toBuffer();
+    const img = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
     await expectCode(decodeImage(img, { maxPixels: 9_999 }), 'IMAGE_DIMENSIONS_TOO_LARGE');
     expect((await decodeImage(img, { maxPixels: 10_000 })).width).toBe(100);
   });

@@ -67,7 +67,11 @@ describe('Azure landmarks from the 68 points', () => {
     expect(lm.pupilLeft).toEqual({ x: 90, y: 100 });
     expect(lm.pupilRight).toEqual({ x: 150, y: 100 });
     expect(lm.noseTip).toEqual({ x: 120, y: 130 });
-    const clamped = toAzureLandmarks(syntheticFace().map((p) => ({ x: p.x - 100, y: p.y })), 1000, 1000);
+    const clamped = toAzureLandmarks(
+      syntheticFace().map((p) => ({ x: p.x - 100, y: p.y })),
+      1000,
+      1000,
+    );
     expect(clamped.pupilLeft.x).toBe(0);
   });
 
@@ -88,7 +92,12 @@ describe('Azure landmarks from the 68 points', () => {
 describe('head pose', () => {
   // Projects the generic 3-D model points after a known rotation, then recovers the angles.
   const MODEL: Array<[number, number, number, number]> = [
-    [30, 0, 0, 0], [8, 0, 330, 65], [36, -225, -170, 135], [45, 225, -170, 135], [48, -150, 150, 125], [54, 150, 150, 125],
+    [30, 0, 0, 0],
+    [8, 0, 330, 65],
+    [36, -225, -170, 135],
+    [45, 225, -170, 135],
+    [48, -150, 150, 125],
+    [54, 150, 150, 125],
   ];
   function project(yawDeg: number, pitchDeg: number, rollDeg: number): Array<{ x: number; y: number }> {
     const [y, p, r] = [yawDeg, pitchDeg, rollDeg].map((d) => (d * Math.PI) / 180) as [number, number, number];
@@ -102,7 +111,7 @@ describe('head pose', () => {
     };
     const pts = Array.from({ length: 68 }, () => ({ x: 0, y: 0 }));
     for (const [i, ...v] of MODEL) {
-      const [a, b] = rot(v as [number, number, number]);
+      const [a, b] = rot(v);
       pts[i] = { x: 300 + a * 0.4, y: 300 + b * 0.4 };
     }
     return pts;
@@ -114,7 +123,12 @@ describe('head pose', () => {
   });
 
   it('recovers known rotations to within a degree', () => {
-    for (const [yaw, pitch, roll] of [[20, 0, 0], [-30, 0, 0], [0, 0, 15], [10, 0, -10]] as const) {
+    for (const [yaw, pitch, roll] of [
+      [20, 0, 0],
+      [-30, 0, 0],
+      [0, 0, 15],
+      [10, 0, -10],
+    ] as const) {
       const pose = estimateHeadPose(project(yaw, pitch, roll));
       expect(Math.abs(Math.abs(pose.yaw) - Math.abs(yaw)), `yaw ${yaw}`).toBeLessThan(1);
       expect(Math.abs(Math.abs(pose.roll) - Math.abs(roll)), `roll ${roll}`).toBeLessThan(1);

@@ -141,7 +141,13 @@ describe('groupEmbeddings on synthetic embeddings', () => {
     }
     // Exactly: ties (all 0.5) resolve to the lowest indices first; {0,1} and {2,3} are 0.75 and
     // 1.0 apart on average, {2,3} and 4 0.75: above the threshold.
-    expect(g).toEqual({ groups: [[0, 1], [2, 3]], messyGroup: [4] });
+    expect(g).toEqual({
+      groups: [
+        [0, 1],
+        [2, 3],
+      ],
+      messyGroup: [4],
+    });
   });
 
   it('a longer chain, shuffled: no group is longer than the threshold allows', () => {
@@ -176,7 +182,13 @@ describe('groupEmbeddings on synthetic embeddings', () => {
   it('takes an explicit threshold', () => {
     const pts = [vec(0), vec(0.3), vec(1.0), vec(1.3)];
     expect(groupEmbeddings(pts, 0.2)).toEqual({ groups: [], messyGroup: [0, 1, 2, 3] });
-    expect(groupEmbeddings(pts, 0.35)).toEqual({ groups: [[0, 1], [2, 3]], messyGroup: [] });
+    expect(groupEmbeddings(pts, 0.35)).toEqual({
+      groups: [
+        [0, 1],
+        [2, 3],
+      ],
+      messyGroup: [],
+    });
     expect(groupEmbeddings(pts, 5)).toEqual({ groups: [[0, 1, 2, 3]], messyGroup: [] });
   });
 });

@@ -20,7 +20,6 @@ const POLICY: FetchPolicy = {
   allowPrivateHosts: ['127.0.0.1'],
 };
 
-
 const load = (input: ImageInputArg) => loadImageBytes(input, LIMITS, POLICY, fetchImage);
 
 describe('loadImageBytes: exactly one of url / base64', () => {
@@ -141,9 +140,7 @@ describe('loadImageBytes: url', () => {
 
 describe('contentHash', () => {
   it('is the sha256 hex digest', () => {
-    expect(contentHash(Buffer.from('abc'))).toBe(
-      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-    );
+    expect(contentHash(Buffer.from('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('is the same for the same image whichever way it arrived', async () => {

@@ -50,7 +50,9 @@ describe('createChallenge', () => {
     // As documented for deterministic tests: byte 3 -> TURN_RIGHT then LOOK_UP.
     expect(createChallenge('PassiveActive', bytes(...nonce, 3)).steps).toEqual(['TURN_RIGHT', 'LOOK_UP']);
     // 252..255 would bias the modulo: they are rejected and the next byte is used.
-    expect(createChallenge('PassiveActive', bytes(...nonce, 255, 253, 1)).steps).toEqual(createChallenge('PassiveActive', bytes(...nonce, 1)).steps);
+    expect(createChallenge('PassiveActive', bytes(...nonce, 255, 253, 1)).steps).toEqual(
+      createChallenge('PassiveActive', bytes(...nonce, 1)).steps,
+    );
   });
 
   it('refuses a random source that returns too few bytes', () => {
@@ -59,7 +61,7 @@ describe('createChallenge', () => {
 });
 
 describe('step semantics (raw, unmirrored frame; yaw > 0 = face turned toward the image right)', () => {
-  it('TURN_LEFT (the user\'s own left) is a yaw INCREASE, TURN_RIGHT a decrease, LOOK_UP a pitch increase', () => {
+  it("TURN_LEFT (the user's own left) is a yaw INCREASE, TURN_RIGHT a decrease, LOOK_UP a pitch increase", () => {
     expect(stepDone('TURN_LEFT', TURN_DEGREES, 0)).toBe(true);
     expect(stepDone('TURN_LEFT', -TURN_DEGREES, 0)).toBe(false);
     expect(stepDone('TURN_RIGHT', -TURN_DEGREES, 0)).toBe(true);
@@ -81,7 +83,10 @@ describe('evaluateChallenge', () => {
   it('steps done in order, relative to the first sample (the baseline)', () => {
     const ev = evaluateChallenge(leftThenRight, ['TURN_LEFT', 'TURN_RIGHT'], STEP_TIMEOUT_MS);
     expect(ev.performed).toBe(true);
-    expect(ev.steps.map((s) => [s.outcome, s.index])).toEqual([['done', 3], ['done', 8]]);
+    expect(ev.steps.map((s) => [s.outcome, s.index])).toEqual([
+      ['done', 3],
+      ['done', 8],
+    ]);
     expect(ev.baselineYaw).toBe(2);
   });
 

@@ -26,7 +26,12 @@ const LEFT_RIGHT = ramp(20, (u) => 25 * Math.sin(2 * Math.PI * u));
 
 const covered = new Set<string>();
 
-function decide(frames: FrameAnalysis[], mode: LivenessOperationMode, steps: ChallengeStep[] | null = [], extra: Partial<AttemptInput> = {}): DecisionResult {
+function decide(
+  frames: FrameAnalysis[],
+  mode: LivenessOperationMode,
+  steps: ChallengeStep[] | null = [],
+  extra: Partial<AttemptInput> = {},
+): DecisionResult {
   const input: AttemptInput = {
     mode,
     frames,
@@ -56,7 +61,10 @@ describe('realface', () => {
   });
 
   it('best frame: the largest, sharpest, most frontal usable frame; targetFace is its rectangle', () => {
-    const frames = live().map((f, i) => ({ ...f, faces: f.faces.map((x) => ({ ...x, quality: { ...x.quality, blur: i === 10 ? 0.05 : 0.5 } })) }));
+    const frames = live().map((f, i) => ({
+      ...f,
+      faces: f.faces.map((x) => ({ ...x, quality: { ...x.quality, blur: i === 10 ? 0.05 : 0.5 } })),
+    }));
     const r = decide(frames, 'Passive');
     expect(r.decision).toBe('realface');
     expect(r.bestFrameIndex).toBe(10);
@@ -160,7 +168,14 @@ describe('uncertain', () => {
   it('MULTIPLE_FACES: a second face in any frame', () => {
     const frames = live();
     const random = rng(5);
-    const other = faceWith({ landmarks: frames[4]!.faces[0]!.landmarks68.map((p) => ({ x: p.x + 200, y: p.y })), yaw: 0, pitch: 0, identity: 3, t: 0, random });
+    const other = faceWith({
+      landmarks: frames[4]!.faces[0]!.landmarks68.map((p) => ({ x: p.x + 200, y: p.y })),
+      yaw: 0,
+      pitch: 0,
+      identity: 3,
+      t: 0,
+      random,
+    });
     frames[4] = { ...frames[4]!, faces: [...frames[4]!.faces, other] };
     const r = decide(frames, 'Passive');
     expect(r.decision).toBe('uncertain');
@@ -209,7 +224,10 @@ describe('uncertain', () => {
   });
 
   it('degenerate landmarks are not usable (no exception)', () => {
-    const frames = live().map((f) => ({ ...f, faces: f.faces.map((x) => ({ ...x, landmarks68: x.landmarks68.map(() => ({ x: 5, y: 5 })) })) }));
+    const frames = live().map((f) => ({
+      ...f,
+      faces: f.faces.map((x) => ({ ...x, landmarks68: x.landmarks68.map(() => ({ x: 5, y: 5 })) })),
+    }));
     expect(decide(frames, 'Passive').reasons).toContain('TOO_FEW_USABLE_FRAMES');
   });
 });
@@ -246,14 +264,16 @@ const CLIP = path.join(SHARED_DIR, 'video', 'hamilton-clip.mp4');
 const PORTRAIT = path.join(SHARED_DIR, 'faces', 'people', 'lin_manuel_miranda', '1.png');
 const CLIP_FPS = 30_000 / 1001;
 
-describe('held-out real frames (embedded engine; not the bench\'s fit set)', () => {
+describe("held-out real frames (embedded engine; not the bench's fit set)", () => {
   let provider: EmbeddedProvider;
   let dir: string;
   let wide: Buffer[];
   let wideFrames: FrameAnalysis[];
 
   const analyse = async (frames: readonly Buffer[], width: number, height: number, dtMs: number): Promise<FrameAnalysis[]> =>
-    Promise.all(frames.map(async (b, i) => toFrameAnalysis(Math.round(i * dtMs), width, height, await provider.detect(b, LIVENESS_DETECT_OPTIONS))));
+    Promise.all(
+      frames.map(async (b, i) => toFrameAnalysis(Math.round(i * dtMs), width, height, await provider.detect(b, LIVENESS_DETECT_OPTIONS))),
+    );
   const digest = (frames: readonly Buffer[]): string => {
     const h = createHash('sha256');
     frames.forEach((f) => h.update(f));
@@ -265,10 +285,25 @@ describe('held-out real frames (embedded engine; not the bench\'s fit set)', () 
     dir = mkdtempSync(path.join(os.tmpdir(), 'liveness-test-'));
     // The wide shot ends with a cut at 1.51 s; before 0.85 s the picture is frozen.
     execFileSync(ffmpegPath(), [
-      '-loglevel', 'error', '-nostdin', '-ss', '0.85', '-i', CLIP, '-t', '0.6',
-      '-vf', 'crop=320:180:360:0,scale=640:360:flags=lanczos', '-q:v', '3', path.join(dir, '%03d.jpg'),
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-ss',
+      '0.85',
+      '-i',
+      CLIP,
+      '-t',
+      '0.6',
+      '-vf',
+      'crop=320:180:360:0,scale=640:360:flags=lanczos',
+      '-q:v',
+      '3',
+      path.join(dir, '%03d.jpg'),
     ]);
-    wide = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().map((f) => readFileSync(path.join(dir, f)));
+    wide = readdirSync(dir)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .map((f) => readFileSync(path.join(dir, f)));
     provider = new EmbeddedProvider({ workers: 2, maxQueue: 64, maxPixels: 40_000_000 });
     await provider.start();
     wideFrames = await analyse(wide, 640, 360, 1000 / CLIP_FPS);
@@ -325,7 +360,13 @@ describe('held-out real frames (embedded engine; not the bench\'s fit set)', () 
     expect(face).toBeDefined();
     // At the size and place of the clip's close-up face (~88 px wide, upper middle of the frame).
     const at = { x: 320, y: 150 };
-    const canvas = placeOnCanvas(portrait, { width: 640, height: 360, scale: 88 / face!.faceRectangle.width, anchor: faceCentre(found!), at });
+    const canvas = placeOnCanvas(portrait, {
+      width: 640,
+      height: 360,
+      scale: 88 / face!.faceRectangle.width,
+      anchor: faceCentre(found!),
+      at,
+    });
     const rendered = (await renderPhotoJitter(canvas, at, 42)).slice(0, 12);
     const frames = await Promise.all(rendered.map((img) => encodeJpeg(img, 88)));
     const attack = await analyse(frames, 640, 360, 200);

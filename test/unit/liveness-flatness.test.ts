@@ -30,8 +30,18 @@ describe('fits recover the map that generated the points', () => {
   });
 
   it('homography: exact from four points (a square onto a quadrilateral)', () => {
-    const src = [{ x: 0, y: 0 }, { x: 100, y: 0 }, { x: 100, y: 100 }, { x: 0, y: 100 }];
-    const dst = [{ x: 10, y: 5 }, { x: 120, y: 15 }, { x: 110, y: 130 }, { x: -5, y: 95 }];
+    const src = [
+      { x: 0, y: 0 },
+      { x: 100, y: 0 },
+      { x: 100, y: 100 },
+      { x: 0, y: 100 },
+    ];
+    const dst = [
+      { x: 10, y: 5 },
+      { x: 120, y: 15 },
+      { x: 110, y: 130 },
+      { x: -5, y: 95 },
+    ];
     const m = fitHomography(src, dst);
     src.forEach((p, k) => {
       const q = applyMatrix(m, p);

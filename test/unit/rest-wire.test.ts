@@ -24,7 +24,7 @@ const codeOf = (fn: () => unknown): { status: number; code: string; inner: strin
 };
 
 describe('parseDetectParameters', () => {
-  it('applies Azure\'s defaults (detection_01, recognition_01, faceId on, 24 h)', () => {
+  it("applies Azure's defaults (detection_01, recognition_01, faceId on, 24 h)", () => {
     expect(parseDetectParameters({}, EMBEDDED)).toEqual({
       detectionModel: 'detection_01',
       recognitionModel: 'recognition_01',
@@ -37,7 +37,9 @@ describe('parseDetectParameters', () => {
   });
 
   it('reads CSV attributes case-insensitively, without duplicates, or a repeated parameter', () => {
-    expect(parseDetectParameters({ returnFaceAttributes: 'HeadPose,blur,,headpose', recognitionModel: 'recognition_04' }, EMBEDDED).attributes).toEqual(['headPose', 'blur']);
+    expect(
+      parseDetectParameters({ returnFaceAttributes: 'HeadPose,blur,,headpose', recognitionModel: 'recognition_04' }, EMBEDDED).attributes,
+    ).toEqual(['headPose', 'blur']);
     expect(parseDetectParameters({ returnFaceAttributes: ['noise', 'exposure'] }, EMBEDDED).attributes).toEqual(['noise', 'exposure']);
   });
 
@@ -47,18 +49,25 @@ describe('parseDetectParameters', () => {
       code: 'BadArgument',
       message: "'returnLandmarks' is not supported by detection_02.",
     });
-    expect(codeOf(() => parseDetectParameters({ returnFaceAttributes: 'qualityForRecognition', recognitionModel: 'recognition_02' }, EMBEDDED)).code).toBe('BadArgument');
+    expect(
+      codeOf(() => parseDetectParameters({ returnFaceAttributes: 'qualityForRecognition', recognitionModel: 'recognition_02' }, EMBEDDED))
+        .code,
+    ).toBe('BadArgument');
     expect(codeOf(() => parseDetectParameters({ faceIdTimeToLive: '59' }, EMBEDDED)).inner).toBe('INVALID_ARGUMENT');
     expect(parseDetectParameters({ faceIdTimeToLive: '60' }, EMBEDDED).faceIdTimeToLive).toBe(60);
     expect(codeOf(() => parseDetectParameters({ returnFaceAttributes: 'mask' }, EMBEDDED)).inner).toBe('UNSUPPORTED_ATTRIBUTE');
-    expect(codeOf(() => parseDetectParameters({ returnFaceAttributes: 'gender' }, EMBEDDED)).message).toBe('Invalid argument returnFaceAttributes.');
+    expect(codeOf(() => parseDetectParameters({ returnFaceAttributes: 'gender' }, EMBEDDED)).message).toBe(
+      'Invalid argument returnFaceAttributes.',
+    );
     // A provider that computes mask accepts it.
-    expect(parseDetectParameters({ returnFaceAttributes: 'mask' }, { provider: 'azure', attributes: ['mask'] }).attributes).toEqual(['mask']);
+    expect(parseDetectParameters({ returnFaceAttributes: 'mask' }, { provider: 'azure', attributes: ['mask'] }).attributes).toEqual([
+      'mask',
+    ]);
   });
 });
 
 describe('fromFaceError', () => {
-  it('OVERLOADED is Azure\'s 429 with Retry-After in whole seconds and the precise code inside', () => {
+  it("OVERLOADED is Azure's 429 with Retry-After in whole seconds and the precise code inside", () => {
     const e = fromFaceError(new FaceError('OVERLOADED', 'queue full', { retryAfterSeconds: 2.2 }));
     expect([e.status, e.code, e.message]).toEqual([429, '429', 'Rate limit is exceeded. Try again later.']);
     expect(e.headers).toEqual({ 'Retry-After': '3' });
@@ -71,7 +80,7 @@ describe('fromFaceError', () => {
     expect(fromFaceError(err, { faceNotFoundStatus: 400 }).status).toBe(400);
   });
 
-  it('image failures take Azure\'s codes; facegraph\'s message stays where Azure has none', () => {
+  it("image failures take Azure's codes; facegraph's message stays where Azure has none", () => {
     expect(fromFaceError(new FaceError('IMAGE_DIMENSIONS_TOO_LARGE', 'too many pixels')).code).toBe('InvalidImageSize');
     expect(fromFaceError(new FaceError('URL_FORBIDDEN', 'private')).code).toBe('InvalidURL');
     expect(fromFaceError(new FaceError('UNSUPPORTED_ATTRIBUTE', 'no glasses')).message).toBe('no glasses');
@@ -86,8 +95,13 @@ describe('wire shapes', () => {
     embedding: new Float32Array(128),
   };
 
-  it('a detection result has Azure\'s keys in Azure\'s order and nothing internal', () => {
-    const wire = detectionResult(face, { faceId: 'f', recognitionModel: 'recognition_04', landmarks: false, attributes: new Set(['blur', 'headPose']) });
+  it("a detection result has Azure's keys in Azure's order and nothing internal", () => {
+    const wire = detectionResult(face, {
+      faceId: 'f',
+      recognitionModel: 'recognition_04',
+      landmarks: false,
+      attributes: new Set(['blur', 'headPose']),
+    });
     expect(JSON.parse(JSON.stringify(wire))).toEqual({
       faceId: 'f',
       recognitionModel: 'recognition_04',
@@ -95,7 +109,9 @@ describe('wire shapes', () => {
       faceAttributes: { headPose: { pitch: 1, roll: 2, yaw: 3 }, blur: { blurLevel: 'low', value: 0.1 } },
     });
     expect(Object.keys(wire.faceAttributes!)).toEqual(['headPose', 'blur']);
-    expect(Object.keys(detectionResult(face, { faceId: null, recognitionModel: null, landmarks: true, attributes: new Set() }))).toEqual(['faceRectangle']);
+    expect(Object.keys(detectionResult(face, { faceId: null, recognitionModel: null, landmarks: true, attributes: new Set() }))).toEqual([
+      'faceRectangle',
+    ]);
   });
 
   const record: SessionRecord = {
@@ -113,7 +129,11 @@ describe('wire shapes', () => {
     tokenExpiresAt: 600_000,
     purgeAt: 1e9,
     startedAt: 1,
-    verifyReference: { faceRectangle: { top: 1, left: 2, width: 3, height: 4 }, qualityForRecognition: 'high', embedding: new Float32Array(128) },
+    verifyReference: {
+      faceRectangle: { top: 1, left: 2, width: 3, height: 4 },
+      qualityForRecognition: 'high',
+      embedding: new Float32Array(128),
+    },
     upstreamKind: null,
   };
   const attempt = (over: Partial<AttemptRecord>): AttemptRecord => ({
@@ -144,8 +164,11 @@ describe('wire shapes', () => {
     verifyReference: { faceRectangle: record.verifyReference!.faceRectangle, qualityForRecognition: 'high' },
   });
 
-  it('a liveness-with-verify session: token and referenceType only at create; attempts in Azure\'s shape, no audit data', () => {
-    const v = view([attempt({}), attempt({ attemptId: 2, status: 'Failed', decision: null, targetFace: null, error: { code: 'FRAME_UNREADABLE', message: 'bad' } })]);
+  it("a liveness-with-verify session: token and referenceType only at create; attempts in Azure's shape, no audit data", () => {
+    const v = view([
+      attempt({}),
+      attempt({ attemptId: 2, status: 'Failed', decision: null, targetFace: null, error: { code: 'FRAME_UNREADABLE', message: 'bad' } }),
+    ]);
     expect(session(v, true)).toMatchObject({ authToken: 'secret', results: { verifyReferences: [{ referenceType: 'image' }] } });
     expect(session(v, false)).toEqual({
       sessionId: 's1',
@@ -157,7 +180,13 @@ describe('wire shapes', () => {
           {
             attemptId: 1,
             attemptStatus: 'Succeeded',
-            result: { livenessDecision: 'realface', targets: { color: { faceRectangle: { top: 5, left: 6, width: 7, height: 8 } } }, digest: 'dd', sessionImageId: 'img', verifyResult: { matchConfidence: 0.9, isIdentical: true } },
+            result: {
+              livenessDecision: 'realface',
+              targets: { color: { faceRectangle: { top: 5, left: 6, width: 7, height: 8 } } },
+              digest: 'dd',
+              sessionImageId: 'img',
+              verifyResult: { matchConfidence: 0.9, isIdentical: true },
+            },
           },
           { attemptId: 2, attemptStatus: 'Failed', error: { code: 'FRAME_UNREADABLE', message: 'bad' } },
         ],

@@ -11,12 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { FaceError } from '../../src/domain/errors.js';
-import {
-  createSafeAgent,
-  fetchImage,
-  isAllowListed,
-  isForbiddenAddress,
-} from '../../src/adapters/net/safe-fetch.js';
+import { createSafeAgent, fetchImage, isAllowListed, isForbiddenAddress } from '../../src/adapters/net/safe-fetch.js';
 import type { FetchPolicy } from '../../src/adapters/net/safe-fetch.js';
 import { expectCode } from '../helpers/errors.js';
 
@@ -83,19 +78,6 @@ afterAll(async () => {
 
 const DEFAULT: FetchPolicy = { maxBytes: 6 * 1024 * 1024, timeoutMs: 5_000, maxRedirects: 3, allowPrivateHosts: [] };
 const LOCAL: FetchPolicy = { ...DEFAULT, allowPrivateHosts: ['127.0.0.1'] };
-
-/** Awaits a rejection and returns the FaceError (fails the test for any other outcome). */
-async function faceErrorOf(promise: Promise<unknown>): Promise<FaceError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected the promise to reject').toBeInstanceOf(FaceError);
-  const face = err as FaceError;
-  expect(face.message).not.toMatch(/\n\s+at /); // no stack traces in client messages
-  return face;
-}
-
 
 describe('isForbiddenAddress', () => {
   const forbidden = [
@@ -266,10 +248,7 @@ describe('fetchImage: downloads', () => {
   });
 
   it('rejects a declared Content-Length above maxBytes as IMAGE_TOO_LARGE', async () => {
-    const err = await expectCode(
-      fetchImage(`${base}/big-with-length`, { ...LOCAL, maxBytes: SMALL_MAX }),
-      'IMAGE_TOO_LARGE',
-    );
+    const err = await expectCode(fetchImage(`${base}/big-with-length`, { ...LOCAL, maxBytes: SMALL_MAX }), 'IMAGE_TOO_LARGE');
     expect(err.message).toContain(String(SMALL_MAX));
     expect(err.details).toMatchObject({ contentLength: JPEG.length });
   });

@@ -208,7 +208,11 @@ describe('on real embeddings of the shared people/ photos', () => {
   it('every same-person pair verifies (confidence >= 0.5)', () => {
     const failures = pairs()
       .filter((p) => p.same)
-      .map((p) => ({ pair: `${p.a.file} ~ ${p.b.file}`, distance: euclideanDistance(p.a.embedding, p.b.embedding), ...verify(p.a.embedding, p.b.embedding) }))
+      .map((p) => ({
+        pair: `${p.a.file} ~ ${p.b.file}`,
+        distance: euclideanDistance(p.a.embedding, p.b.embedding),
+        ...verify(p.a.embedding, p.b.embedding),
+      }))
       .filter((r) => !r.isIdentical || r.confidence < 0.5);
     expect(failures).toEqual([]);
   });
@@ -216,7 +220,11 @@ describe('on real embeddings of the shared people/ photos', () => {
   it('no different-person pair verifies (confidence < 0.5)', () => {
     const failures = pairs()
       .filter((p) => !p.same)
-      .map((p) => ({ pair: `${p.a.file} ~ ${p.b.file}`, distance: euclideanDistance(p.a.embedding, p.b.embedding), ...verify(p.a.embedding, p.b.embedding) }))
+      .map((p) => ({
+        pair: `${p.a.file} ~ ${p.b.file}`,
+        distance: euclideanDistance(p.a.embedding, p.b.embedding),
+        ...verify(p.a.embedding, p.b.embedding),
+      }))
       .filter((r) => r.isIdentical || r.confidence >= 0.5);
     expect(failures).toEqual([]);
   });
@@ -224,7 +232,12 @@ describe('on real embeddings of the shared people/ photos', () => {
   it('findSimilar(matchPerson) from each photo returns exactly the other photos of that person', () => {
     for (const q of faces) {
       const others = faces.filter((f) => f !== q);
-      const found = findSimilar(q.embedding, others.map((f) => ({ item: f.file, embedding: f.embedding })), 'matchPerson', 1000).map((m) => m.item);
+      const found = findSimilar(
+        q.embedding,
+        others.map((f) => ({ item: f.file, embedding: f.embedding })),
+        'matchPerson',
+        1000,
+      ).map((m) => m.item);
       expect(new Set(found), q.file).toEqual(new Set(others.filter((f) => f.person === q.person).map((f) => f.file)));
     }
   });

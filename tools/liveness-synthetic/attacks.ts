@@ -91,7 +91,12 @@ async function screenLook(img: RgbImage, look: ScreenLook): Promise<RgbImage> {
 /** (a): a held photo of one frame, small hand jitter. */
 export async function renderPhotoJitter(src: RgbImage, centre: Pt, seed: number): Promise<RgbImage[]> {
   const random = rng(seed);
-  const [s, r, tx, ty] = [tremor(ATTACK_FRAMES, random), tremor(ATTACK_FRAMES, random), tremor(ATTACK_FRAMES, random), tremor(ATTACK_FRAMES, random)];
+  const [s, r, tx, ty] = [
+    tremor(ATTACK_FRAMES, random),
+    tremor(ATTACK_FRAMES, random),
+    tremor(ATTACK_FRAMES, random),
+    tremor(ATTACK_FRAMES, random),
+  ];
   const printed = await printLook(src);
   const out: RgbImage[] = [];
   for (let i = 0; i < ATTACK_FRAMES; i++) {
@@ -122,7 +127,14 @@ export async function renderPrintTilt(src: RgbImage, centre: Pt, script: TiltScr
       pitchDeg = u < 0.45 ? -30 * Math.sin((Math.PI * u) / 0.45) : 0;
       yawDeg = u < 0.45 ? 0 : direction * 40 * Math.sin((Math.PI * (u - 0.45)) / 0.55);
     }
-    const h = sheetHomography(src, centre, { yawDeg, pitchDeg, rollDeg: 3 * jr[i]!, focal, distance: focal * 0.75, shift: { x: 5 * jx[i]!, y: 5 * jy[i]! } });
+    const h = sheetHomography(src, centre, {
+      yawDeg,
+      pitchDeg,
+      rollDeg: 3 * jr[i]!,
+      focal,
+      distance: focal * 0.75,
+      shift: { x: 5 * jx[i]!, y: 5 * jy[i]! },
+    });
     out.push(addNoise(warpForward(printed, h), 2, random));
   }
   return out;
@@ -131,7 +143,12 @@ export async function renderPrintTilt(src: RgbImage, centre: Pt, script: TiltScr
 /** (c1): a screen showing one frame, held with jitter and a slow tilt. */
 export async function renderScreenStill(src: RgbImage, centre: Pt, look: ScreenLook, seed: number): Promise<RgbImage[]> {
   const random = rng(seed);
-  const [jx, jy, jr, tilt] = [tremor(ATTACK_FRAMES, random), tremor(ATTACK_FRAMES, random), tremor(ATTACK_FRAMES, random), tremor(ATTACK_FRAMES, random)];
+  const [jx, jy, jr, tilt] = [
+    tremor(ATTACK_FRAMES, random),
+    tremor(ATTACK_FRAMES, random),
+    tremor(ATTACK_FRAMES, random),
+    tremor(ATTACK_FRAMES, random),
+  ];
   const screen = await screenLook(src, look);
   const out: RgbImage[] = [];
   for (let i = 0; i < ATTACK_FRAMES; i++) {
@@ -155,21 +172,41 @@ export async function renderScreenVideo(frames: readonly RgbImage[], centre: Pt,
   const out: RgbImage[] = [];
   for (let i = 0; i < frames.length; i++) {
     const screen = await screenLook(frames[i]!, look);
-    const h = sheetHomography(screen, centre, { yawDeg: 12, pitchDeg: -6, rollDeg: 1.5, focal: screen.width, distance: screen.width * 0.9, shift: { x: 3 * jx[i]!, y: 3 * jy[i]! } });
+    const h = sheetHomography(screen, centre, {
+      yawDeg: 12,
+      pitchDeg: -6,
+      rollDeg: 1.5,
+      focal: screen.width,
+      distance: screen.width * 0.9,
+      shift: { x: 3 * jx[i]!, y: 3 * jy[i]! },
+    });
     out.push(addNoise(warpForward(screen, h), 2.5, random));
   }
   return out;
 }
 
 /** (d): another person's photo placed at the clip's face size and position, moved a little. */
-export async function renderOtherPerson(photo: RgbImage, photoFace: { centre: Pt; width: number }, at: Pt, faceWidth: number, seed: number): Promise<RgbImage[]> {
+export async function renderOtherPerson(
+  photo: RgbImage,
+  photoFace: { centre: Pt; width: number },
+  at: Pt,
+  faceWidth: number,
+  seed: number,
+): Promise<RgbImage[]> {
   const random = rng(seed);
   const placed = placeOnCanvas(photo, { width: 640, height: 360, scale: faceWidth / photoFace.width, anchor: photoFace.centre, at });
   const [jx, jy, jr] = [tremor(SWITCH_FRAMES, random), tremor(SWITCH_FRAMES, random), tremor(SWITCH_FRAMES, random)];
   const out: RgbImage[] = [];
   for (let i = 0; i < SWITCH_FRAMES; i++) {
     const u = i / (SWITCH_FRAMES - 1);
-    const h = sheetHomography(placed, at, { yawDeg: 25 * Math.sin(Math.PI * u), pitchDeg: 4 * jy[i]!, rollDeg: 2 * jr[i]!, focal: 640, distance: 640 * 0.85, shift: { x: 4 * jx[i]!, y: 4 * jy[i]! } });
+    const h = sheetHomography(placed, at, {
+      yawDeg: 25 * Math.sin(Math.PI * u),
+      pitchDeg: 4 * jy[i]!,
+      rollDeg: 2 * jr[i]!,
+      focal: 640,
+      distance: 640 * 0.85,
+      shift: { x: 4 * jx[i]!, y: 4 * jy[i]! },
+    });
     out.push(addNoise(warpForward(placed, h), 2, random));
   }
   return out;

@@ -36,7 +36,14 @@ export function face3d(opts: { mouthOpen?: number; blink?: number } = {}): P3[] 
   for (let k = 0; k < 5; k++) pts.push({ x: -16 + 8 * k, y: 16 - (k === 2 ? 2 : 0), z: -22 - (k === 2 ? 8 : k === 1 || k === 3 ? 4 : 0) });
   const eye = (cx: number): void => {
     const open = 5 * (1 - blink);
-    const ring: Array<[number, number]> = [[-13, 0], [-6, -open], [6, -open], [13, 0], [6, open], [-6, open]];
+    const ring: Array<[number, number]> = [
+      [-13, 0],
+      [-6, -open],
+      [6, -open],
+      [13, 0],
+      [6, open],
+      [-6, open],
+    ];
     for (const [dx, dy] of ring) pts.push({ x: cx + dx, y: -25 + dy, z: 12 });
   };
   eye(-35);
@@ -178,7 +185,14 @@ export function liveSequence(o: LiveSequenceOptions): FrameAnalysis[] {
     const mouthOpen = o.mouth?.[i] ?? 0.3 + 0.3 * Math.sin(i * 1.3);
     const pts = project(rotate(face3d({ mouthOpen }), yaw, pitch), { cx: 320, cy: 240, pxPerUnit: o.pxPerUnit ?? 0.9 });
     const landmarks = jitterPoints(pts, o.sigma ?? 0.4, random);
-    return frameWith({ landmarks, yaw: yaw + 1.5 * (random() - 0.5), pitch: pitch + 1.5 * (random() - 0.5), identity: o.identity, t: i * dt, random });
+    return frameWith({
+      landmarks,
+      yaw: yaw + 1.5 * (random() - 0.5),
+      pitch: pitch + 1.5 * (random() - 0.5),
+      identity: o.identity,
+      t: i * dt,
+      random,
+    });
   });
 }
 
@@ -208,7 +222,7 @@ export function photoSequence(o: PhotoSequenceOptions): FrameAnalysis[] {
   const out: FrameAnalysis[] = [];
   for (let i = 0; i < o.frames; i++) {
     const s = 1 + (o.scale ?? 0.02) * (random() - 0.5) * 2;
-    const r = (((o.rotationDeg ?? 2) * (random() - 0.5) * 2) * Math.PI) / 180;
+    const r = ((o.rotationDeg ?? 2) * (random() - 0.5) * 2 * Math.PI) / 180;
     const tx = (o.shift ?? 4) * (random() - 0.5) * 2;
     const ty = (o.shift ?? 4) * (random() - 0.5) * 2;
     const px = (o.perspective ?? 0) * (random() - 0.5) * 2;
@@ -223,7 +237,16 @@ export function photoSequence(o: PhotoSequenceOptions): FrameAnalysis[] {
       return { x: 320 + tx + (c * x - sn * y) / w, y: 240 + ty + (sn * x + c * y) / w };
     });
     const landmarks = jitterPoints(moved, o.sigma ?? 0.4, random);
-    out.push(frameWith({ landmarks, yaw: yaw + 1.5 * (random() - 0.5), pitch: pitch + 1.5 * (random() - 0.5), identity: o.identity, t: i * dt, random }));
+    out.push(
+      frameWith({
+        landmarks,
+        yaw: yaw + 1.5 * (random() - 0.5),
+        pitch: pitch + 1.5 * (random() - 0.5),
+        identity: o.identity,
+        t: i * dt,
+        random,
+      }),
+    );
   }
   return out;
 }

@@ -20,10 +20,17 @@ export async function loadRgb(input: string | Buffer): Promise<RgbImage> {
 }
 
 export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality }).toBuffer();
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .jpeg({ quality })
+    .toBuffer();
 }
 
-export async function resize(img: RgbImage, width: number, height: number, kernel: 'nearest' | 'linear' | 'cubic' | 'lanczos3' = 'linear'): Promise<RgbImage> {
+export async function resize(
+  img: RgbImage,
+  width: number,
+  height: number,
+  kernel: 'nearest' | 'linear' | 'cubic' | 'lanczos3' = 'linear',
+): Promise<RgbImage> {
   const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .resize(width, height, { fit: 'fill', kernel })
     .raw()
@@ -44,7 +51,13 @@ export async function blur(img: RgbImage, sigma: number): Promise<RgbImage> {
  * Output image of `width` x `height` where each pixel (u, v) takes the source's colour at
  * inverse·(u, v) (bilinear), or `fill` outside the source.
  */
-export function warpInverse(src: RgbImage, inverse: Matrix3, width: number, height: number, fill: readonly [number, number, number] = [24, 20, 18]): RgbImage {
+export function warpInverse(
+  src: RgbImage,
+  inverse: Matrix3,
+  width: number,
+  height: number,
+  fill: readonly [number, number, number] = [24, 20, 18],
+): RgbImage {
   const out = new Uint8Array(width * height * 3);
   const { data, width: sw, height: sh } = src;
   const [a, b, c, d, e, f, g, h, i] = inverse;
@@ -81,7 +94,13 @@ export function warpInverse(src: RgbImage, inverse: Matrix3, width: number, heig
 }
 
 /** Warps by a forward map (source -> output). */
-export function warpForward(src: RgbImage, forward: Matrix3, width = src.width, height = src.height, fill?: readonly [number, number, number]): RgbImage {
+export function warpForward(
+  src: RgbImage,
+  forward: Matrix3,
+  width = src.width,
+  height = src.height,
+  fill?: readonly [number, number, number],
+): RgbImage {
   const inv = invert3(forward);
   if (!inv) throw new Error('singular warp');
   return warpInverse(src, inv, width, height, fill);
@@ -104,7 +123,11 @@ export function similarityAbout(center: Pt, scale: number, rotationDeg: number, 
  * distance ≈ focal keeps the frontal scale at 1; a smaller ratio brings the sheet closer (stronger
  * perspective). Returns the forward homography source -> output.
  */
-export function sheetHomography(size: { width: number; height: number }, pivot: Pt, o: { yawDeg: number; pitchDeg: number; rollDeg?: number; focal: number; distance: number; shift?: Pt }): Matrix3 {
+export function sheetHomography(
+  size: { width: number; height: number },
+  pivot: Pt,
+  o: { yawDeg: number; pitchDeg: number; rollDeg?: number; focal: number; distance: number; shift?: Pt },
+): Matrix3 {
   const ya = (o.yawDeg * Math.PI) / 180;
   const pa = (o.pitchDeg * Math.PI) / 180;
   const ra = ((o.rollDeg ?? 0) * Math.PI) / 180;
@@ -127,11 +150,17 @@ export function sheetHomography(size: { width: number; height: number }, pivot: 
     { x: 0, y: size.height },
     { x: pivot.x, y: pivot.y },
   ];
-  return fitHomography(corners, corners.map((p) => project(p.x, p.y)));
+  return fitHomography(
+    corners,
+    corners.map((p) => project(p.x, p.y)),
+  );
 }
 
 /** Per-channel tone curve: out = 255 · gain · (in/255)^gamma + offset, clamped. */
-export function tone(img: RgbImage, o: { gamma?: number; gain?: readonly [number, number, number]; offset?: number; contrast?: number }): RgbImage {
+export function tone(
+  img: RgbImage,
+  o: { gamma?: number; gain?: readonly [number, number, number]; offset?: number; contrast?: number },
+): RgbImage {
   const gamma = o.gamma ?? 1;
   const gain = o.gain ?? [1, 1, 1];
   const contrast = o.contrast ?? 1;
@@ -188,7 +217,10 @@ export function addNoise(img: RgbImage, sigma: number, random: () => number): Rg
 }
 
 /** Pastes `img` scaled by `scale` with its point `anchor` at `at` on a canvas of the given size and colour. */
-export function placeOnCanvas(img: RgbImage, o: { width: number; height: number; scale: number; anchor: Pt; at: Pt; fill?: readonly [number, number, number] }): RgbImage {
+export function placeOnCanvas(
+  img: RgbImage,
+  o: { width: number; height: number; scale: number; anchor: Pt; at: Pt; fill?: readonly [number, number, number] },
+): RgbImage {
   const m: Matrix3 = [o.scale, 0, o.at.x - o.scale * o.anchor.x, 0, o.scale, o.at.y - o.scale * o.anchor.y, 0, 0, 1];
   return warpForward(img, m, o.width, o.height, o.fill ?? [30, 26, 24]);
 }

@@ -60,7 +60,8 @@ export function parseTokenOutput(stdout: string): ParsedToken {
       throw new Error('the token command printed invalid JSON');
     }
     const o = json as Record<string, unknown>;
-    const token = typeof o.accessToken === 'string' ? o.accessToken.trim() : typeof o.access_token === 'string' ? o.access_token.trim() : '';
+    const token =
+      typeof o.accessToken === 'string' ? o.accessToken.trim() : typeof o.access_token === 'string' ? o.access_token.trim() : '';
     if (!token) throw new Error('the token command printed JSON without an accessToken');
     return { token, expiresAt: expiryOf(o) };
   }
@@ -138,26 +139,33 @@ export class TokenCommandCredentials implements Credentials {
 
   private async fetch(): Promise<string> {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile('/bin/sh', ['-c', this.command], { timeout: this.timeoutMs, maxBuffer: 1024 * 1024, windowsHide: true }, (err, out, stderr) => {
-        if (err) {
-          const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-          const timedOut = e.killed === true && e.signal === 'SIGTERM';
-          // stderr helps ("Please run 'az login'"); long token-like runs are cut out of it.
-          this.logger.warn(
-            { exitCode: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null, timedOut, stderr: redact(String(stderr)) },
-            'AZURE_FACE_TOKEN_COMMAND failed',
-          );
-          reject(
-            new FaceError(
-              'UPSTREAM_UNAUTHORIZED',
-              timedOut ? `AZURE_FACE_TOKEN_COMMAND did not finish within ${this.timeoutMs} ms.` : 'AZURE_FACE_TOKEN_COMMAND failed; see the server log.',
-              { upstreamCode: timedOut ? 'TOKEN_COMMAND_TIMEOUT' : 'TOKEN_COMMAND_FAILED', upstreamStatus: null },
-            ),
-          );
-          return;
-        }
-        resolve(String(out));
-      });
+      execFile(
+        '/bin/sh',
+        ['-c', this.command],
+        { timeout: this.timeoutMs, maxBuffer: 1024 * 1024, windowsHide: true },
+        (err, out, stderr) => {
+          if (err) {
+            const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+            const timedOut = e.killed === true && e.signal === 'SIGTERM';
+            // stderr helps ("Please run 'az login'"); long token-like runs are cut out of it.
+            this.logger.warn(
+              { exitCode: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null, timedOut, stderr: redact(String(stderr)) },
+              'AZURE_FACE_TOKEN_COMMAND failed',
+            );
+            reject(
+              new FaceError(
+                'UPSTREAM_UNAUTHORIZED',
+                timedOut
+                  ? `AZURE_FACE_TOKEN_COMMAND did not finish within ${this.timeoutMs} ms.`
+                  : 'AZURE_FACE_TOKEN_COMMAND failed; see the server log.',
+                { upstreamCode: timedOut ? 'TOKEN_COMMAND_TIMEOUT' : 'TOKEN_COMMAND_FAILED', upstreamStatus: null },
+              ),
+            );
+            return;
+          }
+          resolve(String(out));
+        },
+      );
     });
     let parsed: ParsedToken;
     try {
@@ -165,11 +173,17 @@ export class TokenCommandCredentials implements Credentials {
     } catch (err) {
       const reason = err instanceof Error ? err.message : 'unreadable output';
       this.logger.warn({ reason }, 'AZURE_FACE_TOKEN_COMMAND printed no usable token');
-      throw new FaceError('UPSTREAM_UNAUTHORIZED', `AZURE_FACE_TOKEN_COMMAND: ${reason}.`, { upstreamCode: 'TOKEN_COMMAND_OUTPUT', upstreamStatus: null });
+      throw new FaceError('UPSTREAM_UNAUTHORIZED', `AZURE_FACE_TOKEN_COMMAND: ${reason}.`, {
+        upstreamCode: 'TOKEN_COMMAND_OUTPUT',
+        upstreamStatus: null,
+      });
     }
     const now = this.now();
     this.cached = { token: parsed.token, refreshAt: refreshAt(parsed.expiresAt, now) };
-    this.logger.debug({ expiresAt: parsed.expiresAt ? new Date(parsed.expiresAt).toISOString() : null, refreshInMs: this.cached.refreshAt - now }, 'Entra token fetched');
+    this.logger.debug(
+      { expiresAt: parsed.expiresAt ? new Date(parsed.expiresAt).toISOString() : null, refreshInMs: this.cached.refreshAt - now },
+      'Entra token fetched',
+    );
     return parsed.token;
   }
 }

@@ -41,7 +41,12 @@ export function parseAzureErrorBody(text: string): WireFaceError | null {
  * keys), so they are mapped from the HTTP status like any Azure failure instead: passing
  * UNAUTHENTICATED through would tell our caller that *its* credentials are wrong.
  */
-const NEVER_PASSED_THROUGH: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...INFRASTRUCTURE_CODES, 'UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
+const NEVER_PASSED_THROUGH: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ...INFRASTRUCTURE_CODES,
+  'UNAUTHENTICATED',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+]);
 
 const isFacegraphCode = (code: string | undefined): code is ErrorCode => isErrorCode(code);
 
@@ -89,7 +94,10 @@ export function mapAzureError(ctx: UpstreamErrorContext): FaceError {
   }
   if (status === 429) {
     details.retryAfterSeconds = ctx.retryAfterSeconds ?? 1;
-    return make('UPSTREAM_RATE_LIMITED', `Azure AI Face is rate limiting facegraph (HTTP 429); retry after ${String(details.retryAfterSeconds)} s.`);
+    return make(
+      'UPSTREAM_RATE_LIMITED',
+      `Azure AI Face is rate limiting facegraph (HTTP 429); retry after ${String(details.retryAfterSeconds)} s.`,
+    );
   }
   if (status >= 500) {
     if (ctx.retryAfterSeconds != null) details.retryAfterSeconds = ctx.retryAfterSeconds;
@@ -130,7 +138,12 @@ export function mapAzureError(ctx: UpstreamErrorContext): FaceError {
     return make('INVALID_ARGUMENT', message);
   }
   if (status === 404) {
-    return ctx.notFound ? make(ctx.notFound, message) : make('UPSTREAM_BAD_RESPONSE', `Azure AI Face has no such route (HTTP 404 ${upstreamCode}): check AZURE_FACE_ENDPOINT and AZURE_FACE_API_VERSION${said}`);
+    return ctx.notFound
+      ? make(ctx.notFound, message)
+      : make(
+          'UPSTREAM_BAD_RESPONSE',
+          `Azure AI Face has no such route (HTTP 404 ${upstreamCode}): check AZURE_FACE_ENDPOINT and AZURE_FACE_API_VERSION${said}`,
+        );
   }
   if (status === 413) return make('IMAGE_TOO_LARGE', message);
   // Any other 4xx: the upstream judged the request itself wrong, which is the caller's input.
@@ -145,7 +158,13 @@ export function badResponse(status: number, what: string, requestId?: string | n
   return new FaceError('UPSTREAM_BAD_RESPONSE', `Azure AI Face answered HTTP ${status} with an unexpected body: ${what}`, details);
 }
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'DEADLINE_EXCEEDED']);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+  'DEADLINE_EXCEEDED',
+]);
 
 /** The code of a transport error: undici's `UND_ERR_*`, or the socket's `E*` (possibly as the cause). */
 export function transportCode(err: unknown): string | null {

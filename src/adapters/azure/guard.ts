@@ -50,7 +50,7 @@ export function oneOf<const T extends readonly string[]>(values: T): Guard<T[num
   const set: ReadonlySet<string> = new Set(values);
   return (v, path) => {
     if (typeof v !== 'string' || !set.has(v)) throw new WireShapeError(path, `one of ${values.join(', ')}`);
-    return v as T[number];
+    return v;
   };
 }
 

@@ -156,7 +156,8 @@ export class AzureHttpClient {
 
   /** Sends the request with auth, deadline and retries; resolves with a 2xx, throws FaceError otherwise. */
   async call(req: AzureRequest): Promise<AzureResponse> {
-    if (this.closed) throw new FaceError('UPSTREAM_UNAVAILABLE', 'The Azure provider is closed.', { upstreamCode: null, upstreamStatus: null });
+    if (this.closed)
+      throw new FaceError('UPSTREAM_UNAVAILABLE', 'The Azure provider is closed.', { upstreamCode: null, upstreamStatus: null });
     const controller = new AbortController();
     const deadlineAt = Date.now() + this.deadlineMs;
     const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`deadline of ${this.deadlineMs} ms exceeded`)), this.deadlineMs);
@@ -202,12 +203,24 @@ export class AzureHttpClient {
         }
         if (!retryable || attempt >= this.config.maxRetries) throw this.logged(log, failure, attempt);
         if (askedWaitMs !== null && askedWaitMs > this.config.maxRetryAfterMs) {
-          log.warn({ retryAfterMs: askedWaitMs, maxRetryAfterMs: this.config.maxRetryAfterMs }, 'upstream asked for a longer wait than allowed; not retrying');
+          log.warn(
+            { retryAfterMs: askedWaitMs, maxRetryAfterMs: this.config.maxRetryAfterMs },
+            'upstream asked for a longer wait than allowed; not retrying',
+          );
           throw this.logged(log, failure, attempt);
         }
         const delay = askedWaitMs ?? backoffMs(attempt, this.config.retryBaseMs, this.random);
         if (Date.now() + delay >= deadlineAt) throw this.logged(log, failure, attempt);
-        log.warn({ attempt, code: failure.code, upstreamCode: failure.details.upstreamCode, upstreamStatus: failure.details.upstreamStatus, delayMs: delay }, 'retrying upstream call');
+        log.warn(
+          {
+            attempt,
+            code: failure.code,
+            upstreamCode: failure.details.upstreamCode,
+            upstreamStatus: failure.details.upstreamStatus,
+            delayMs: delay,
+          },
+          'retrying upstream call',
+        );
         try {
           await sleep(delay, undefined, { signal });
         } catch {
@@ -244,13 +257,29 @@ export class AzureHttpClient {
     // Every body is read to its end (or the stream destroyed): undici reuses a connection only
     // once its response has been consumed.
     const { data, truncated } = await readBody(res.body, ok ? (req.maxBodyBytes ?? DEFAULT_MAX_BODY) : MAX_ERROR_BODY);
-    log.debug({ method: req.method, route: req.route, status: res.statusCode, attempt, ms: Date.now() - started, upstreamRequestId: requestIdOf(res.headers) }, 'upstream call');
-    if (ok && truncated) throw badResponse(res.statusCode, `body larger than ${req.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes`, requestIdOf(res.headers));
+    log.debug(
+      {
+        method: req.method,
+        route: req.route,
+        status: res.statusCode,
+        attempt,
+        ms: Date.now() - started,
+        upstreamRequestId: requestIdOf(res.headers),
+      },
+      'upstream call',
+    );
+    if (ok && truncated)
+      throw badResponse(res.statusCode, `body larger than ${req.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes`, requestIdOf(res.headers));
     return { status: res.statusCode, headers: res.headers, body: data };
   }
 
   private logged(log: Logger, err: FaceError, attempt: number): FaceError {
-    const fields = { attempts: attempt + 1, code: err.code, upstreamCode: err.details.upstreamCode, upstreamStatus: err.details.upstreamStatus };
+    const fields = {
+      attempts: attempt + 1,
+      code: err.code,
+      upstreamCode: err.details.upstreamCode,
+      upstreamStatus: err.details.upstreamStatus,
+    };
     // The upstream failing is the operator's business; the caller's own mistakes are not.
     if (INFRASTRUCTURE_CODES.has(err.code)) log.warn(fields, err.message);
     else log.debug(fields, err.message);

@@ -40,7 +40,9 @@ const SESSION_ROUTES: Record<LivenessSessionKind, string> = {
 const operationState = oneOf(['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const);
 const decision = oneOf(['uncertain', 'realface', 'spoofface'] as const);
 /** Compared without regard to case: a published v1.2 example spells it "realFace" (test/fixtures/azure/SOURCE.md). */
-const livenessDecision = optional((v: unknown, path: string): LivenessDecision => decision(typeof v === 'string' ? v.toLowerCase() : v, path));
+const livenessDecision = optional((v: unknown, path: string): LivenessDecision =>
+  decision(typeof v === 'string' ? v.toLowerCase() : v, path),
+);
 const targets: Guard<WireLivenessTargets> = object({ color: object({ faceRectangle: faceRectangleGuard }) });
 
 const attemptGuard: Guard<WireLivenessAttempt> = object({
@@ -141,11 +143,15 @@ export function toAttemptView(a: WireLivenessAttempt): LivenessAttemptView {
           targetFace: a.result.targets ? { ...a.result.targets.color.faceRectangle } : null,
           digest: a.result.digest ?? null,
           sessionImageId: a.result.sessionImageId ?? null,
-          verifyResult: a.result.verifyResult ? { matchConfidence: a.result.verifyResult.matchConfidence, isIdentical: a.result.verifyResult.isIdentical } : null,
+          verifyResult: a.result.verifyResult
+            ? { matchConfidence: a.result.verifyResult.matchConfidence, isIdentical: a.result.verifyResult.isIdentical }
+            : null,
           verifyImageHash: a.result.verifyImageHash ?? null,
         }
       : null,
-    error: a.error ? { code: a.error.code, message: a.error.message, targetFace: a.error.targets ? { ...a.error.targets.color.faceRectangle } : null } : null,
+    error: a.error
+      ? { code: a.error.code, message: a.error.message, targetFace: a.error.targets ? { ...a.error.targets.color.faceRectangle } : null }
+      : null,
   };
 }
 
@@ -162,14 +168,28 @@ export interface MultipartBody {
  * traffic sends them) and the image as a file part named `verifyImage`. Written by hand: a
  * dozen lines, and the exact bytes are under facegraph's control and easy to test.
  */
-export function encodeVerifySessionMultipart(fields: WireCreateLivenessWithVerifySessionFields, verifyImage: Buffer, boundary = `----facegraph${randomBytes(12).toString('hex')}`): MultipartBody {
+export function encodeVerifySessionMultipart(
+  fields: WireCreateLivenessWithVerifySessionFields,
+  verifyImage: Buffer,
+  boundary = `----facegraph${randomBytes(12).toString('hex')}`,
+): MultipartBody {
   const parts: Buffer[] = [];
   const crlf = '\r\n';
   for (const [name, value] of Object.entries(fields) as Array<[string, unknown]>) {
     if (value === undefined || value === null) continue;
-    parts.push(Buffer.from(`--${boundary}${crlf}Content-Disposition: form-data; name="${name}"${crlf}Content-Type: text/plain; charset=utf-8${crlf}${crlf}${String(value)}${crlf}`, 'utf8'));
+    parts.push(
+      Buffer.from(
+        `--${boundary}${crlf}Content-Disposition: form-data; name="${name}"${crlf}Content-Type: text/plain; charset=utf-8${crlf}${crlf}${typeof value === 'string' ? value : JSON.stringify(value)}${crlf}`,
+        'utf8',
+      ),
+    );
   }
-  parts.push(Buffer.from(`--${boundary}${crlf}Content-Disposition: form-data; name="verifyImage"; filename="verifyImage.jpg"${crlf}Content-Type: application/octet-stream${crlf}${crlf}`, 'utf8'));
+  parts.push(
+    Buffer.from(
+      `--${boundary}${crlf}Content-Disposition: form-data; name="verifyImage"; filename="verifyImage.jpg"${crlf}Content-Type: application/octet-stream${crlf}${crlf}`,
+      'utf8',
+    ),
+  );
   parts.push(verifyImage);
   parts.push(Buffer.from(`${crlf}--${boundary}--${crlf}`, 'utf8'));
   return { contentType: `multipart/form-data; boundary=${boundary}`, data: Buffer.concat(parts) };
@@ -201,7 +221,10 @@ export class AzureLivenessClient {
   }
 
   /** POST /detectLivenessWithVerify-sessions (multipart/form-data). Never retried. */
-  createLivenessWithVerifySession(fields: WireCreateLivenessWithVerifySessionFields, verifyImage: Buffer): Promise<WireLivenessWithVerifySession> {
+  createLivenessWithVerifySession(
+    fields: WireCreateLivenessWithVerifySessionFields,
+    verifyImage: Buffer,
+  ): Promise<WireLivenessWithVerifySession> {
     const body = encodeVerifySessionMultipart(fields, verifyImage);
     return this.http.json(
       { operation: 'createLivenessWithVerifySession', method: 'POST', route: SESSION_ROUTES.livenessWithVerify, body, idempotent: false },
@@ -219,7 +242,12 @@ export class AzureLivenessClient {
 
   /** DELETE /detectLiveness[WithVerify]-sessions/{id}: 204 in v1.2 (200 in the previews, accepted too). Never retried. */
   deleteLivenessSession(kind: LivenessSessionKind, sessionId: string): Promise<void> {
-    return this.http.noContent({ operation: 'deleteLivenessSession', method: 'DELETE', route: sessionRoute(kind, sessionId), idempotent: false });
+    return this.http.noContent({
+      operation: 'deleteLivenessSession',
+      method: 'DELETE',
+      route: sessionRoute(kind, sessionId),
+      idempotent: false,
+    });
   }
 
   /** GET /sessionImages/{id}: the JPEG bytes. */

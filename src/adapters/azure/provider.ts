@@ -75,11 +75,22 @@ export class AzureProvider implements FaceProvider {
   async start(): Promise<void> {
     if (this.config.tokenCommand) {
       await this.http.warmUp().catch((err: unknown) => {
-        this.log.warn({ code: err instanceof FaceError ? err.code : 'UNKNOWN' }, 'could not fetch an Entra token at start; will retry on the first call');
+        this.log.warn(
+          { code: err instanceof FaceError ? err.code : 'UNKNOWN' },
+          'could not fetch an Entra token at start; will retry on the first call',
+        );
       });
     }
     this.started = true;
-    this.log.info({ origin: this.http.origin, apiVersion: this.config.apiVersion, auth: this.config.key ? 'key' : 'token-command', deadlineMs: this.http.deadlineMs }, 'Azure AI Face provider ready');
+    this.log.info(
+      {
+        origin: this.http.origin,
+        apiVersion: this.config.apiVersion,
+        auth: this.config.key ? 'key' : 'token-command',
+        deadlineMs: this.http.deadlineMs,
+      },
+      'Azure AI Face provider ready',
+    );
   }
 
   get capabilities(): ProviderCapabilities {
@@ -137,7 +148,12 @@ export class AzureProvider implements FaceProvider {
     return toVerification(wire);
   }
 
-  async findSimilar(query: RecognitionFace, candidates: readonly RecognitionFace[], mode: FindSimilarMode, max: number): Promise<SimilarFace[]> {
+  async findSimilar(
+    query: RecognitionFace,
+    candidates: readonly RecognitionFace[],
+    mode: FindSimilarMode,
+    max: number,
+  ): Promise<SimilarFace[]> {
     if (candidates.length === 0) return [];
     const wire = await this.http.json(
       {
@@ -156,7 +172,13 @@ export class AzureProvider implements FaceProvider {
     // Azure needs 2–1000 faces; fewer have an obvious answer.
     if (faces.length < 2) return { groups: [], messyGroup: [...faces] };
     const wire = await this.http.json(
-      { operation: 'group', method: 'POST', route: '/group', body: json({ faceIds: faces.map(upstreamId) } satisfies WireGroupRequest), idempotent: true },
+      {
+        operation: 'group',
+        method: 'POST',
+        route: '/group',
+        body: json({ faceIds: faces.map(upstreamId) } satisfies WireGroupRequest),
+        idempotent: true,
+      },
       groupResponseGuard,
     );
     return mapped(() => toGrouping(wire, faces));
@@ -173,7 +195,9 @@ const json = (value: unknown): { contentType: string; data: string } => ({ conte
 function upstreamId(f: RecognitionFace): string {
   const id = f.face.upstreamFaceId;
   if (!id) {
-    throw new FaceError('FACE_NOT_FOUND', `Face ${f.faceId ?? '(inline)'} has no Azure faceId: it was detected without returnFaceId.`, { faceId: f.faceId });
+    throw new FaceError('FACE_NOT_FOUND', `Face ${f.faceId ?? '(inline)'} has no Azure faceId: it was detected without returnFaceId.`, {
+      faceId: f.faceId,
+    });
   }
   return id;
 }

@@ -7,7 +7,13 @@ import type { CreateSessionOptions } from '../../domain/liveness/types.js';
 import type { UpstreamAttempt, UpstreamLivenessClient, UpstreamSession } from '../../ports/upstream-liveness.js';
 import type { AttemptStatus, UpstreamSessionKind } from '../../ports/liveness-store.js';
 import type { WireCreateLivenessSessionBody } from '../../contracts/azure-face-v1.2.js';
-import { toLivenessSessionView, type AzureLivenessClient, type LivenessAttemptView, type LivenessSessionKind, type LivenessSessionView } from './liveness.js';
+import {
+  toLivenessSessionView,
+  type AzureLivenessClient,
+  type LivenessAttemptView,
+  type LivenessSessionKind,
+  type LivenessSessionView,
+} from './liveness.js';
 
 const KIND: Record<UpstreamSessionKind, LivenessSessionKind> = {
   detectLiveness: 'liveness',
@@ -21,7 +27,9 @@ export class AzureUpstreamLiveness implements UpstreamLivenessClient {
     // Azure v1.2 dropped sendResultsToClient: it is kept in facegraph's index only.
     const body: WireCreateLivenessSessionBody = {
       livenessOperationMode: options.mode,
-      ...(options.deviceCorrelationIdSetInClient ? { deviceCorrelationIdSetInClient: true } : { deviceCorrelationId: options.deviceCorrelationId ?? undefined }),
+      ...(options.deviceCorrelationIdSetInClient
+        ? { deviceCorrelationIdSetInClient: true }
+        : { deviceCorrelationId: options.deviceCorrelationId ?? undefined }),
       enableSessionImage: options.enableSessionImage,
       authTokenTimeToLiveInSeconds: options.authTokenTtlSeconds,
     };
@@ -77,7 +85,9 @@ function toUpstreamAttempt(a: LivenessAttemptView): UpstreamAttempt {
   return {
     attemptId: a.attemptId,
     // An attempt is Running, Succeeded or Failed; Azure's OperationState also has NotStarted/Canceled.
-    status: (['Running', 'Succeeded', 'Failed'] as const).includes(a.attemptStatus as AttemptStatus) ? (a.attemptStatus as AttemptStatus) : 'Failed',
+    status: (['Running', 'Succeeded', 'Failed'] as const).includes(a.attemptStatus as AttemptStatus)
+      ? (a.attemptStatus as AttemptStatus)
+      : 'Failed',
     decision: a.result?.livenessDecision ?? null,
     targetFace: a.result?.targetFace ?? a.error?.targetFace ?? null,
     digest: a.result?.digest ?? null,

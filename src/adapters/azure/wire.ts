@@ -44,11 +44,18 @@ const attributesGuard: Guard<WireFaceAttributes> = object({
   blur: optional(object({ blurLevel: level, value: number })),
   exposure: optional(object({ exposureLevel: oneOf(['underExposure', 'goodExposure', 'overExposure'] as const), value: number })),
   noise: optional(object({ noiseLevel: level, value: number })),
-  mask: optional(object({ type: oneOf(['faceMask', 'noMask', 'otherMaskOrOcclusion', 'uncertain'] as const), noseAndMouthCovered: boolean })),
+  mask: optional(
+    object({ type: oneOf(['faceMask', 'noMask', 'otherMaskOrOcclusion', 'uncertain'] as const), noseAndMouthCovered: boolean }),
+  ),
   qualityForRecognition: optional(level),
 });
 
-export const recognitionModelGuard: Guard<WireRecognitionModel> = oneOf(['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'] as const);
+export const recognitionModelGuard: Guard<WireRecognitionModel> = oneOf([
+  'recognition_01',
+  'recognition_02',
+  'recognition_03',
+  'recognition_04',
+] as const);
 
 export const detectResponseGuard: Guard<WireFaceDetectionResult[]> = arrayOf(
   object({
@@ -96,12 +103,7 @@ export function detectQuery(options: DetectRequestOptions): URLSearchParams {
 
 export const verifyBody = (faceId1: string, faceId2: string): WireVerifyFaceToFaceRequest => ({ faceId1, faceId2 });
 
-export function findSimilarBody(
-  faceId: string,
-  faceIds: readonly string[],
-  mode: FindSimilarMode,
-  max: number,
-): WireFindSimilarRequest {
+export function findSimilarBody(faceId: string, faceIds: readonly string[], mode: FindSimilarMode, max: number): WireFindSimilarRequest {
   return { faceId, faceIds: [...faceIds], maxNumOfCandidatesReturned: max, mode };
 }
 
@@ -144,7 +146,10 @@ function toAttributes(a: WireFaceAttributes): FaceAttributes {
  * asked for, every face must carry one: the registry stores the face under it and recognition
  * sends it back, so a face without one would be unusable.
  */
-export function toDetectedFaces(wire: readonly WireFaceDetectionResult[], options: Pick<DetectRequestOptions, 'returnFaceId'>): DetectedFace[] {
+export function toDetectedFaces(
+  wire: readonly WireFaceDetectionResult[],
+  options: Pick<DetectRequestOptions, 'returnFaceId'>,
+): DetectedFace[] {
   if (options.returnFaceId) {
     wire.forEach((w, i) => {
       if (w.faceId === undefined) throw new WireShapeError(`$[${i}].faceId`, 'a faceId (returnFaceId=true)');

@@ -23,7 +23,10 @@ let anchorCache: Float32Array | null = null;
 export function anchors(): Float32Array {
   if (anchorCache) return anchorCache;
   const out: number[] = [];
-  for (const [stride, perCell] of [[16, 2], [32, 6]] as const) {
+  for (const [stride, perCell] of [
+    [16, 2],
+    [32, 6],
+  ] as const) {
     const cells = BLAZEFACE_INPUT / stride;
     for (let y = 0; y < cells; y++) {
       for (let x = 0; x < cells; x++) {

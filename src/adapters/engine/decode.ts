@@ -73,10 +73,7 @@ function mapSharpError(err: unknown, maxPixels: number): FaceError {
     return unsupported();
   }
   if (message.includes('exceeds pixel limit')) return tooManyPixels(maxPixels);
-  return new FaceError(
-    'CORRUPT_IMAGE',
-    'The image could not be decoded: the data is truncated or corrupt.',
-  );
+  return new FaceError('CORRUPT_IMAGE', 'The image could not be decoded: the data is truncated or corrupt.');
 }
 
 /** Header-only read: format and dimensions, validated against the limits. No pixels decoded. */

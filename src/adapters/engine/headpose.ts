@@ -10,7 +10,6 @@
 import type { HeadPose } from '../../domain/types.js';
 import type { Point } from './geometry.js';
 
-
 /** Generic face model (OpenCV's classic six points), converted to the camera frame above. */
 const MODEL: ReadonlyArray<readonly [index: number, x: number, y: number, z: number]> = [
   [30, 0, 0, 0], // nose tip
@@ -40,7 +39,10 @@ const deg = (rad: number): number => Math.round(((rad * 180) / Math.PI) * 10) / 
 export function estimateHeadPose(points68: readonly Point[]): HeadPose {
   const model = MODEL.map(([, x, y, z]) => [x, y, z] as Vec3);
   const image = MODEL.map(([i]) => points68[i]!);
-  const mc: Vec3 = scale(model.reduce<Vec3>((s, p) => [s[0] + p[0], s[1] + p[1], s[2] + p[2]], [0, 0, 0]), 1 / model.length);
+  const mc: Vec3 = scale(
+    model.reduce<Vec3>((s, p) => [s[0] + p[0], s[1] + p[1], s[2] + p[2]], [0, 0, 0]),
+    1 / model.length,
+  );
   const ic = image.reduce((s, p) => ({ x: s.x + p.x / image.length, y: s.y + p.y / image.length }), { x: 0, y: 0 });
   const P = model.map((p) => [p[0] - mc[0], p[1] - mc[1], p[2] - mc[2]] as Vec3);
   // Least squares for the two rows a1, a2 of the 2x3 projection: (PᵀP) a = Pᵀu.

@@ -7,7 +7,6 @@
 import { AZURE_LANDMARK_NAMES, type AzureLandmarkName, type AzureLandmarks } from '../../domain/types.js';
 import { centroid, type Point, type Rect } from './geometry.js';
 
-
 /** Which 68-point indices are averaged for each Azure landmark (DESIGN.md mapping). */
 const SOURCES: Record<AzureLandmarkName, readonly number[]> = {
   pupilLeft: [36, 37, 38, 39, 40, 41],
@@ -73,8 +72,7 @@ export function dlibAlignedBox(points68: readonly Point[], imageWidth: number, i
   const leftEye = centroid(points68.slice(36, 42));
   const rightEye = centroid(points68.slice(42, 48));
   const mouth = centroid(points68.slice(48, 68));
-  const eyeToMouth =
-    (Math.hypot(mouth.x - leftEye.x, mouth.y - leftEye.y) + Math.hypot(mouth.x - rightEye.x, mouth.y - rightEye.y)) / 2;
+  const eyeToMouth = (Math.hypot(mouth.x - leftEye.x, mouth.y - leftEye.y) + Math.hypot(mouth.x - rightEye.x, mouth.y - rightEye.y)) / 2;
   const size = Math.floor(eyeToMouth / 0.45);
   const ref = centroid([leftEye, rightEye, mouth]);
   const x = Math.floor(Math.max(0, ref.x - 0.5 * size));

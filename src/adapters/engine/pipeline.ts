@@ -40,7 +40,7 @@ async function runDetector(models: LoadedModels, input: Uint8Array): Promise<Flo
     return tf.squeeze(tf.concat([grid16, grid8], 1), [0]);
   });
   try {
-    return (await (rows as unknown as { data(): Promise<Float32Array> }).data()) as Float32Array;
+    return await (rows as unknown as { data(): Promise<Float32Array> }).data();
   } finally {
     rows.dispose();
   }
@@ -51,7 +51,11 @@ const size = (t: FaceApiTensor): number => t.shape.reduce((p, d) => p * d, 1);
 /** FaceMesh's face-presence score for a box: the box's centre, 1.5x its side, squashed to 192x192. */
 async function facePresence(models: LoadedModels, rgb: Uint8Array, width: number, height: number, box: Rect): Promise<number> {
   const side = Math.max(box.width, box.height) * 1.5;
-  const r = clipRect({ x: box.x + box.width / 2 - side / 2, y: box.y + box.height / 2 - side / 2, width: side, height: side }, width, height);
+  const r = clipRect(
+    { x: box.x + box.width / 2 - side / 2, y: box.y + box.height / 2 - side / 2, width: side, height: side },
+    width,
+    height,
+  );
   if (r.width < 2 || r.height < 2) return 0;
   const { tf, facemesh } = models;
   const outputs = tf.tidy(() => {

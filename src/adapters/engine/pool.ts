@@ -30,8 +30,9 @@ interface Slot {
 
 // Built (dist/*.js), the worker is plain JS. From source (tests, tsx), the worker is TypeScript
 // and its plain-JS entry registers tsx first: workers do not inherit the parent's loader.
-const WORKER_URL = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
-
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./worker-entry.mjs', import.meta.url)
+  : new URL('./worker.js', import.meta.url);
 
 export class EnginePool {
   private readonly slots: Slot[] = [];
@@ -97,7 +98,9 @@ export class EnginePool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     if (slot.ready) this.readyCount--;
-    slot.job?.reject(new FaceError('ENGINE_UNAVAILABLE', 'The face engine failed while processing this image; please retry.', { cause: err.message }));
+    slot.job?.reject(
+      new FaceError('ENGINE_UNAVAILABLE', 'The face engine failed while processing this image; please retry.', { cause: err.message }),
+    );
     if (!this.closing) void this.spawn().catch(() => undefined);
   }
 
@@ -142,9 +145,13 @@ export class EnginePool {
     if (this.queue.length >= this.options.maxQueue) {
       const retryAfterSeconds = Math.max(1, Math.ceil((this.queue.length * this.avgJobMs) / this.options.workers / 1000));
       return Promise.reject(
-        new FaceError('OVERLOADED', `The face engine is at capacity (${this.queue.length} images queued). Retry after ${retryAfterSeconds} s.`, {
-          retryAfterSeconds,
-        }),
+        new FaceError(
+          'OVERLOADED',
+          `The face engine is at capacity (${this.queue.length} images queued). Retry after ${retryAfterSeconds} s.`,
+          {
+            retryAfterSeconds,
+          },
+        ),
       );
     }
     return new Promise((resolve, reject) => {

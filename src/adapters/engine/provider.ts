@@ -7,13 +7,7 @@ import { FaceError } from '../../domain/errors.js';
 import { groupEmbeddings } from '../../domain/grouping.js';
 import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
 import { findSimilar, verify, type FindSimilarMode, type Verification } from '../../domain/similarity.js';
-import type {
-  DetectedFace,
-  DetectRequestOptions,
-  FaceAttributeName,
-  FaceAttributes,
-  ProviderCapabilities,
-} from '../../domain/types.js';
+import type { DetectedFace, DetectRequestOptions, FaceAttributeName, FaceAttributes, ProviderCapabilities } from '../../domain/types.js';
 import { BLAZEFACE_INPUT } from './blazeface.js';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { estimateHeadPose } from './headpose.js';
@@ -103,8 +97,18 @@ export class EmbeddedProvider implements FaceProvider {
     return verify(embeddingOf(face1), embeddingOf(face2));
   }
 
-  async findSimilar(query: RecognitionFace, candidates: readonly RecognitionFace[], mode: FindSimilarMode, max: number): Promise<SimilarFace[]> {
-    const ranked = findSimilar(embeddingOf(query), candidates.map((c) => ({ item: c, embedding: embeddingOf(c) })), mode, max);
+  async findSimilar(
+    query: RecognitionFace,
+    candidates: readonly RecognitionFace[],
+    mode: FindSimilarMode,
+    max: number,
+  ): Promise<SimilarFace[]> {
+    const ranked = findSimilar(
+      embeddingOf(query),
+      candidates.map((c) => ({ item: c, embedding: embeddingOf(c) })),
+      mode,
+      max,
+    );
     return ranked.map((m) => ({ face: m.item, confidence: m.confidence }));
   }
 
@@ -147,7 +151,12 @@ function toDetectedFace(f: WorkerFace, options: DetectRequestOptions, image: Dec
     if (want.has('exposure')) attributes.exposure = f.quality.exposure;
     if (want.has('noise')) attributes.noise = f.quality.noise;
     if (want.has('qualityForRecognition') && pose) {
-      attributes.qualityForRecognition = qualityForRecognition({ quality: f.quality, faceSize: f.rect.height, yaw: pose.yaw, pitch: pose.pitch });
+      attributes.qualityForRecognition = qualityForRecognition({
+        quality: f.quality,
+        faceSize: f.rect.height,
+        yaw: pose.yaw,
+        pitch: pose.pitch,
+      });
     }
   }
   return {

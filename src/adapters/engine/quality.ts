@@ -73,9 +73,15 @@ function noiseSigma(rgb: Uint8Array, width: number, height: number): number {
     for (let x = 1; x < width - 1; x++) {
       const i = y * width + x;
       const v =
-        lum[i - width - 1]! - 2 * lum[i - width]! + lum[i - width + 1]! -
-        2 * lum[i - 1]! + 4 * lum[i]! - 2 * lum[i + 1]! +
-        lum[i + width - 1]! - 2 * lum[i + width]! + lum[i + width + 1]!;
+        lum[i - width - 1]! -
+        2 * lum[i - width]! +
+        lum[i - width + 1]! -
+        2 * lum[i - 1]! +
+        4 * lum[i]! -
+        2 * lum[i + 1]! +
+        lum[i + width - 1]! -
+        2 * lum[i + width]! +
+        lum[i + width + 1]!;
       acc += Math.abs(v);
     }
   }
@@ -123,7 +129,7 @@ export function qualityForRecognition({ quality, faceSize, yaw, pitch }: Recogni
     faceSize < 48 ||
     pose > 45 ||
     quality.blur.blurLevel === 'high' ||
-    quality.exposure.exposureLevel !== 'goodExposure' && (quality.exposure.value < 0.1 || quality.exposure.value > 0.9) ||
+    (quality.exposure.exposureLevel !== 'goodExposure' && (quality.exposure.value < 0.1 || quality.exposure.value > 0.9)) ||
     quality.noise.noiseLevel === 'high'
   ) {
     return 'low';

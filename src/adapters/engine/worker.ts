@@ -12,7 +12,7 @@ function send(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
-port.on('message', async (msg: WorkerRequest) => {
+async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'init') {
     try {
       models = await loadModels();
@@ -45,4 +45,7 @@ port.on('message', async (msg: WorkerRequest) => {
   } catch (err) {
     send({ type: 'error', id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
-});
+}
+
+// Every failure is caught inside handle() and answered; nothing is left to reject.
+port.on('message', (msg: WorkerRequest) => void handle(msg));

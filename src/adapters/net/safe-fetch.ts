@@ -24,7 +24,6 @@ import type { FetchPolicy } from '../../ports/image-fetcher.js';
 
 export type { FetchPolicy };
 
-
 export const DEFAULT_FETCH_POLICY: Readonly<FetchPolicy> = Object.freeze({
   maxBytes: 6 * 1024 * 1024,
   timeoutMs: 10_000,
@@ -55,9 +54,7 @@ function parseIp(ip: string): Address | null {
 
 /** IPv4-mapped IPv6 (`::ffff:a.b.c.d`) compared as the IPv4 address it stands for. */
 function unmap(addr: Address): Address {
-  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
-    ? (addr as ipaddr.IPv6).toIPv4Address()
-    : addr;
+  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() ? (addr as ipaddr.IPv6).toIPv4Address() : addr;
 }
 
 /** The IPv4 address embedded in a NAT64 or 6to4 address, if any. */
@@ -209,11 +206,9 @@ function parseHttpUrl(raw: string, what: string): URL {
     throw new FaceError('INVALID_URL', `${what} is not a valid absolute http(s) URL.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new FaceError(
-      'INVALID_URL',
-      `${what} must use http or https; "${url.protocol.replace(/:$/, '')}" is not supported.`,
-      { scheme: url.protocol.replace(/:$/, '') },
-    );
+    throw new FaceError('INVALID_URL', `${what} must use http or https; "${url.protocol.replace(/:$/, '')}" is not supported.`, {
+      scheme: url.protocol.replace(/:$/, ''),
+    });
   }
   if (url.username !== '' || url.password !== '') {
     throw new FaceError('INVALID_URL', `${what} must not contain credentials (user:password@).`);
@@ -235,11 +230,7 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 // ---------------------------------------------------------------------------------------------
 
 function tooLarge(maxBytes: number, extra: Record<string, unknown> = {}): FaceError {
-  return new FaceError(
-    'IMAGE_TOO_LARGE',
-    `The image at the URL is larger than the maximum of ${maxBytes} bytes.`,
-    { maxBytes, ...extra },
-  );
+  return new FaceError('IMAGE_TOO_LARGE', `The image at the URL is larger than the maximum of ${maxBytes} bytes.`, { maxBytes, ...extra });
 }
 
 /**
@@ -329,11 +320,9 @@ function toFaceError(err: unknown, signal: AbortSignal, timeoutMs: number): Face
       reason: 'TLS_ERROR',
     });
   }
-  return new FaceError(
-    'URL_FETCH_FAILED',
-    `The image URL could not be fetched: ${reason ?? 'a network error occurred'}.`,
-    { reason: reason ? code : 'NETWORK_ERROR' },
-  );
+  return new FaceError('URL_FETCH_FAILED', `The image URL could not be fetched: ${reason ?? 'a network error occurred'}.`, {
+    reason: reason ? code : 'NETWORK_ERROR',
+  });
 }
 
 async function requestOnce(url: URL, agent: Agent, signal: AbortSignal, timeoutMs: number) {
@@ -380,22 +369,18 @@ export async function fetchImage(rawUrl: string, policy: FetchPolicy): Promise<B
       if (next) {
         discardBody(res); // redirect bodies are never read
         if (redirects >= policy.maxRedirects) {
-          throw new FaceError(
-            'URL_FETCH_FAILED',
-            `The image URL redirected more than the maximum of ${policy.maxRedirects} times.`,
-            { maxRedirects: policy.maxRedirects },
-          );
+          throw new FaceError('URL_FETCH_FAILED', `The image URL redirected more than the maximum of ${policy.maxRedirects} times.`, {
+            maxRedirects: policy.maxRedirects,
+          });
         }
         url = next;
         continue;
       }
       if (res.statusCode < 200 || res.statusCode > 299) {
         discardBody(res);
-        throw new FaceError(
-          'URL_FETCH_FAILED',
-          `The image URL answered with HTTP status ${res.statusCode}; a 2xx status is required.`,
-          { status: res.statusCode },
-        );
+        throw new FaceError('URL_FETCH_FAILED', `The image URL answered with HTTP status ${res.statusCode}; a 2xx status is required.`, {
+          status: res.statusCode,
+        });
       }
       return await readBody(res, policy.maxBytes);
     }

@@ -43,7 +43,11 @@ export class MemoryFaceRegistry implements FaceRegistry {
     });
   }
 
-  register(face: DetectedFace, models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel }, ttlSeconds: number): RegisteredFace {
+  register(
+    face: DetectedFace,
+    models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel },
+    ttlSeconds: number,
+  ): RegisteredFace {
     const now = this.clock.now();
     const entry: RegisteredFace = {
       // An upstream provider's faceId is kept, so recognition calls can send it back upstream.

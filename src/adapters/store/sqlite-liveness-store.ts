@@ -8,7 +8,19 @@ import type { Statement } from 'better-sqlite3';
 import type { FaceRectangle, Level } from '../../domain/types.js';
 import type { Challenge, LivenessDecision, LivenessOperationMode } from '../../domain/liveness/types.js';
 import type { Db } from './database.js';
-import type { AttemptOutcome, AttemptRecord, AttemptReservation, AttemptStatus, LivenessStore, NewSession, PendingChallenge, ReserveResult, SessionRecord, TombstoneRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  AttemptReservation,
+  AttemptStatus,
+  LivenessStore,
+  NewSession,
+  PendingChallenge,
+  ReserveResult,
+  SessionRecord,
+  TombstoneRecord,
+  UpstreamSessionKind,
+} from '../../ports/liveness-store.js';
 
 interface SessionRow {
   seq: number;
@@ -165,7 +177,9 @@ export class SqliteLivenessStore implements LivenessStore {
       sessionByToken: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE token_hash = ? AND upstream_kind IS NULL`),
       tombstoneByToken: db.prepare('SELECT session_id, deleted_at FROM liveness_tombstones WHERE token_hash = ?'),
       // Lists are scoped: the embedded engine's sessions (upstream = 0) or an upstream's (1).
-      page: db.prepare(`SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE seq < ? AND (upstream_kind IS NOT NULL) = ? ORDER BY seq DESC LIMIT ?`),
+      page: db.prepare(
+        `SELECT ${SESSION_COLUMNS} FROM liveness_sessions WHERE seq < ? AND (upstream_kind IS NOT NULL) = ? ORDER BY seq DESC LIMIT ?`,
+      ),
       newerExists: db.prepare('SELECT 1 AS one FROM liveness_sessions WHERE seq > ? AND (upstream_kind IS NOT NULL) = ? LIMIT 1'),
       count: db.prepare('SELECT count(*) AS n FROM liveness_sessions WHERE (upstream_kind IS NOT NULL) = ?'),
       insertTombstone: db.prepare(`INSERT OR REPLACE INTO liveness_tombstones (token_hash, session_id, deleted_at, purge_at)
@@ -176,7 +190,9 @@ export class SqliteLivenessStore implements LivenessStore {
         'UPDATE liveness_sessions SET device_correlation_id = ? WHERE id = ? AND device_correlation_id IS NULL AND device_correlation_id_set_in_client = 1',
       ),
       putChallenge: db.prepare('INSERT OR REPLACE INTO liveness_challenges (session_id, nonce, challenge, issued_at) VALUES (?, ?, ?, ?)'),
-      restoreChallenge: db.prepare('INSERT OR IGNORE INTO liveness_challenges (session_id, nonce, challenge, issued_at) VALUES (?, ?, ?, ?)'),
+      restoreChallenge: db.prepare(
+        'INSERT OR IGNORE INTO liveness_challenges (session_id, nonce, challenge, issued_at) VALUES (?, ?, ?, ?)',
+      ),
       challengeOf: db.prepare('SELECT nonce, challenge, issued_at FROM liveness_challenges WHERE session_id = ?'),
       deleteChallenge: db.prepare('DELETE FROM liveness_challenges WHERE session_id = ?'),
       attemptsOf: db.prepare('SELECT * FROM liveness_attempts WHERE session_id = ? ORDER BY attempt_id'),

@@ -22,7 +22,6 @@ export interface DetectionKey {
   attributes: readonly FaceAttributeName[];
 }
 
-
 export interface Loaders {
   /** Image input -> bytes (a URL is downloaded once per request). */
   imageBytes: DataLoader<ImageInputArg, Buffer, string>;
@@ -35,7 +34,9 @@ export interface Loaders {
 }
 
 const imageKey = (input: ImageInputArg): string =>
-  typeof input.url === 'string' && input.url ? `url:${input.url}|${input.base64 ? 'both' : ''}` : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
+  typeof input.url === 'string' && input.url
+    ? `url:${input.url}|${input.base64 ? 'both' : ''}`
+    : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
 
 export function createLoaders(services: AppServices): Loaders {
   const bytesByHash = new Map<string, Buffer>();
@@ -43,17 +44,16 @@ export function createLoaders(services: AppServices): Loaders {
   return {
     bytesByHash,
     registered: new Map(),
-    imageBytes: new DataLoader(
-      async (inputs) => Promise.all(inputs.map((input) => images.load(input).catch((err: Error) => err))),
-      { cacheKeyFn: imageKey },
-    ),
+    imageBytes: new DataLoader(async (inputs) => Promise.all(inputs.map((input) => images.load(input).catch((err: Error) => err))), {
+      cacheKeyFn: imageKey,
+    }),
     detections: new DataLoader(
       async (keys) =>
         // All detections this document needs go to the worker pool at once.
         Promise.all(
           keys.map((key) => {
             const bytes = bytesByHash.get(key.hash);
-            if (!bytes) return new Error('internal: image bytes missing for detection');
+            if (!bytes) return Promise.resolve(new Error('internal: image bytes missing for detection'));
             const options: DetectRequestOptions = {
               detectionModel: key.detectionModel,
               recognitionModel: key.recognitionModel,
@@ -68,7 +68,10 @@ export function createLoaders(services: AppServices): Loaders {
       // Landmarks and attributes are not in the key: they are the union over the document, so
       // every alias of one image shares one detection. The models and TTL are: an upstream
       // provider binds them to the faceIds it issues.
-      { cacheKeyFn: (key) => `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}` },
+      {
+        cacheKeyFn: (key) =>
+          `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}`,
+      },
     ),
   };
 }

@@ -44,7 +44,11 @@ export function emptySelection(): FaceSelection {
  * (detectFaces now; verify / find-similar image references later). One detection per image then
  * serves every alias, whatever each alias selects.
  */
-export function operationFaceSelection(operation: OperationDefinitionNode, fragments: Fragments, rootFields: ReadonlySet<string>): FaceSelection {
+export function operationFaceSelection(
+  operation: OperationDefinitionNode,
+  fragments: Fragments,
+  rootFields: ReadonlySet<string>,
+): FaceSelection {
   const union = emptySelection();
   for (const field of fields(operation.selectionSet, fragments)) {
     if (rootFields.has(field.name)) addFaceSelection(field.set, fragments, union);

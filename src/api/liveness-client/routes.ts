@@ -47,7 +47,11 @@ export function livenessRouter(services: AppServices): Router {
   if (!clientApi) {
     router.all('/api/{*rest}', (_req, res) => {
       res.status(404).json({
-        error: { code: 'NOT_FOUND', message: 'This facegraph runs on an upstream provider (FACE_PROVIDER=azure): the device uses the upstream\'s liveness client endpoint with the session token.' },
+        error: {
+          code: 'NOT_FOUND',
+          message:
+            "This facegraph runs on an upstream provider (FACE_PROVIDER=azure): the device uses the upstream's liveness client endpoint with the session token.",
+        },
       });
     });
   }
@@ -90,13 +94,23 @@ export function livenessRouter(services: AppServices): Router {
   });
 
   router.all('/api/{*rest}', (_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such liveness API route: GET /liveness/api/session, POST /liveness/api/attempts.' } });
+    res.status(404).json({
+      error: { code: 'NOT_FOUND', message: 'No such liveness API route: GET /liveness/api/session, POST /liveness/api/attempts.' },
+    });
   });
 
   router.get('/session-images/:sessionImageId', async (req, res) => {
     // Server-side route: with FACEGRAPH_API_KEYS set it needs a key, like GraphQL.
     if (!services.apiKeys.allowsGraphQL(req.headers)) {
-      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHENTICATED', message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.' } });
+      res
+        .status(401)
+        .setHeader('WWW-Authenticate', 'Bearer')
+        .json({
+          error: {
+            code: 'UNAUTHENTICATED',
+            message: 'An API key is required: send Ocp-Apim-Subscription-Key or Authorization: Bearer <key>.',
+          },
+        });
       return;
     }
     const id = req.params.sessionImageId;
@@ -109,7 +123,12 @@ export function livenessRouter(services: AppServices): Router {
       return;
     }
     if (!image) {
-      res.status(404).json({ error: { code: 'SESSION_IMAGE_NOT_FOUND', message: 'No session image has this id (its session may have been deleted or purged).' } });
+      res.status(404).json({
+        error: {
+          code: 'SESSION_IMAGE_NOT_FOUND',
+          message: 'No session image has this id (its session may have been deleted or purged).',
+        },
+      });
       return;
     }
     res.setHeader('Content-Type', image.contentType);

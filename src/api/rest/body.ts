@@ -21,7 +21,8 @@ export const imageTooBig = (): AzureError =>
     message: `The image is larger than the maximum of ${MAX_IMAGE_BYTES} bytes (6 MB).`,
   });
 
-const jsonTooBig = (): AzureError => badArgument('Request body is too large.', { code: 'INVALID_ARGUMENT', message: `JSON bodies are limited to ${MAX_JSON_BYTES} bytes.` });
+const jsonTooBig = (): AzureError =>
+  badArgument('Request body is too large.', { code: 'INVALID_ARGUMENT', message: `JSON bodies are limited to ${MAX_JSON_BYTES} bytes.` });
 
 /** The media type of the request, lower case, without parameters ('' when absent). */
 export function mediaType(req: IncomingMessage): string {

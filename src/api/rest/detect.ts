@@ -8,7 +8,14 @@
 import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
 import { checkDetectRequest, DETECT_ARGUMENTS } from '../../app/faces/detection.js';
-import { FACE_ID_TTL, type DetectionModel, type DetectRequestOptions, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../../domain/types.js';
+import {
+  FACE_ID_TTL,
+  type DetectionModel,
+  type DetectRequestOptions,
+  type FaceAttributeName,
+  type ProviderCapabilities,
+  type RecognitionModel,
+} from '../../domain/types.js';
 import type { AppServices } from '../../app/services.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
 import { badArgument, fromFaceError, invalidArgument, invalidMediaType, mapping } from './errors.js';
@@ -26,9 +33,21 @@ const TTL = FACE_ID_TTL;
  * (age, smile, facialHair, hair) are valid names that no facegraph provider computes.
  */
 const AZURE_ATTRIBUTES: ReadonlyMap<string, string> = new Map(
-  ['age', 'smile', 'facialHair', 'glasses', 'headPose', 'hair', 'occlusion', 'accessories', 'blur', 'exposure', 'noise', 'mask', 'qualityForRecognition'].map(
-    (name) => [name.toLowerCase(), name],
-  ),
+  [
+    'age',
+    'smile',
+    'facialHair',
+    'glasses',
+    'headPose',
+    'hair',
+    'occlusion',
+    'accessories',
+    'blur',
+    'exposure',
+    'noise',
+    'mask',
+    'qualityForRecognition',
+  ].map((name) => [name.toLowerCase(), name]),
 );
 
 export interface DetectParameters {
@@ -72,12 +91,15 @@ function model<T extends string>(query: Query, name: string, allowed: readonly T
 function attributeList(query: Query): FaceAttributeName[] {
   const raw = query.returnFaceAttributes;
   if (raw === undefined) return [];
-  const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [String(v)]));
+  const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [JSON.stringify(v)]));
   const out: FaceAttributeName[] = [];
   for (const part of parts.map((p) => p.trim()).filter((p) => p !== '')) {
     const name = AZURE_ATTRIBUTES.get(part.toLowerCase());
     if (!name) {
-      throw invalidArgument('Invalid argument returnFaceAttributes.', `${JSON.stringify(part.slice(0, 32))} is not a face attribute. Azure's are ${[...AZURE_ATTRIBUTES.values()].join(', ')}.`);
+      throw invalidArgument(
+        'Invalid argument returnFaceAttributes.',
+        `${JSON.stringify(part.slice(0, 32))} is not a face attribute. Azure's are ${[...AZURE_ATTRIBUTES.values()].join(', ')}.`,
+      );
     }
     if (!out.includes(name as FaceAttributeName)) out.push(name as FaceAttributeName);
   }
@@ -97,12 +119,18 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
   const faceIdTimeToLive = rawTtl === undefined || rawTtl === '' ? TTL.default : /^\d{1,6}$/.test(rawTtl) ? Number(rawTtl) : Number.NaN;
   // Azure's own words for the rules' failures; the rules themselves are the use case's.
   try {
-    checkDetectRequest({ detectionModel, recognitionModel, faceIdTimeToLive, returnLandmarks: returnFaceLandmarks, attributes }, capabilities);
+    checkDetectRequest(
+      { detectionModel, recognitionModel, faceIdTimeToLive, returnLandmarks: returnFaceLandmarks, attributes },
+      capabilities,
+    );
   } catch (err) {
     if (!(err instanceof FaceError)) throw err;
     switch (err.code === 'INVALID_ARGUMENT' ? (err.details.rule ?? err.details.argument) : null) {
       case DETECT_ARGUMENTS.faceIdTimeToLive:
-        throw invalidArgument(`'faceIdTimeToLive' is invalid. It must be between ${TTL.min} and ${TTL.max} seconds.`, `faceIdTimeToLive must be an integer of ${TTL.min}–${TTL.max} seconds, got ${JSON.stringify(String(rawTtl).slice(0, 32))}.`);
+        throw invalidArgument(
+          `'faceIdTimeToLive' is invalid. It must be between ${TTL.min} and ${TTL.max} seconds.`,
+          `faceIdTimeToLive must be an integer of ${TTL.min}–${TTL.max} seconds, got ${JSON.stringify(String(rawTtl).slice(0, 32))}.`,
+        );
       case 'detection_02-landmarks':
         throw invalidArgument("'returnLandmarks' is not supported by detection_02.");
       case 'detection_02-attributes':
@@ -127,15 +155,25 @@ async function imageOf(req: Request, res: Response, services: AppServices): Prom
   const body = await readJson(req, res);
   const { url, sessionImageId } = body;
   if ((url === undefined) === (sessionImageId === undefined)) {
-    throw badArgument('Request body is invalid.', { code: 'INVALID_IMAGE_INPUT', message: 'The JSON body needs exactly one of "url" or "sessionImageId".' });
+    throw badArgument('Request body is invalid.', {
+      code: 'INVALID_IMAGE_INPUT',
+      message: 'The JSON body needs exactly one of "url" or "sessionImageId".',
+    });
   }
   if (url !== undefined) {
     if (typeof url !== 'string' || url === '') throw new FaceError('INVALID_URL', 'url must be a non-empty string.');
     // The policy GraphQL's loaders use: same size limit, timeout, redirects and private-host allow-list.
     return services.images.load({ url });
   }
-  const image = typeof sessionImageId === 'string' && SESSION_IMAGE_ID.test(sessionImageId) ? await services.livenessSessions.sessionImage(sessionImageId) : null;
-  if (!image) throw new FaceError('SESSION_IMAGE_NOT_FOUND', 'No session image has this sessionImageId (its session may have been deleted or purged).');
+  const image =
+    typeof sessionImageId === 'string' && SESSION_IMAGE_ID.test(sessionImageId)
+      ? await services.livenessSessions.sessionImage(sessionImageId)
+      : null;
+  if (!image)
+    throw new FaceError(
+      'SESSION_IMAGE_NOT_FOUND',
+      'No session image has this sessionImageId (its session may have been deleted or purged).',
+    );
   return image.bytes;
 }
 
@@ -162,7 +200,11 @@ export async function detect(req: Request, res: Response, services: AppServices)
     const requested = new Set(params.attributes);
     return faces.map((face) => {
       const faceId = params.returnFaceId
-        ? services.registry.register(face, { detectionModel: params.detectionModel, recognitionModel: params.recognitionModel }, params.faceIdTimeToLive).faceId
+        ? services.registry.register(
+            face,
+            { detectionModel: params.detectionModel, recognitionModel: params.recognitionModel },
+            params.faceIdTimeToLive,
+          ).faceId
         : null;
       return detectionResult(face, {
         faceId,

@@ -29,7 +29,8 @@ export class AzureError extends Error {
 // ---- the errors the REST layer raises itself ----------------------------------------------
 
 /** 400 BadArgument; `inner` is facegraph's precise reason when one applies. */
-export const badArgument = (message: string, inner: InnerError | null = null): AzureError => new AzureError(400, 'BadArgument', message, inner);
+export const badArgument = (message: string, inner: InnerError | null = null): AzureError =>
+  new AzureError(400, 'BadArgument', message, inner);
 
 /** 400 BadArgument naming an out-of-range or malformed argument (innererror INVALID_ARGUMENT). */
 export const invalidArgument = (message: string, precise: string = message): AzureError =>
@@ -41,7 +42,10 @@ export const jsonParsingError = (): AzureError => badArgument('JSON parsing erro
 
 /** What Azure's front end answers for a Content-Type the operation does not take. */
 export const invalidMediaType = (expected: string): AzureError =>
-  new AzureError(415, 'BadArgument', 'Invalid Media Type.', { code: 'UNSUPPORTED_MEDIA_TYPE', message: `This operation takes ${expected}.` });
+  new AzureError(415, 'BadArgument', 'Invalid Media Type.', {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: `This operation takes ${expected}.`,
+  });
 
 export const resourceNotFound = (): AzureError => new AzureError(404, '404', 'Resource not found');
 
@@ -97,7 +101,7 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   ENGINE_UNAVAILABLE: m(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.'),
   UNAUTHENTICATED: m(401, '401', UNAUTHORIZED_MESSAGE),
   // The upstream's failures (Azure provider): facegraph is the gateway that failed.
-  UPSTREAM_UNAUTHORIZED: m(502, 'BadGateway', 'The upstream face service refused facegraph\'s credentials.'),
+  UPSTREAM_UNAUTHORIZED: m(502, 'BadGateway', "The upstream face service refused facegraph's credentials."),
   UPSTREAM_RATE_LIMITED: m(429, '429', RATE_LIMITED),
   UPSTREAM_UNAVAILABLE: m(502, 'BadGateway', 'The upstream face service is unavailable. Try again later.'),
   UPSTREAM_TIMEOUT: m(504, 'GatewayTimeout', 'The upstream face service did not answer in time.'),

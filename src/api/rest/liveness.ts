@@ -45,10 +45,12 @@ function createInput(fields: CreateFields): CreateSessionInput {
   const id = fields.deviceCorrelationId;
   if (id !== undefined && id !== null && typeof id !== 'string') throw invalidRequestBody("'deviceCorrelationId' must be a string.");
   const ttl = fields.authTokenTimeToLiveInSeconds;
-  if (ttl !== undefined && ttl !== null && typeof ttl !== 'number') throw invalidRequestBody("'authTokenTimeToLiveInSeconds' must be an integer.");
+  if (ttl !== undefined && ttl !== null && typeof ttl !== 'number')
+    throw invalidRequestBody("'authTokenTimeToLiveInSeconds' must be an integer.");
   const version = fields.livenessModelVersion;
   // Any Azure model name is accepted: the embedded pipeline is what runs (modelVersion says which).
-  if (version !== undefined && version !== null && typeof version !== 'string') throw invalidRequestBody("'livenessModelVersion' must be a string.");
+  if (version !== undefined && version !== null && typeof version !== 'string')
+    throw invalidRequestBody("'livenessModelVersion' must be a string.");
   return {
     livenessOperationMode: mode,
     deviceCorrelationId: id ?? null,
@@ -67,7 +69,8 @@ function validated(input: CreateSessionInput) {
   } catch (err) {
     if (!(err instanceof FaceError) || err.code !== 'INVALID_ARGUMENT') throw err;
     const inner = { code: err.code, message: err.message };
-    if (err.details.argument === 'input.authTokenTimeToLiveInSeconds') throw new AzureError(400, 'InvalidTokenLifetime', 'Must be within 60 to 86400', inner);
+    if (err.details.argument === 'input.authTokenTimeToLiveInSeconds')
+      throw new AzureError(400, 'InvalidTokenLifetime', 'Must be within 60 to 86400', inner);
     if (err.details.argument === 'input.deviceCorrelationId') {
       throw new AzureError(400, 'InvalidDeviceCorrelationId', 'Must not be null or empty, and be no more than 64 characters.', inner);
     }
@@ -134,16 +137,23 @@ export async function createLivenessWithVerifySession(req: Request, res: Respons
   );
   // The service keeps neither a per-session threshold nor the image hash: refuse rather than ignore.
   if (textBoolean(fields.get('returnVerifyImageHash'), 'returnVerifyImageHash') === true) {
-    throw badArgument('returnVerifyImageHash is not supported by facegraph.', { code: 'INVALID_ARGUMENT', message: 'facegraph does not keep a hash of the verify image.' });
+    throw badArgument('returnVerifyImageHash is not supported by facegraph.', {
+      code: 'INVALID_ARGUMENT',
+      message: 'facegraph does not keep a hash of the verify image.',
+    });
   }
   if (fields.has('verifyConfidenceThreshold')) {
     throw badArgument('verifyConfidenceThreshold is not supported by facegraph.', {
       code: 'INVALID_ARGUMENT',
-      message: "facegraph judges isIdentical at its calibrated threshold (matchConfidence >= 0.5); compare matchConfidence with your own threshold instead.",
+      message:
+        'facegraph judges isIdentical at its calibrated threshold (matchConfidence >= 0.5); compare matchConfidence with your own threshold instead.',
     });
   }
   if (!file) {
-    throw badArgument("'verifyImage' is required.", { code: 'INVALID_ARGUMENT', message: 'facegraph needs the verify image at creation (file part "verifyImage").' });
+    throw badArgument("'verifyImage' is required.", {
+      code: 'INVALID_ARGUMENT',
+      message: 'facegraph needs the verify image at creation (file part "verifyImage").',
+    });
   }
   services.images.enforceSize(file);
   const verifyImage: VerifyImage = { bytes: file, reference: () => referenceFace(services, file) };
@@ -171,6 +181,9 @@ export async function deleteSession(services: AppServices, id: string, kind: Ses
 /** A stored session image (the embedded engine's best frame, or the upstream's). */
 export async function sessionImage(services: AppServices, id: string): Promise<{ bytes: Buffer; contentType: string }> {
   const image = SESSION_IMAGE_ID.test(id) ? await mapping({}, () => services.livenessSessions.sessionImage(id)) : null;
-  if (!image) throw fromFaceError(new FaceError('SESSION_IMAGE_NOT_FOUND', 'No session image has this id (its session may have been deleted or purged).'));
+  if (!image)
+    throw fromFaceError(
+      new FaceError('SESSION_IMAGE_NOT_FOUND', 'No session image has this id (its session may have been deleted or purged).'),
+    );
   return image;
 }

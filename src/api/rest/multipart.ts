@@ -83,7 +83,8 @@ export async function readMultipartForm(req: Request, res: Response): Promise<Mu
 
     bb.on('field', (name, value, info) => {
       if (failure) return;
-      if (info.nameTruncated || info.valueTruncated) return fail(invalidRequestBody(`The field ${JSON.stringify(name.slice(0, 64))} is too long.`));
+      if (info.nameTruncated || info.valueTruncated)
+        return fail(invalidRequestBody(`The field ${JSON.stringify(name.slice(0, 64))} is too long.`));
       if (fields.has(name)) return fail(invalidRequestBody(`The field ${JSON.stringify(name)} was sent twice.`));
       fields.set(name, value);
     });

@@ -35,7 +35,7 @@ const AZURE_FIELD: Readonly<Record<string, string>> = {
 /** An argument error of the use case in Azure's words (reference §3, §5); any other error as it is. */
 function azureArgument(err: FaceError): AzureError | FaceError {
   if (err.code !== 'INVALID_ARGUMENT' && err.code !== 'INVALID_FACE_REF') return err;
-  const [name = '', index] = String(err.details.argument ?? '').split('.');
+  const [name = '', index] = typeof err.details.argument === 'string' ? err.details.argument : ''.split('.');
   const field = AZURE_FIELD[name];
   if (!field) return err;
   const precise = err.message.replace(name, field);
@@ -77,7 +77,10 @@ export async function verify(req: Request, res: Response, services: AppServices)
 /** POST /identify: every overload searches a collection (person groups, persons), which facegraph does not have. */
 export async function identify(req: Request, res: Response, _services: AppServices): Promise<never> {
   await readJsonObject(req, res);
-  throw collectionsUnsupported('Person groups, large person groups, persons and dynamic person groups', 'compare faceIds with /verify or /findsimilars');
+  throw collectionsUnsupported(
+    'Person groups, large person groups, persons and dynamic person groups',
+    'compare faceIds with /verify or /findsimilars',
+  );
 }
 
 export async function findSimilar(req: Request, res: Response, services: AppServices): Promise<WireFindSimilarResult[]> {
@@ -90,12 +93,25 @@ export async function findSimilar(req: Request, res: Response, services: AppServ
     if (!isPresent(body.faceIds)) throw collectionsUnsupported('Face lists and large face lists', 'pass candidate faceIds instead');
 
     const max = body.maxNumOfCandidatesReturned ?? null;
-    if (max !== null && typeof max !== 'number') throw invalidArgument('The argument maxNumOfCandidatesReturned is not valid.', 'maxNumOfCandidatesReturned must be a number.');
+    if (max !== null && typeof max !== 'number')
+      throw invalidArgument('The argument maxNumOfCandidatesReturned is not valid.', 'maxNumOfCandidatesReturned must be a number.');
     const rawMode = body.mode ?? 'matchPerson';
-    const mode: FindSimilarMode | null = typeof rawMode !== 'string' ? null : rawMode.toLowerCase() === 'matchperson' ? 'matchPerson' : rawMode.toLowerCase() === 'matchface' ? 'matchFace' : null;
+    const mode: FindSimilarMode | null =
+      typeof rawMode !== 'string'
+        ? null
+        : rawMode.toLowerCase() === 'matchperson'
+          ? 'matchPerson'
+          : rawMode.toLowerCase() === 'matchface'
+            ? 'matchFace'
+            : null;
     if (!mode) throw invalidArgument('The argument mode is not valid.', 'mode must be matchPerson or matchFace.');
 
-    const matches = await services.recognition.findSimilar({ faceId: asId(body.faceId) }, body.faceIds, { mode, maxCandidates: max }, noInlineImages);
+    const matches = await services.recognition.findSimilar(
+      { faceId: asId(body.faceId) },
+      body.faceIds,
+      { mode, maxCandidates: max },
+      noInlineImages,
+    );
     return matches.map((match) => ({ confidence: match.confidence, faceId: match.face.faceId! }));
   });
 }

@@ -26,7 +26,15 @@ export const rectangle = (r: FaceRectangle): WireFaceRectangle => ({ top: r.top,
 
 /** Azure's FaceAttributes key order (spec order; real responses list headPose, mask, qualityForRecognition so). */
 const ATTRIBUTE_ORDER: readonly FaceAttributeName[] = [
-  'glasses', 'headPose', 'occlusion', 'accessories', 'blur', 'exposure', 'noise', 'mask', 'qualityForRecognition',
+  'glasses',
+  'headPose',
+  'occlusion',
+  'accessories',
+  'blur',
+  'exposure',
+  'noise',
+  'mask',
+  'qualityForRecognition',
 ];
 
 function attributes(a: FaceAttributes, requested: ReadonlySet<FaceAttributeName>): WireFaceAttributes {
@@ -53,7 +61,12 @@ function attributes(a: FaceAttributes, requested: ReadonlySet<FaceAttributeName>
         if (a.glasses) out.glasses = a.glasses;
         break;
       case 'occlusion':
-        if (a.occlusion) out.occlusion = { foreheadOccluded: a.occlusion.foreheadOccluded, eyeOccluded: a.occlusion.eyeOccluded, mouthOccluded: a.occlusion.mouthOccluded };
+        if (a.occlusion)
+          out.occlusion = {
+            foreheadOccluded: a.occlusion.foreheadOccluded,
+            eyeOccluded: a.occlusion.eyeOccluded,
+            mouthOccluded: a.occlusion.mouthOccluded,
+          };
         break;
       case 'accessories':
         // Azure sends [] when there are none.

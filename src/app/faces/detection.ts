@@ -5,13 +5,23 @@
  * in defaults (GraphQL: DETECTION_03/RECOGNITION_04; REST: Azure's detection_01/recognition_01).
  */
 import { FaceError } from '../../domain/errors.js';
-import { FACE_ID_TTL, type DetectionModel, type FaceAttributeName, type ProviderCapabilities, type RecognitionModel } from '../../domain/types.js';
+import {
+  FACE_ID_TTL,
+  type DetectionModel,
+  type FaceAttributeName,
+  type ProviderCapabilities,
+  type RecognitionModel,
+} from '../../domain/types.js';
 
 /**
  * Models and TTL of faces detected inline (recognition's image refs, liveness verify images):
  * GraphQL detectFaces' defaults, so a document that also detects the image shares the detection.
  */
-export const INLINE_MODELS = Object.freeze({ detectionModel: 'detection_03', recognitionModel: 'recognition_04', faceIdTimeToLive: FACE_ID_TTL.max } as const);
+export const INLINE_MODELS = Object.freeze({
+  detectionModel: 'detection_03',
+  recognitionModel: 'recognition_04',
+  faceIdTimeToLive: FACE_ID_TTL.max,
+} as const);
 
 export interface DetectRequest {
   detectionModel: DetectionModel;
@@ -33,7 +43,10 @@ export const DETECT_ARGUMENTS = Object.freeze({
 const ratesQuality = (model: RecognitionModel): boolean => model === 'recognition_03' || model === 'recognition_04';
 
 /** UNSUPPORTED_ATTRIBUTE unless the active provider computes `attribute`. */
-export function assertAttributeSupported(capabilities: Pick<ProviderCapabilities, 'provider' | 'attributes'>, attribute: string): asserts attribute is FaceAttributeName {
+export function assertAttributeSupported(
+  capabilities: Pick<ProviderCapabilities, 'provider' | 'attributes'>,
+  attribute: string,
+): asserts attribute is FaceAttributeName {
   if (!capabilities.attributes.includes(attribute as FaceAttributeName)) {
     throw new FaceError(
       'UNSUPPORTED_ATTRIBUTE',
@@ -47,9 +60,13 @@ export function assertAttributeSupported(capabilities: Pick<ProviderCapabilities
 export function checkDetectRequest(request: DetectRequest, capabilities: Pick<ProviderCapabilities, 'provider' | 'attributes'>): void {
   const ttl = request.faceIdTimeToLive;
   if (!Number.isInteger(ttl) || ttl < FACE_ID_TTL.min || ttl > FACE_ID_TTL.max) {
-    throw new FaceError('INVALID_ARGUMENT', `faceIdTimeToLive must be an integer of ${FACE_ID_TTL.min}–${FACE_ID_TTL.max} seconds, got ${ttl}.`, {
-      argument: DETECT_ARGUMENTS.faceIdTimeToLive,
-    });
+    throw new FaceError(
+      'INVALID_ARGUMENT',
+      `faceIdTimeToLive must be an integer of ${FACE_ID_TTL.min}–${FACE_ID_TTL.max} seconds, got ${ttl}.`,
+      {
+        argument: DETECT_ARGUMENTS.faceIdTimeToLive,
+      },
+    );
   }
   const attributes = [...request.attributes];
   for (const attribute of attributes) assertAttributeSupported(capabilities, attribute);
@@ -67,10 +84,14 @@ export function checkDetectRequest(request: DetectRequest, capabilities: Pick<Pr
     });
   }
   if (attributes.includes('qualityForRecognition') && !ratesQuality(request.recognitionModel)) {
-    throw new FaceError('INVALID_ARGUMENT', `qualityForRecognition needs recognition_03 or recognition_04 (as in Azure), not ${request.recognitionModel}.`, {
-      argument: DETECT_ARGUMENTS.recognitionModel,
-      rule: 'quality-model',
-    });
+    throw new FaceError(
+      'INVALID_ARGUMENT',
+      `qualityForRecognition needs recognition_03 or recognition_04 (as in Azure), not ${request.recognitionModel}.`,
+      {
+        argument: DETECT_ARGUMENTS.recognitionModel,
+        rule: 'quality-model',
+      },
+    );
   }
 }
 

@@ -40,11 +40,15 @@ export class Recognition {
 
   /** A registered face by id: INVALID_ARGUMENT when not a faceId at all, FACE_NOT_FOUND when unknown or expired. */
   registered(faceId: unknown, argument: string): RecognitionFace {
-    if (typeof faceId !== 'string' || !UUID.test(faceId)) throw invalid(argument, `${argument} must be a faceId (a UUID returned by detect).`);
+    if (typeof faceId !== 'string' || !UUID.test(faceId))
+      throw invalid(argument, `${argument} must be a faceId (a UUID returned by detect).`);
     const id = faceId.toLowerCase();
     const entry = this.registry.get(id);
     if (!entry) {
-      throw new FaceError('FACE_NOT_FOUND', `Face ${id} was not found: it is unknown or its faceIdTimeToLive has expired.`, { faceId: id, argument });
+      throw new FaceError('FACE_NOT_FOUND', `Face ${id} was not found: it is unknown or its faceIdTimeToLive has expired.`, {
+        faceId: id,
+        argument,
+      });
     }
     return { faceId: id, face: entry.face, recognitionModel: entry.recognitionModel };
   }
@@ -85,7 +89,12 @@ export class Recognition {
     return this.provider.group(faces);
   }
 
-  private async resolve<Image>(ref: FaceRef<Image>, argument: string, model: RecognitionModel, detect: InlineDetector<Image>): Promise<RecognitionFace> {
+  private async resolve<Image>(
+    ref: FaceRef<Image>,
+    argument: string,
+    model: RecognitionModel,
+    detect: InlineDetector<Image>,
+  ): Promise<RecognitionFace> {
     const hasId = typeof ref.faceId === 'string' && ref.faceId.length > 0;
     const hasImage = ref.image !== null && ref.image !== undefined;
     if (hasId === hasImage) throw new FaceError('INVALID_FACE_REF', 'A face reference needs exactly one of faceId or image.', { argument });
@@ -96,7 +105,8 @@ export class Recognition {
       return { faceId: null, face: largest, recognitionModel: model };
     } catch (err) {
       // Input errors about the image name the image; infrastructure errors stay as they are.
-      if (err instanceof FaceError && !err.isInfrastructure) throw new FaceError(err.code, err.message, { ...err.details, argument: `${argument}.image` });
+      if (err instanceof FaceError && !err.isInfrastructure)
+        throw new FaceError(err.code, err.message, { ...err.details, argument: `${argument}.image` });
       throw err;
     }
   }
@@ -122,7 +132,8 @@ function faceIdList(value: unknown, argument: string, min: number): string[] {
   }
   const seen = new Set<string>();
   return value.map((id: unknown, i) => {
-    if (typeof id !== 'string' || !UUID.test(id)) throw invalid(`${argument}.${i}`, `${argument}[${i}] must be a faceId (a UUID returned by detect).`);
+    if (typeof id !== 'string' || !UUID.test(id))
+      throw invalid(`${argument}.${i}`, `${argument}[${i}] must be a faceId (a UUID returned by detect).`);
     const lower = id.toLowerCase();
     if (seen.has(lower)) throw new FaceError('DUPLICATE_FACE_ID', `Face ${lower} appears more than once in ${argument}.`, { argument });
     seen.add(lower);

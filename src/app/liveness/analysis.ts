@@ -9,7 +9,6 @@ import type { DetectedFace } from '../../domain/types.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../domain/liveness/decision-input.js';
 import type { FrameAnalysis } from '../../domain/liveness/types.js';
 
-
 /** A frame passed the header checks but its pixels could not be decoded: the attempt fails. */
 export class FrameUnreadableError extends Error {
   constructor(
@@ -49,5 +48,7 @@ export async function analyseFrames(
     throw first.reason;
   }
   const t0 = timestamps[0] ?? 0;
-  return settled.map((s, i) => toFrameAnalysis((timestamps[i] ?? t0) - t0, size.width, size.height, (s as PromiseFulfilledResult<DetectedFace[]>).value));
+  return settled.map((s, i) =>
+    toFrameAnalysis((timestamps[i] ?? t0) - t0, size.width, size.height, (s as PromiseFulfilledResult<DetectedFace[]>).value),
+  );
 }

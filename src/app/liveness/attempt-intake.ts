@@ -113,7 +113,14 @@ export class AttemptIntake {
       throw new FaceError('SESSION_DELETED', 'This liveness session was deleted while the attempt was analysed.');
     }
     logger.info(
-      { sessionId: session.id, attemptId, status: outcome.status, decision: outcome.decision, reasons: outcome.reasons, error: outcome.error?.code },
+      {
+        sessionId: session.id,
+        attemptId,
+        status: outcome.status,
+        decision: outcome.decision,
+        reasons: outcome.reasons,
+        error: outcome.error?.code,
+      },
       'liveness: attempt finished',
     );
     const attempts = store.attempts(session.id);

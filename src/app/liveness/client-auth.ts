@@ -29,12 +29,16 @@ export const unopenableTokenHash = (): string => hashToken(randomBytes(32).toStr
 export function authenticate(store: LivenessStore, clock: Clock, authorization: string | undefined): SessionRecord {
   const match = BEARER.exec(authorization ?? '');
   if (!match) {
-    throw new FaceError('TOKEN_INVALID', authorization ? 'The Authorization header is not "Bearer <session token>".' : 'Authorization: Bearer <session token> is required.');
+    throw new FaceError(
+      'TOKEN_INVALID',
+      authorization ? 'The Authorization header is not "Bearer <session token>".' : 'Authorization: Bearer <session token> is required.',
+    );
   }
   const hash = hashToken(match[1]!);
   const session = store.sessionByTokenHash(hash);
   if (!session) {
-    if (store.tombstoneByTokenHash(hash)) throw new FaceError('SESSION_DELETED', 'This liveness session has been deleted; its token is revoked.');
+    if (store.tombstoneByTokenHash(hash))
+      throw new FaceError('SESSION_DELETED', 'This liveness session has been deleted; its token is revoked.');
     throw new FaceError('TOKEN_INVALID', 'The session token is not valid.');
   }
   if (clock.now() >= session.tokenExpiresAt) {

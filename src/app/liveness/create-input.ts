@@ -30,13 +30,19 @@ export function isDeviceCorrelationId(id: string | null): id is string {
 export function validateCreateInput(input: CreateSessionInput): CreateSessionOptions {
   const ttl = input.authTokenTimeToLiveInSeconds ?? TOKEN_TTL_SECONDS.default;
   if (!Number.isInteger(ttl) || ttl < TOKEN_TTL_SECONDS.min || ttl > TOKEN_TTL_SECONDS.max) {
-    throw argumentError(`authTokenTimeToLiveInSeconds must be within ${TOKEN_TTL_SECONDS.min} to ${TOKEN_TTL_SECONDS.max}; got ${ttl}.`, 'authTokenTimeToLiveInSeconds');
+    throw argumentError(
+      `authTokenTimeToLiveInSeconds must be within ${TOKEN_TTL_SECONDS.min} to ${TOKEN_TTL_SECONDS.max}; got ${ttl}.`,
+      'authTokenTimeToLiveInSeconds',
+    );
   }
   const setInClient = input.deviceCorrelationIdSetInClient ?? false;
   const id = input.deviceCorrelationId ?? null;
   if (setInClient) {
     if (id !== null) {
-      throw argumentError('deviceCorrelationId must be null when deviceCorrelationIdSetInClient is true: the client sends it.', 'deviceCorrelationId');
+      throw argumentError(
+        'deviceCorrelationId must be null when deviceCorrelationIdSetInClient is true: the client sends it.',
+        'deviceCorrelationId',
+      );
     }
   } else if (!isDeviceCorrelationId(id)) {
     throw argumentError(

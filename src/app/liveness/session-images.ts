@@ -10,7 +10,9 @@ const CONTENT_TYPE = 'image/jpeg';
 
 /** The image to store with the outcome: the best frame's bytes under a new random id, or null. */
 export function captureSessionImage(session: SessionRecord, bestFrame: Buffer | undefined): AttemptOutcome['sessionImage'] {
-  return session.enableSessionImage && bestFrame ? { id: randomBytes(24).toString('base64url'), bytes: bestFrame, contentType: CONTENT_TYPE } : null;
+  return session.enableSessionImage && bestFrame
+    ? { id: randomBytes(24).toString('base64url'), bytes: bestFrame, contentType: CONTENT_TYPE }
+    : null;
 }
 
 /** A stored session image, or null (unknown id, or its session deleted or purged). */

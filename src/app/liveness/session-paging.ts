@@ -24,7 +24,12 @@ function decodeCursor(cursor: string): number {
  * A page of session records: the embedded engine's own sessions, or (upstream) the index of
  * sessions held by an upstream provider. INVALID_ARGUMENT for a bad `first` or `after`.
  */
-export function sessionPage(store: LivenessStore, first: number | null | undefined, after: string | null | undefined, upstream: boolean): Page<SessionRecord> {
+export function sessionPage(
+  store: LivenessStore,
+  first: number | null | undefined,
+  after: string | null | undefined,
+  upstream: boolean,
+): Page<SessionRecord> {
   const limit = first ?? PAGE_SIZE.default;
   if (!Number.isInteger(limit) || limit < PAGE_SIZE.min || limit > PAGE_SIZE.max) {
     throw new FaceError('INVALID_ARGUMENT', `first must be ${PAGE_SIZE.min}–${PAGE_SIZE.max}, got ${limit}.`, { argument: 'first' });

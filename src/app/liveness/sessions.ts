@@ -24,7 +24,11 @@ export interface VerifyImage {
 export function verifyReferenceOf(faces: readonly DetectedFace[], details: Record<string, unknown> = {}): VerifyReferenceRecord {
   const largest = faces[0];
   if (!largest?.embedding) throw new FaceError('NO_FACE_IN_IMAGE', 'No face was detected in verifyImage.', details);
-  return { faceRectangle: largest.faceRectangle, qualityForRecognition: largest.attributes.qualityForRecognition ?? null, embedding: largest.embedding };
+  return {
+    faceRectangle: largest.faceRectangle,
+    qualityForRecognition: largest.attributes.qualityForRecognition ?? null,
+    embedding: largest.embedding,
+  };
 }
 
 export interface LivenessSessions {

@@ -192,14 +192,17 @@ export async function validateAttemptUpload(upload: Omit<AttemptUpload, 'width' 
     throw new FaceError('INVALID_NONCE', 'The nonce field is missing: send the nonce of the challenge from GET /liveness/api/session.');
   }
   if (frames.length < FRAME_LIMITS.min || frames.length > FRAME_LIMITS.max) {
-    throw invalid(`Send ${FRAME_LIMITS.min}–${FRAME_LIMITS.max} frames (file parts named "frame"); got ${frames.length}.`, { frameCount: frames.length });
+    throw invalid(`Send ${FRAME_LIMITS.min}–${FRAME_LIMITS.max} frames (file parts named "frame"); got ${frames.length}.`, {
+      frameCount: frames.length,
+    });
   }
   if (timestamps.length !== frames.length) {
     throw invalid(`timestamps must be a JSON array with one number per frame: ${frames.length} frames, ${timestamps.length} timestamps.`);
   }
   for (let i = 0; i < timestamps.length; i++) {
     const t = timestamps[i];
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw invalid(`timestamps[${i}] must be a non-negative number of milliseconds.`);
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0)
+      throw invalid(`timestamps[${i}] must be a non-negative number of milliseconds.`);
     if (i > 0 && t < timestamps[i - 1]!) throw invalid(`timestamps must not decrease (timestamps[${i}] < timestamps[${i - 1}]).`);
   }
   const span = timestamps[timestamps.length - 1]! - timestamps[0]!;
@@ -215,10 +218,16 @@ export async function validateAttemptUpload(upload: Omit<AttemptUpload, 'width' 
     const dims = await orientedSize(frame);
     if (!dims) throw invalid(`Frame ${i + 1} is not a readable JPEG.`, { frame: i + 1 });
     if (dims.width * dims.height > FRAME_LIMITS.maxFramePixels) {
-      throw invalid(`Frame ${i + 1} is ${dims.width}x${dims.height}; at most ${FRAME_LIMITS.maxFramePixels} pixels (1920x1080) per frame.`, { frame: i + 1 });
+      throw invalid(
+        `Frame ${i + 1} is ${dims.width}x${dims.height}; at most ${FRAME_LIMITS.maxFramePixels} pixels (1920x1080) per frame.`,
+        { frame: i + 1 },
+      );
     }
     if (size && (size.width !== dims.width || size.height !== dims.height)) {
-      throw invalid(`Frame ${i + 1} is ${dims.width}x${dims.height} but frame 1 is ${size.width}x${size.height}: all frames must have one size.`, { frame: i + 1 });
+      throw invalid(
+        `Frame ${i + 1} is ${dims.width}x${dims.height} but frame 1 is ${size.width}x${size.height}: all frames must have one size.`,
+        { frame: i + 1 },
+      );
     }
     size = dims;
   }

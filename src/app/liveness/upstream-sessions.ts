@@ -5,8 +5,7 @@
  * creation order, route family — because Azure v1.2 has no "list sessions" operation and a
  * session must be read under the route family (plain or with-verify) it was created in.
  */
-import type { FaceRectangle, Level } from '../../domain/types.js';
-import type { AttemptRecord, AttemptStatus, SessionRecord, UpstreamSessionKind } from '../../ports/liveness-store.js';
+import type { AttemptRecord, SessionRecord, UpstreamSessionKind } from '../../ports/liveness-store.js';
 import type { SessionConnection, SessionView } from './model.js';
 import type { LivenessService } from './service.js';
 import type { UpstreamAttempt, UpstreamLivenessClient, UpstreamSession } from '../../ports/upstream-liveness.js';
@@ -18,7 +17,7 @@ const LIST_CONCURRENCY = 4;
 
 /** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -60,7 +59,10 @@ export class UpstreamLivenessSessions implements LivenessSessions {
     const page = this.index.sessionRecords(first, after, true);
     // One upstream read per listed session, a few at a time: a page of 100 must not become a
     // burst of 100 requests against a rate-limited upstream (Azure S0: 10 per second).
-    const sessions = await mapConcurrently(page.edges, LIST_CONCURRENCY, async (e) => ({ e, upstream: await this.client.get(e.node.upstreamKind!, e.node.id) }));
+    const sessions = await mapConcurrently(page.edges, LIST_CONCURRENCY, async (e) => ({
+      e,
+      upstream: await this.client.get(e.node.upstreamKind!, e.node.id),
+    }));
     const edges = sessions.flatMap(({ e, upstream }) => {
       if (upstream) return [{ cursor: e.cursor, node: toView(e.node, { ...upstream, authToken: '' }) }];
       this.index.deleteSession(e.node.id);

@@ -11,7 +11,11 @@ import type { AttemptOutcome, VerifyReferenceRecord } from '../../ports/liveness
 export function pickFace<T extends { faceRectangle: FaceRectangle }>(faces: readonly T[], target: FaceRectangle | null): T | undefined {
   if (target) {
     const same = faces.find(
-      (f) => f.faceRectangle.top === target.top && f.faceRectangle.left === target.left && f.faceRectangle.width === target.width && f.faceRectangle.height === target.height,
+      (f) =>
+        f.faceRectangle.top === target.top &&
+        f.faceRectangle.left === target.left &&
+        f.faceRectangle.width === target.width &&
+        f.faceRectangle.height === target.height,
     );
     if (same) return same;
   }
@@ -19,7 +23,10 @@ export function pickFace<T extends { faceRectangle: FaceRectangle }>(faces: read
 }
 
 /** The best frame's face against the session's reference; null for a plain session or no face. */
-export function verifyWithLiveness(reference: VerifyReferenceRecord | null, bestFace: FrameFace | undefined): AttemptOutcome['verifyResult'] {
+export function verifyWithLiveness(
+  reference: VerifyReferenceRecord | null,
+  bestFace: FrameFace | undefined,
+): AttemptOutcome['verifyResult'] {
   const verification = reference && bestFace ? verify(reference.embedding, bestFace.embedding) : null;
   return verification ? { isIdentical: verification.isIdentical, matchConfidence: verification.confidence } : null;
 }

@@ -114,7 +114,11 @@ const OPPOSITE: Partial<Record<ChallengeStep, ChallengeStep>> = { TURN_LEFT: 'TU
  * Judges a head-pose trajectory (usable frames, in time order; the first is the baseline)
  * against the issued steps.
  */
-export function evaluateChallenge(samples: readonly PoseSample[], steps: readonly ChallengeStep[], stepTimeoutMs: number): ChallengeEvaluation {
+export function evaluateChallenge(
+  samples: readonly PoseSample[],
+  steps: readonly ChallengeStep[],
+  stepTimeoutMs: number,
+): ChallengeEvaluation {
   const first = samples[0];
   const baselineYaw = first?.yaw ?? 0;
   const baselinePitch = first?.pitch ?? 0;

@@ -137,7 +137,8 @@ export function frameStatus(frame: FrameAnalysis, th: LivenessThresholds = LIVEN
   if (f.landmarks68.length !== 68 || !f.landmarks68.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y))) return 'too_small';
   if (f.faceRectangle.width < th.minFaceWidth || !(interOcularDistance(f.landmarks68) >= 4)) return 'too_small';
   const q = f.quality;
-  if (!(q.blur <= th.maxBlur && q.exposure >= th.minExposure && q.exposure <= th.maxExposure && q.noise <= th.maxNoise)) return 'low_quality';
+  if (!(q.blur <= th.maxBlur && q.exposure >= th.minExposure && q.exposure <= th.maxExposure && q.noise <= th.maxNoise))
+    return 'low_quality';
   return 'usable';
 }
 
@@ -155,13 +156,17 @@ export interface IdentityMeasures {
 }
 
 /** Identity consistency of embeddings in time order. */
-export function identityMeasures(embeddings: readonly Float32Array[], minSegment: number = LIVENESS_THRESHOLDS.identityMinSegment): IdentityMeasures {
+export function identityMeasures(
+  embeddings: readonly Float32Array[],
+  minSegment: number = LIVENESS_THRESHOLDS.identityMinSegment,
+): IdentityMeasures {
   const n = embeddings.length;
   let splitDistance = 0;
   for (let k = minSegment; k <= n - minSegment; k++) {
     splitDistance = Math.max(splitDistance, euclideanDistance(meanEmbedding(embeddings.slice(0, k)), meanEmbedding(embeddings.slice(k))));
   }
-  const frameDistances = n < 2 ? embeddings.map(() => 0) : embeddings.map((e, i) => euclideanDistance(e, meanEmbedding(embeddings.filter((_, j) => j !== i))));
+  const frameDistances =
+    n < 2 ? embeddings.map(() => 0) : embeddings.map((e, i) => euclideanDistance(e, meanEmbedding(embeddings.filter((_, j) => j !== i))));
   return { splitDistance, frameDistances };
 }
 
@@ -178,7 +183,8 @@ export function motionResidual(faces: readonly FrameFace[], maxFrames: number = 
   const picked = n <= maxFrames ? faces : Array.from({ length: maxFrames }, (_, i) => faces[Math.round((i * (n - 1)) / (maxFrames - 1))]!);
   const residuals: number[] = [];
   for (let i = 0; i < picked.length; i++) {
-    for (let j = i + 1; j < picked.length; j++) residuals.push(planarResidual(picked[i]!.landmarks68, picked[j]!.landmarks68, 'homography'));
+    for (let j = i + 1; j < picked.length; j++)
+      residuals.push(planarResidual(picked[i]!.landmarks68, picked[j]!.landmarks68, 'homography'));
   }
   return median(residuals);
 }
@@ -257,7 +263,9 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
   if (frames.length < th.minFrames) add('TOO_FEW_FRAMES');
   const t0 = frames[0]?.t ?? 0;
   const times = frames.map((f) => f.t - t0);
-  const timesValid = frames.every((f, i) => Number.isFinite(f.t) && (i === 0 || f.t >= frames[i - 1]!.t)) && (frames.length < 2 || times[times.length - 1]! > 0);
+  const timesValid =
+    frames.every((f, i) => Number.isFinite(f.t) && (i === 0 || f.t >= frames[i - 1]!.t)) &&
+    (frames.length < 2 || times[times.length - 1]! > 0);
   if (!timesValid) add('INVALID_TIMESTAMPS');
   if (timesValid) set('durationMs', times[times.length - 1] ?? 0);
 
@@ -290,7 +298,10 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
   // 5. The same person in every usable frame.
   let consistent = usable;
   if (usable.length >= 2) {
-    const id = identityMeasures(usable.map((u) => u.face.embedding), th.identityMinSegment);
+    const id = identityMeasures(
+      usable.map((u) => u.face.embedding),
+      th.identityMinSegment,
+    );
     const maxFrame = Math.max(...id.frameDistances);
     set('identitySplitDistance', id.splitDistance);
     set('identityMaxFrameDistance', maxFrame);
@@ -360,5 +371,11 @@ function finish(reasons: ReasonCode[], measures: Record<string, number>, best: U
   const implied = reasons.map((r) => REASONS[r]);
   const decision: LivenessDecision = implied.includes('spoofface') ? 'spoofface' : implied.includes('uncertain') ? 'uncertain' : 'realface';
   if (best) measures.bestFrameIndex = best.index;
-  return { decision, reasons: [...reasons], bestFrameIndex: best?.index ?? null, targetFace: best ? { ...best.face.faceRectangle } : null, measures };
+  return {
+    decision,
+    reasons: [...reasons],
+    bestFrameIndex: best?.index ?? null,
+    targetFace: best ? { ...best.face.faceRectangle } : null,
+    measures,
+  };
 }

@@ -152,8 +152,16 @@ export function fitAffine(src: readonly Pt[], dst: readonly Pt[]): Matrix3 {
   const ns = src.map((p) => applyMatrix(ts, p));
   const nd = dst.map((p) => applyMatrix(td, p));
   const rows = ns.map((p) => [p.x, p.y, 1]);
-  const sx = leastSquares(rows, nd.map((p) => p.x), 3);
-  const sy = leastSquares(rows, nd.map((p) => p.y), 3);
+  const sx = leastSquares(
+    rows,
+    nd.map((p) => p.x),
+    3,
+  );
+  const sy = leastSquares(
+    rows,
+    nd.map((p) => p.y),
+    3,
+  );
   if (!sx || !sy) throw new Error('degenerate point set for an affine fit');
   const an: Matrix3 = [sx[0]!, sx[1]!, sx[2]!, sy[0]!, sy[1]!, sy[2]!, 0, 0, 1];
   const tdInv = invert3(td);
@@ -221,7 +229,12 @@ export function fitHomography(src: readonly Pt[], dst: readonly Pt[], iterations
     setRows(x, y, 1, -u * x, -u * y, -v * x, -v * y);
     accumulate(u, v);
   }
-  let h: number[] = solveAccumulated() ?? affineStart(src.map((_, k) => ({ x: sx[k]!, y: sy[k]! })), dst.map((_, k) => ({ x: dx[k]!, y: dy[k]! })));
+  let h: number[] =
+    solveAccumulated() ??
+    affineStart(
+      src.map((_, k) => ({ x: sx[k]!, y: sy[k]! })),
+      dst.map((_, k) => ({ x: dx[k]!, y: dy[k]! })),
+    );
   // Gauss–Newton on the geometric (transfer) error, in normalised coordinates.
   const sse = (v: readonly number[]): number => {
     let s = 0;

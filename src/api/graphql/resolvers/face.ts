@@ -25,7 +25,15 @@ function fieldSelection(info: GraphQLResolveInfo): FaceSelection {
 }
 
 async function detectFaces(
-  args: { image: { url?: string | null; base64?: string | null }; options?: { detectionModel?: string | null; recognitionModel?: string | null; returnFaceId?: boolean | null; faceIdTimeToLive?: number | null } | null },
+  args: {
+    image: { url?: string | null; base64?: string | null };
+    options?: {
+      detectionModel?: string | null;
+      recognitionModel?: string | null;
+      returnFaceId?: boolean | null;
+      faceIdTimeToLive?: number | null;
+    } | null;
+  },
   ctx: GraphQLContext,
   info: GraphQLResolveInfo,
 ): Promise<FaceModel[]> {
@@ -35,7 +43,10 @@ async function detectFaces(
   const ttl = args.options?.faceIdTimeToLive ?? FACE_ID_TTL.max;
   // What this field selects is what it asks for; the rules are the use case's.
   const mine = fieldSelection(info);
-  checkDetectRequest({ detectionModel, recognitionModel, faceIdTimeToLive: ttl, returnLandmarks: mine.landmarks, attributes: mine.attributes }, ctx.provider.capabilities);
+  checkDetectRequest(
+    { detectionModel, recognitionModel, faceIdTimeToLive: ttl, returnLandmarks: mine.landmarks, attributes: mine.attributes },
+    ctx.provider.capabilities,
+  );
 
   const bytes = await ctx.loaders.imageBytes.load(args.image);
   const hash = contentHash(bytes);
@@ -45,7 +56,14 @@ async function detectFaces(
   // aliases with the same models still share one detection).
   const union = operationSelection(ctx, info);
   const wanted = computable({ detectionModel, recognitionModel, ...union }, ctx.provider.capabilities);
-  const faces = await ctx.loaders.detections.load({ hash, detectionModel, recognitionModel, faceIdTimeToLive: ttl, withEmbedding: returnFaceId, ...wanted });
+  const faces = await ctx.loaders.detections.load({
+    hash,
+    detectionModel,
+    recognitionModel,
+    faceIdTimeToLive: ttl,
+    withEmbedding: returnFaceId,
+    ...wanted,
+  });
 
   if (!returnFaceId) {
     return faces.map((face) => ({ faceId: null, face, detectionModel, recognitionModel, expiresAt: null }));
@@ -64,7 +82,13 @@ async function detectFaces(
 function lookup(ctx: GraphQLContext, faceId: string): FaceModel | null {
   const entry = ctx.registry.get(faceId);
   if (!entry) return null;
-  return { faceId: entry.faceId, face: entry.face, detectionModel: entry.detectionModel, recognitionModel: entry.recognitionModel, expiresAt: entry.expiresAt };
+  return {
+    faceId: entry.faceId,
+    face: entry.face,
+    detectionModel: entry.detectionModel,
+    recognitionModel: entry.recognitionModel,
+    expiresAt: entry.expiresAt,
+  };
 }
 
 const attributes = (face: DetectedFace): FaceAttributes => face.attributes;
@@ -91,14 +115,18 @@ export const faceResolvers: Resolvers = {
     blur: (a) => (a.blur ? { blurLevel: toEnum(a.blur.blurLevel), value: a.blur.value } : null),
     exposure: (a) => (a.exposure ? { exposureLevel: toEnum(a.exposure.exposureLevel), value: a.exposure.value } : null),
     noise: (a) => (a.noise ? { noiseLevel: toEnum(a.noise.noiseLevel), value: a.noise.value } : null),
-    qualityForRecognition: (a) => (a.qualityForRecognition ? (toEnum(a.qualityForRecognition)) : null),
+    qualityForRecognition: (a) => (a.qualityForRecognition ? toEnum(a.qualityForRecognition) : null),
     // The embedded engine computes none of these (UNSUPPORTED_ATTRIBUTE); the Azure provider does.
-    glasses: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'glasses'), a.glasses ? (toEnum(a.glasses)) : null),
+    glasses: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'glasses'), a.glasses ? toEnum(a.glasses) : null),
     occlusion: (a, _args, ctx) => (assertAttributeSupported(ctx.provider.capabilities, 'occlusion'), a.occlusion ?? null),
-    accessories: (a, _args, ctx) =>
-      (assertAttributeSupported(ctx.provider.capabilities, 'accessories'), a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type), confidence: x.confidence })) : null),
-    mask: (a, _args, ctx) =>
-      (assertAttributeSupported(ctx.provider.capabilities, 'mask'), a.mask ? { type: toEnum(a.mask.type), noseAndMouthCovered: a.mask.noseAndMouthCovered } : null),
+    accessories: (a, _args, ctx) => (
+      assertAttributeSupported(ctx.provider.capabilities, 'accessories'),
+      a.accessories ? a.accessories.map((x) => ({ type: toEnum(x.type), confidence: x.confidence })) : null
+    ),
+    mask: (a, _args, ctx) => (
+      assertAttributeSupported(ctx.provider.capabilities, 'mask'),
+      a.mask ? { type: toEnum(a.mask.type), noseAndMouthCovered: a.mask.noseAndMouthCovered } : null
+    ),
   },
   ProviderCapabilities: {
     detectionModels: (c) => c.detectionModels.map((m) => toEnum(m)),

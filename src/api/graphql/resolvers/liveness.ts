@@ -20,14 +20,14 @@ import { rethrow } from '../errors.js';
 import type { ImageInput, Resolvers } from '../generated/resolvers-types.js';
 import { toEnum } from './enums.js';
 
-
 const MODES: Record<'PASSIVE' | 'PASSIVE_ACTIVE', LivenessOperationMode> = { PASSIVE: 'Passive', PASSIVE_ACTIVE: 'PassiveActive' };
 
 const VERIFY_FIELD = ['input', 'verifyImage'];
 
 /** Image errors about verifyImage name that field. */
 function aboutVerifyImage(err: unknown): never {
-  if (err instanceof FaceError && !err.isInfrastructure && !err.details.field) throw new FaceError(err.code, err.message, { ...err.details, field: VERIFY_FIELD });
+  if (err instanceof FaceError && !err.isInfrastructure && !err.details.field)
+    throw new FaceError(err.code, err.message, { ...err.details, field: VERIFY_FIELD });
   throw err;
 }
 
@@ -73,7 +73,10 @@ export const livenessResolvers: Resolvers = {
       payload(
         async () => {
           if (!(await ctx.livenessSessions.delete(input.id))) {
-            throw new FaceError('SESSION_NOT_FOUND', `Liveness session ${input.id} was not found: it never existed, was deleted or has expired.`);
+            throw new FaceError(
+              'SESSION_NOT_FOUND',
+              `Liveness session ${input.id} was not found: it never existed, was deleted or has expired.`,
+            );
           }
           return { deletedSessionId: input.id };
         },
@@ -103,7 +106,7 @@ export const livenessResolvers: Resolvers = {
       s.verifyReference
         ? {
             faceRectangle: s.verifyReference.faceRectangle,
-            qualityForRecognition: s.verifyReference.qualityForRecognition ? (toEnum(s.verifyReference.qualityForRecognition)) : null,
+            qualityForRecognition: s.verifyReference.qualityForRecognition ? toEnum(s.verifyReference.qualityForRecognition) : null,
           }
         : null,
   },

@@ -26,29 +26,50 @@ const inlineDetector =
 function toFaceModel(f: RecognitionFace, ctx: GraphQLContext): FaceModel | null {
   const entry = f.faceId ? ctx.registry.get(f.faceId) : undefined;
   if (!entry) return null;
-  return { faceId: entry.faceId, face: entry.face, detectionModel: entry.detectionModel, recognitionModel: entry.recognitionModel, expiresAt: entry.expiresAt };
+  return {
+    faceId: entry.faceId,
+    face: entry.face,
+    detectionModel: entry.detectionModel,
+    recognitionModel: entry.recognitionModel,
+    expiresAt: entry.expiresAt,
+  };
 }
 
 export const recognitionResolvers: Resolvers = {
   Mutation: {
     verifyFaces: (_root, { input }, ctx) =>
-      payload(async () => ({ verification: await ctx.recognition.verify(input.face1, input.face2, inlineDetector(ctx)) }), { verification: null }),
+      payload(async () => ({ verification: await ctx.recognition.verify(input.face1, input.face2, inlineDetector(ctx)) }), {
+        verification: null,
+      }),
 
     findSimilarFaces: (_root, { input }, ctx) =>
-      payload(async () => {
-        const mode = input.mode === 'MATCH_FACE' ? 'matchFace' : 'matchPerson';
-        const matches = await ctx.recognition.findSimilar(input.face, input.candidateFaceIds, { mode, maxCandidates: input.maxCandidates }, inlineDetector(ctx));
-        return { matches: matches.map((m) => ({ faceId: m.face.faceId ?? '', confidence: m.confidence, face: toFaceModel(m.face, ctx) })) };
-      }, { matches: null }),
+      payload(
+        async () => {
+          const mode = input.mode === 'MATCH_FACE' ? 'matchFace' : 'matchPerson';
+          const matches = await ctx.recognition.findSimilar(
+            input.face,
+            input.candidateFaceIds,
+            { mode, maxCandidates: input.maxCandidates },
+            inlineDetector(ctx),
+          );
+          return {
+            matches: matches.map((m) => ({ faceId: m.face.faceId ?? '', confidence: m.confidence, face: toFaceModel(m.face, ctx) })),
+          };
+        },
+        { matches: null },
+      ),
 
     groupFaces: (_root, { input }, ctx) =>
-      payload(async () => {
-        const grouping = await ctx.recognition.group(input.faceIds);
-        const group = (members: RecognitionFace[]) => ({
-          faceIds: members.map((m) => m.faceId ?? ''),
-          faces: members.map((m) => toFaceModel(m, ctx)).filter((f): f is FaceModel => f !== null),
-        });
-        return { grouping: { groups: grouping.groups.map(group), messyGroup: group(grouping.messyGroup) } };
-      }, { grouping: null }),
+      payload(
+        async () => {
+          const grouping = await ctx.recognition.group(input.faceIds);
+          const group = (members: RecognitionFace[]) => ({
+            faceIds: members.map((m) => m.faceId ?? ''),
+            faces: members.map((m) => toFaceModel(m, ctx)).filter((f): f is FaceModel => f !== null),
+          });
+          return { grouping: { groups: grouping.groups.map(group), messyGroup: group(grouping.messyGroup) } };
+        },
+        { grouping: null },
+      ),
   },
 };
