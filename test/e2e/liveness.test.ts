@@ -324,7 +324,9 @@ describe('client API with real frames', () => {
     firstNonce = res.nonce;
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ attemptId: 1, attemptsLeft: 2, status: 'Succeeded', sessionStatus: 'Succeeded', error: null });
-    expect(['realface', 'spoofface', 'uncertain']).toContain(res.body.result!.livenessDecision);
+    // The performer, live, talking and turning his head (3.0–3.5 s is the audience: three frames
+    // without a face, tolerated): a bona fide presentation, accepted in Passive mode.
+    expect(res.body.result!.livenessDecision).toBe('realface');
 
     const read = (await getSession(session.id))!;
     expect(read.status).toBe('SUCCEEDED');
@@ -343,10 +345,10 @@ describe('client API with real frames', () => {
       clientIp: expect.stringMatching(/127\.0\.0\.1$/),
       frameCount: 15,
       digest: firstDigest,
-      decision: a.result!.livenessDecision,
+      decision: 'REALFACE',
     });
     expect(a.audit.requestId).toBeTruthy();
-    expect(Array.isArray(a.audit.reasons)).toBe(true);
+    expect(a.audit.reasons).toEqual([]);
     expect(typeof a.audit.measures).toBe('object');
     expect(a.audit.createdAt).toBe(new Date(clock.now()).toISOString());
 
@@ -405,28 +407,102 @@ describe('client API with real frames', () => {
     expect(res.body.status).toBe('Succeeded');
     expect(res.body.result).toBeNull();
     const a = (await getSession(quiet.id))!.attempts[0]!;
-    expect(a.result!.livenessDecision).toMatch(/^(REALFACE|SPOOFFACE|UNCERTAIN)$/);
+    // Withheld from the client only: the operator sees the decision (the same bona fide footage).
+    expect(a.result!.livenessDecision).toBe('REALFACE');
     expect(a.result!.sessionImageId).toBeNull();
   });
 });
 
-describe('modes and client-set device correlation id', () => {
-  it('PassiveActive issues a two-step challenge; the client may send deviceCorrelationId', async () => {
-    const { session, userErrors } = await create({ livenessOperationMode: 'PASSIVE_ACTIVE', deviceCorrelationIdSetInClient: true });
-    expect(userErrors).toEqual([]);
-    const c = await clientGet(session!.authToken);
-    expect(c.body.livenessOperationMode).toBe('PassiveActive');
-    expect(c.body.challenge.steps).toHaveLength(2);
-    for (const step of c.body.challenge.steps) expect(['TURN_LEFT', 'TURN_RIGHT', 'LOOK_UP']).toContain(step);
-    expect(c.body.challenge.stepTimeoutMs).toBeGreaterThan(0);
-    const form = attemptForm(c.body.challenge.nonce, frames.slice(2, 14));
-    form.append('deviceCorrelationId', 'set-by-client');
-    const res = await post(session!.authToken, form);
+/**
+ * PassiveActive answers made of real footage: the performer does not follow instructions, so for
+ * each challenge the test sends the stretch of the close-up whose head motion performs it (yaw
+ * and pitch measured by the engine; TURN_LEFT = yaw up by >= 15° from the first frame, TURN_RIGHT
+ * = down, LOOK_UP = pitch up by >= 10°, each step by (index + 1) x 3 s). In each window every step
+ * is passed by at least 5° in some frame before its deadline, not just touched. Windows differ
+ * from one another (the same bytes in another session would be a replay).
+ */
+const CHALLENGE_WINDOWS: Record<string, { startSec: number; fps: number; count: number }> = {
+  // yaw -7 -> +10..+18 (left, from 0.3 s) -> -25 (right, 1.8 s)
+  'TURN_LEFT,TURN_RIGHT': { startSec: 5.7, fps: 10, count: 20 },
+  // yaw -30 -> -10 (left by 20°, 0.2 s); pitch -11 -> +6 (up, 0.6 s)
+  'TURN_LEFT,LOOK_UP': { startSec: 5.4, fps: 5, count: 12 },
+  // yaw -10 -> -27 (right, 0.4 s) -> +20 (left, 2.0 s)
+  'TURN_RIGHT,TURN_LEFT': { startSec: 4.1, fps: 5, count: 12 },
+  // yaw +10 -> -18 (right, 0.4 s); pitch -12 -> -1 (up, 0.8 s) -> +6
+  'TURN_RIGHT,LOOK_UP': { startSec: 3.8, fps: 5, count: 12 },
+  // pitch -11 -> +6 (up, 0.6 s); yaw -30 -> +14 (left, 0.8 s)
+  'LOOK_UP,TURN_LEFT': { startSec: 5.4, fps: 5, count: 11 },
+  // pitch -22 -> -1 (up, 0.6 s); yaw +2 -> -26 (right, 0.8 s)
+  'LOOK_UP,TURN_RIGHT': { startSec: 4.0, fps: 5, count: 12 },
+};
+
+describe('PassiveActive with the challenge performed (real footage)', () => {
+  const windows = new Map<string, { frames: Buffer[]; timestamps: number[] }>();
+
+  beforeAll(async () => {
+    for (const [steps, w] of Object.entries(CHALLENGE_WINDOWS)) {
+      const dir = path.join(dataDir, 'challenge-frames', steps.replace(',', '-'));
+      const extracted = await extractJpegFrames(dir, {
+        startSec: w.startSec,
+        durationSec: w.count / w.fps,
+        fps: w.fps,
+        maxFrames: w.count,
+      });
+      expect(extracted.frames, steps).toHaveLength(w.count);
+      windows.set(steps, extracted);
+    }
+  });
+
+  /** Asks for challenges until the wanted one is issued (each GET issues a fresh one at random, 1 in 6). */
+  async function challengeFor(token: string, wanted: string): Promise<ClientSession['challenge']> {
+    for (let i = 0; i < 200; i++) {
+      const c = await clientGet(token);
+      expect(c.status).toBe(200);
+      expect(c.body.livenessOperationMode).toBe('PassiveActive');
+      expect(c.body.challenge.steps).toHaveLength(2);
+      expect(c.body.challenge.stepTimeoutMs).toBeGreaterThan(0);
+      if (c.body.challenge.steps.join(',') === wanted) return c.body.challenge;
+    }
+    throw new Error(`challenge ${wanted} not issued in 200 tries`);
+  }
+
+  it('each of the 6 challenges, answered by the footage that performs it, is realface; the client may send deviceCorrelationId', async () => {
+    for (const [steps, w] of Object.entries(CHALLENGE_WINDOWS)) {
+      const { session, userErrors } = await create({
+        livenessOperationMode: 'PASSIVE_ACTIVE',
+        deviceCorrelationIdSetInClient: true,
+        sendResultsToClient: true,
+      });
+      expect(userErrors).toEqual([]);
+      const challenge = await challengeFor(session!.authToken, steps);
+      const { frames: parts, timestamps: ts } = windows.get(steps)!;
+      const form = attemptForm(challenge.nonce, parts, ts);
+      form.append('deviceCorrelationId', `set-by-client-${steps}`);
+      const res = await post(session!.authToken, form);
+      expect(res.status, steps).toBe(200);
+      const read = (await getSession(session!.id))!;
+      const a = read.attempts[0]!;
+      expect(read.deviceCorrelationId).toBe(`set-by-client-${steps}`);
+      expect(a.audit.frameCount).toBe(w.count);
+      expect({ steps, decision: res.body.result!.livenessDecision, reasons: a.audit.reasons }).toEqual({
+        steps,
+        decision: 'realface',
+        reasons: [],
+      });
+      expect(a.result!.livenessDecision).toBe('REALFACE');
+    }
+  });
+
+  it('the same real motion answering another challenge is spoofface: turning left first when asked to turn right', async () => {
+    const { session } = await create({ livenessOperationMode: 'PASSIVE_ACTIVE', deviceCorrelationId: 'wrong-way' });
+    const challenge = await challengeFor(session!.authToken, 'TURN_RIGHT,TURN_LEFT');
+    // The TURN_LEFT,TURN_RIGHT footage without its last frame (new bytes: not a replay).
+    const { frames: parts, timestamps: ts } = windows.get('TURN_LEFT,TURN_RIGHT')!;
+    const res = await post(session!.authToken, attemptForm(challenge.nonce, parts.slice(0, -1), ts.slice(0, -1)));
     expect(res.status).toBe(200);
-    const read = (await getSession(session!.id))!;
-    expect(read.deviceCorrelationId).toBe('set-by-client');
-    expect(read.attempts[0]!.audit.frameCount).toBe(12);
-    expect(read.attempts[0]!.result!.livenessDecision).toMatch(/^(REALFACE|SPOOFFACE|UNCERTAIN)$/);
+    const a = (await getSession(session!.id))!.attempts[0]!;
+    expect(a.result!.livenessDecision).toBe('SPOOFFACE');
+    expect(a.audit.reasons).toEqual(['CHALLENGE_WRONG_DIRECTION']);
   });
 });
 
