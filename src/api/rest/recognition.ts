@@ -35,7 +35,7 @@ const AZURE_FIELD: Readonly<Record<string, string>> = {
 /** An argument error of the use case in Azure's words (reference §3, §5); any other error as it is. */
 function azureArgument(err: FaceError): AzureError | FaceError {
   if (err.code !== 'INVALID_ARGUMENT' && err.code !== 'INVALID_FACE_REF') return err;
-  const [name = '', index] = typeof err.details.argument === 'string' ? err.details.argument : ''.split('.');
+  const [name = '', index] = (typeof err.details.argument === 'string' ? err.details.argument : '').split('.');
   const field = AZURE_FIELD[name];
   if (!field) return err;
   const precise = err.message.replace(name, field);

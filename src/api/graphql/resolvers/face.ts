@@ -5,7 +5,7 @@ import { assertAttributeSupported, checkDetectRequest, computable } from '../../
 import { contentHash } from '../../../app/images.js';
 import type { GraphQLContext } from '../context.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
-import type { FaceModel } from '../models.js';
+import { registeredFace, type FaceModel } from '../models.js';
 import { addFaceSelection, emptySelection, operationFaceSelection, type FaceSelection } from '../selection.js';
 import { detectionModelFromEnum, recognitionModelFromEnum, toEnum } from './enums.js';
 import { rethrow } from '../errors.js';
@@ -79,17 +79,7 @@ async function detectFaces(
   return registered;
 }
 
-function lookup(ctx: GraphQLContext, faceId: string): FaceModel | null {
-  const entry = ctx.registry.get(faceId);
-  if (!entry) return null;
-  return {
-    faceId: entry.faceId,
-    face: entry.face,
-    detectionModel: entry.detectionModel,
-    recognitionModel: entry.recognitionModel,
-    expiresAt: entry.expiresAt,
-  };
-}
+const lookup = (ctx: GraphQLContext, faceId: string): FaceModel | null => registeredFace(ctx.registry, faceId);
 
 const attributes = (face: DetectedFace): FaceAttributes => face.attributes;
 

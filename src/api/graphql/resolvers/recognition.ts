@@ -9,7 +9,7 @@ import { INLINE_MODELS } from '../../../app/faces/detection.js';
 import type { RecognitionFace } from '../../../ports/face-provider.js';
 import type { GraphQLContext } from '../context.js';
 import type { ImageInput, Resolvers } from '../generated/resolvers-types.js';
-import type { FaceModel } from '../models.js';
+import { registeredFace, type FaceModel } from '../models.js';
 import { payload } from '../payload.js';
 
 /** Inline images through the request's loaders: one download and one detection per image per document. */
@@ -23,17 +23,7 @@ const inlineDetector =
   };
 
 /** The registered face behind a result, or null for an inline face (or one that expired meanwhile). */
-function toFaceModel(f: RecognitionFace, ctx: GraphQLContext): FaceModel | null {
-  const entry = f.faceId ? ctx.registry.get(f.faceId) : undefined;
-  if (!entry) return null;
-  return {
-    faceId: entry.faceId,
-    face: entry.face,
-    detectionModel: entry.detectionModel,
-    recognitionModel: entry.recognitionModel,
-    expiresAt: entry.expiresAt,
-  };
-}
+const toFaceModel = (f: RecognitionFace, ctx: GraphQLContext): FaceModel | null => registeredFace(ctx.registry, f.faceId);
 
 export const recognitionResolvers: Resolvers = {
   Mutation: {
