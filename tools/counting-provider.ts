@@ -8,10 +8,17 @@ import type { FaceProvider } from '../src/ports/face-provider.js';
 export interface CountingProvider extends FaceProvider {
   /** detect() calls that reached the provider. */
   readonly detections: number;
+  /** Calls of any operation (detect, verify, findSimilar, group) that reached the provider. */
+  readonly calls: number;
 }
 
 export function countDetections(inner: FaceProvider): CountingProvider {
   let detections = 0;
+  let calls = 0;
+  const count = <T>(run: () => Promise<T>): Promise<T> => {
+    calls++;
+    return run();
+  };
   return {
     get capabilities() {
       return inner.capabilities;
@@ -19,15 +26,18 @@ export function countDetections(inner: FaceProvider): CountingProvider {
     get detections() {
       return detections;
     },
+    get calls() {
+      return calls;
+    },
     start: () => inner.start(),
     isReady: () => inner.isReady(),
     detect: (image, options) => {
       detections++;
-      return inner.detect(image, options);
+      return count(() => inner.detect(image, options));
     },
-    verify: (a, b) => inner.verify(a, b),
-    findSimilar: (query, candidates, mode, max) => inner.findSimilar(query, candidates, mode, max),
-    group: (faces) => inner.group(faces),
+    verify: (a, b) => count(() => inner.verify(a, b)),
+    findSimilar: (query, candidates, mode, max) => count(() => inner.findSimilar(query, candidates, mode, max)),
+    group: (faces) => count(() => inner.group(faces)),
     close: () => inner.close(),
   };
 }

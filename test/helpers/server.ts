@@ -27,6 +27,8 @@ export interface TestServer {
   upstream: App | null;
   /** detect() calls that reached the serving app's provider (proves de-duplication). */
   detections(): number;
+  /** Calls of any operation that reached the serving app's provider (on the Azure provider: upstream calls). */
+  providerCalls(): number;
   url: string;
   /** Base URL of the liveness client API and capture page: the upstream's, on the Azure provider. */
   clientBase: string;
@@ -96,6 +98,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
     url,
     clientBase: `http://127.0.0.1:${clientApp.server.port}`,
     detections: () => counter?.detections ?? 0,
+    providerCalls: () => counter?.calls ?? 0,
     async gql(query, variables, headers = {}) {
       const res = await fetch(url, {
         method: 'POST',
