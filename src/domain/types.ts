@@ -136,7 +136,18 @@ export interface DetectRequestOptions {
   faceIdTimeToLive: number;
   returnLandmarks: boolean;
   attributes: readonly FaceAttributeName[];
+  /** Faces whose rectangle is smaller than this (pixels, shorter side) are not returned; default DETECTION_DEFAULTS. */
+  minFaceSize?: number;
+  /** Faces the detector scores below this (0–1) are not returned; default DETECTION_DEFAULTS. */
+  minDetectionConfidence?: number;
 }
+
+/**
+ * Detection limits and defaults. Azure returns at most 100 faces, largest first, and documents
+ * 36 px as its smallest face; the REST surface keeps those defaults.
+ */
+export const DETECTION_LIMITS = Object.freeze({ maxFaces: 100, minFaceSize: { min: 8, max: 4096 } });
+export const DETECTION_DEFAULTS = Object.freeze({ minFaceSize: 36, minDetectionConfidence: 0.5 });
 
 /** What a provider actually runs for each Azure model name, and which attributes it computes. */
 export interface ProviderCapabilities {

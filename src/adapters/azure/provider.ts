@@ -10,7 +10,13 @@ import type { AzureConfig } from '../../platform/config.js';
 import { FaceError } from '../../domain/errors.js';
 import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
 import type { FindSimilarMode, Verification } from '../../domain/similarity.js';
-import type { DetectedFace, DetectRequestOptions, FaceAttributeName, ProviderCapabilities } from '../../domain/types.js';
+import {
+  DETECTION_DEFAULTS,
+  type DetectedFace,
+  type DetectRequestOptions,
+  type FaceAttributeName,
+  type ProviderCapabilities,
+} from '../../domain/types.js';
 import type { Logger } from '../../platform/logger.js';
 import type { WireGroupRequest } from '../../contracts/azure-face-v1.2.js';
 import { type AzureHttpOptions, AzureHttpClient } from './http.js';
@@ -131,7 +137,11 @@ export class AzureProvider implements FaceProvider {
       },
       detectResponseGuard,
     );
-    return mapped(() => toDetectedFaces(wire, options));
+    // Azure applies its own 36 px floor and reports no detector score, so minDetectionConfidence
+    // cannot filter here; a larger minFaceSize can.
+    const minFaceSize = options.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize;
+    const faces = mapped(() => toDetectedFaces(wire, options));
+    return faces.filter((f) => Math.min(f.faceRectangle.width, f.faceRectangle.height) >= minFaceSize);
   }
 
   async verify(face1: RecognitionFace, face2: RecognitionFace): Promise<Verification> {

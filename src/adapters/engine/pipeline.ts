@@ -13,8 +13,6 @@ import type { FaceApiTensor, LoadedModels } from './models.js';
 import type { DetectRequest, WorkerFace } from './protocol.js';
 import { measureQuality } from './quality.js';
 
-/** BlazeFace score below which a box is not a face. */
-const MIN_SCORE = 0.5;
 /**
  * Boxes scoring under this get a second opinion from FaceMesh's face-presence output. It rejects
  * the false face BlazeFace finds at 0.55 in people/obama/3.jpg, but it is trained on near-frontal
@@ -79,7 +77,7 @@ function toTensor(models: LoadedModels, rgb: Uint8Array, imageWidth: number, r: 
 export async function detect(models: LoadedModels, req: DetectRequest): Promise<WorkerFace[]> {
   const { width, height, rgb, options } = req;
   const rows = await runDetector(models, req.detectorInput);
-  const boxes = nonMaxSuppression(decodeRows(rows, MIN_SCORE), NMS_IOU, 4 * options.maxFaces);
+  const boxes = nonMaxSuppression(decodeRows(rows, options.minScore), NMS_IOU, 4 * options.maxFaces);
 
   const candidates = boxes
     .map((b) => {

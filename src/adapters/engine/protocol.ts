@@ -11,6 +11,8 @@ export interface DetectOptions {
   quality: boolean;
   /** Faces smaller than this (pixels, rectangle side) are ignored, as Azure ignores < 36 px. */
   minFaceSize: number;
+  /** Faces the detector scores below this (0–1) are dropped. */
+  minScore: number;
   maxFaces: number;
 }
 

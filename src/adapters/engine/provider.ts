@@ -7,7 +7,15 @@ import { FaceError } from '../../domain/errors.js';
 import { groupEmbeddings } from '../../domain/grouping.js';
 import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
 import { findSimilar, verify, type FindSimilarMode, type Verification } from '../../domain/similarity.js';
-import type { DetectedFace, DetectRequestOptions, FaceAttributeName, FaceAttributes, ProviderCapabilities } from '../../domain/types.js';
+import {
+  DETECTION_DEFAULTS,
+  DETECTION_LIMITS,
+  type DetectedFace,
+  type DetectRequestOptions,
+  type FaceAttributeName,
+  type FaceAttributes,
+  type ProviderCapabilities,
+} from '../../domain/types.js';
 import { BLAZEFACE_INPUT } from './blazeface.js';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { estimateHeadPose } from './headpose.js';
@@ -25,10 +33,6 @@ export interface EmbeddedProviderOptions {
 /** Attributes this engine really computes; the rest are refused with UNSUPPORTED_ATTRIBUTE. */
 export const EMBEDDED_ATTRIBUTES: readonly FaceAttributeName[] = ['headPose', 'blur', 'exposure', 'noise', 'qualityForRecognition'];
 const QUALITY_ATTRIBUTES: ReadonlySet<FaceAttributeName> = new Set(['blur', 'exposure', 'noise', 'qualityForRecognition']);
-
-/** Azure returns at most 100 faces and ignores faces under 36x36 pixels. */
-const MAX_FACES = 100;
-const MIN_FACE_SIZE = 36;
 
 export class EmbeddedProvider implements FaceProvider {
   private readonly pool: EnginePool;
@@ -84,8 +88,9 @@ export class EmbeddedProvider implements FaceProvider {
         landmarks: options.returnLandmarks || wantPose,
         embedding: options.returnFaceId,
         quality: wantQuality,
-        minFaceSize: MIN_FACE_SIZE,
-        maxFaces: MAX_FACES,
+        minFaceSize: options.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize,
+        minScore: options.minDetectionConfidence ?? DETECTION_DEFAULTS.minDetectionConfidence,
+        maxFaces: DETECTION_LIMITS.maxFaces,
       },
     });
     return faces.map((f) => toDetectedFace(f, options, decoded));

@@ -20,6 +20,8 @@ export interface DetectionKey {
   withEmbedding: boolean;
   landmarks: boolean;
   attributes: readonly FaceAttributeName[];
+  minFaceSize?: number;
+  minDetectionConfidence?: number;
 }
 
 export interface Loaders {
@@ -61,6 +63,8 @@ export function createLoaders(services: AppServices): Loaders {
               faceIdTimeToLive: key.faceIdTimeToLive,
               returnLandmarks: key.landmarks,
               attributes: key.attributes,
+              minFaceSize: key.minFaceSize,
+              minDetectionConfidence: key.minDetectionConfidence,
             };
             return provider.detect(bytes, options).catch((err: Error) => err);
           }),
@@ -70,7 +74,7 @@ export function createLoaders(services: AppServices): Loaders {
       // provider binds them to the faceIds it issues.
       {
         cacheKeyFn: (key) =>
-          `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}`,
+          `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}|${key.minFaceSize ?? ''}|${key.minDetectionConfidence ?? ''}`,
       },
     ),
   };

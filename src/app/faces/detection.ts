@@ -6,6 +6,7 @@
  */
 import { FaceError } from '../../domain/errors.js';
 import {
+  DETECTION_LIMITS,
   FACE_ID_TTL,
   type DetectionModel,
   type FaceAttributeName,
@@ -29,6 +30,8 @@ export interface DetectRequest {
   faceIdTimeToLive: number;
   returnLandmarks: boolean;
   attributes: Iterable<FaceAttributeName>;
+  minFaceSize?: number | null;
+  minDetectionConfidence?: number | null;
 }
 
 /** Argument names the checks report (GraphQL input paths; the REST edge maps them onto Azure's). */
@@ -36,6 +39,8 @@ export const DETECT_ARGUMENTS = Object.freeze({
   faceIdTimeToLive: 'options.faceIdTimeToLive',
   detectionModel: 'options.detectionModel',
   recognitionModel: 'options.recognitionModel',
+  minFaceSize: 'options.minFaceSize',
+  minDetectionConfidence: 'options.minDetectionConfidence',
   attributes: 'attributes',
 });
 
@@ -67,6 +72,18 @@ export function checkDetectRequest(request: DetectRequest, capabilities: Pick<Pr
         argument: DETECT_ARGUMENTS.faceIdTimeToLive,
       },
     );
+  }
+  const { minFaceSize, minDetectionConfidence } = request;
+  const sizes = DETECTION_LIMITS.minFaceSize;
+  if (minFaceSize != null && (!Number.isInteger(minFaceSize) || minFaceSize < sizes.min || minFaceSize > sizes.max)) {
+    throw new FaceError('INVALID_ARGUMENT', `minFaceSize must be an integer of ${sizes.min}–${sizes.max} pixels, got ${minFaceSize}.`, {
+      argument: DETECT_ARGUMENTS.minFaceSize,
+    });
+  }
+  if (minDetectionConfidence != null && !(minDetectionConfidence >= 0 && minDetectionConfidence <= 1)) {
+    throw new FaceError('INVALID_ARGUMENT', `minDetectionConfidence must be within 0–1, got ${minDetectionConfidence}.`, {
+      argument: DETECT_ARGUMENTS.minDetectionConfidence,
+    });
   }
   const attributes = [...request.attributes];
   for (const attribute of attributes) assertAttributeSupported(capabilities, attribute);

@@ -1,6 +1,6 @@
 /** Face detection and lookup: Query.detectFaces, Query.face, the Face entity and its fields. */
 import type { GraphQLResolveInfo } from 'graphql';
-import { FACE_ID_TTL, type DetectedFace, type FaceAttributes } from '../../../domain/types.js';
+import { DETECTION_DEFAULTS, FACE_ID_TTL, type DetectedFace, type FaceAttributes } from '../../../domain/types.js';
 import { assertAttributeSupported, checkDetectRequest, computable } from '../../../app/faces/detection.js';
 import { contentHash } from '../../../app/images.js';
 import type { GraphQLContext } from '../context.js';
@@ -32,6 +32,8 @@ async function detectFaces(
       recognitionModel?: string | null;
       returnFaceId?: boolean | null;
       faceIdTimeToLive?: number | null;
+      minFaceSize?: number | null;
+      minDetectionConfidence?: number | null;
     } | null;
   },
   ctx: GraphQLContext,
@@ -41,10 +43,20 @@ async function detectFaces(
   const recognitionModel = recognitionModelFromEnum(args.options?.recognitionModel ?? 'RECOGNITION_04');
   const returnFaceId = args.options?.returnFaceId ?? true;
   const ttl = args.options?.faceIdTimeToLive ?? FACE_ID_TTL.max;
+  const minFaceSize = args.options?.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize;
+  const minDetectionConfidence = args.options?.minDetectionConfidence ?? DETECTION_DEFAULTS.minDetectionConfidence;
   // What this field selects is what it asks for; the rules are the use case's.
   const mine = fieldSelection(info);
   checkDetectRequest(
-    { detectionModel, recognitionModel, faceIdTimeToLive: ttl, returnLandmarks: mine.landmarks, attributes: mine.attributes },
+    {
+      detectionModel,
+      recognitionModel,
+      faceIdTimeToLive: ttl,
+      returnLandmarks: mine.landmarks,
+      attributes: mine.attributes,
+      minFaceSize,
+      minDetectionConfidence,
+    },
     ctx.provider.capabilities,
   );
 
@@ -62,13 +74,15 @@ async function detectFaces(
     recognitionModel,
     faceIdTimeToLive: ttl,
     withEmbedding: returnFaceId,
+    minFaceSize,
+    minDetectionConfidence,
     ...wanted,
   });
 
   if (!returnFaceId) {
     return faces.map((face) => ({ faceId: null, face, detectionModel, recognitionModel, expiresAt: null }));
   }
-  const regKey = `${hash}|${detectionModel}|${recognitionModel}|${ttl}`;
+  const regKey = `${hash}|${detectionModel}|${recognitionModel}|${ttl}|${minFaceSize}|${minDetectionConfidence}`;
   const existing = ctx.loaders.registered.get(regKey);
   if (existing) return existing;
   const registered = faces.map((face): FaceModel => {
