@@ -9,7 +9,12 @@ import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
 import type { AppServices } from '../../app/services.js';
 import { INLINE_MODELS } from '../../app/faces/detection.js';
-import { validateCreateInput, type CreateSessionInput } from '../../app/liveness/create-input.js';
+import {
+  MAX_DEVICE_CORRELATION_ID,
+  TOKEN_TTL_SECONDS,
+  validateCreateInput,
+  type CreateSessionInput,
+} from '../../app/liveness/create-input.js';
 import type { SessionView } from '../../app/liveness/model.js';
 import { verifyReferenceOf, type VerifyImage } from '../../app/liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../../ports/liveness-store.js';
@@ -70,9 +75,14 @@ function validated(input: CreateSessionInput) {
     if (!(err instanceof FaceError) || err.code !== 'INVALID_ARGUMENT') throw err;
     const inner = { code: err.code, message: err.message };
     if (err.details.argument === 'input.authTokenTimeToLiveInSeconds')
-      throw new AzureError(400, 'InvalidTokenLifetime', 'Must be within 60 to 86400', inner);
+      throw new AzureError(400, 'InvalidTokenLifetime', `Must be within ${TOKEN_TTL_SECONDS.min} to ${TOKEN_TTL_SECONDS.max}`, inner);
     if (err.details.argument === 'input.deviceCorrelationId') {
-      throw new AzureError(400, 'InvalidDeviceCorrelationId', 'Must not be null or empty, and be no more than 64 characters.', inner);
+      throw new AzureError(
+        400,
+        'InvalidDeviceCorrelationId',
+        `Must not be null or empty, and be no more than ${MAX_DEVICE_CORRELATION_ID} characters.`,
+        inner,
+      );
     }
     throw badArgument(err.message, inner);
   }
