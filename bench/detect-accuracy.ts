@@ -23,7 +23,7 @@
  *   api                  the real facegraph in-process (startApp, PORT=0), GraphQL detectFaces with
  *                        minFaceSize 16, minDetectionConfidence 0.05, returnFaceId false; the
  *                        original file bytes are sent. Measures whatever detector the engine runs.
- *                        Default threshold: the API's default minDetectionConfidence (0.5); ms/img
+ *                        Default threshold: the API's default minDetectionConfidence (DETECTION_DEFAULTS); ms/img
  *                        is the HTTP round trip, requests one at a time (at the 0.05 floor the
  *                        BlazeFace engine asks FaceMesh about every box scored < 0.6, so this is
  *                        slower than a request with the default options).
