@@ -74,7 +74,7 @@ export interface OrtSessionOptions {
   logSeverityLevel: 0 | 1 | 2 | 3 | 4;
 }
 export interface OrtModule {
-  InferenceSession: { create(path: string, options: OrtSessionOptions): Promise<OrtSession> };
+  InferenceSession: { create(model: string | Uint8Array, options: OrtSessionOptions): Promise<OrtSession> };
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
   env: { versions: { common: string } };
 }

@@ -14,7 +14,8 @@
  */
 import { clipRect, cropRgb, type Rect } from './geometry.js';
 import { detectorBoxToLandmarkBox, dlibAlignedBox, unpackPoints } from './landmarks.js';
-import type { FaceApiTensor, LoadedModels, OrtModule, OrtSession } from './models.js';
+import { LANDMARK_INPUT, landmarksFromOutput, RECOGNITION_INPUT, runOnCrops, type FaceNets } from './facenets.js';
+import type { LoadedModels, OrtModule, OrtSession } from './models.js';
 import type { DetectRequest, WorkerFace } from './protocol.js';
 import { measureQuality } from './quality.js';
 import {
@@ -87,11 +88,7 @@ export async function locateFaces(run: YunetRun, req: LocateRequest): Promise<Yu
   return nonMaxSuppression(best, YUNET_NMS_IOU);
 }
 
-function toTensor(models: LoadedModels, rgb: Uint8Array, imageWidth: number, r: Rect): FaceApiTensor {
-  return models.tf.tensor3d(cropRgb(rgb, imageWidth, r), [r.height, r.width, 3], 'int32');
-}
-
-export async function detect(models: LoadedModels, req: DetectRequest): Promise<WorkerFace[]> {
+export async function detect(models: LoadedModels, nets: FaceNets, req: DetectRequest): Promise<WorkerFace[]> {
   const { width, height, rgb, options } = req;
   const located = await locateFaces(yunetRunner(models.ort, models.yunet), {
     width,
@@ -117,24 +114,12 @@ export async function detect(models: LoadedModels, req: DetectRequest): Promise<
   const needLandmarks = options.landmarks || options.embedding || options.quality;
   if (!needLandmarks || faces.length === 0) return result;
 
-  // Landmarks: one batched forward pass over every face's crop.
+  // Landmarks: one batched forward pass over every face's crop (face-api's net on onnxruntime).
   const landmarkBoxes = faces.map((f) => clipRect(detectorBoxToLandmarkBox(f.raw), width, height));
-  const landmarkInputs = landmarkBoxes.map((r) => toTensor(models, rgb, width, r));
-  let landmarkSets;
-  try {
-    const out = await models.faceapi.nets.faceLandmark68Net.detectLandmarks(landmarkInputs);
-    landmarkSets = Array.isArray(out) ? out : [out];
-  } finally {
-    landmarkInputs.forEach((t) => t.dispose());
-  }
+  const landmarkOut = await runOnCrops(models, nets.landmarks, LANDMARK_INPUT, rgb, width, landmarkBoxes);
   const alignedBoxes: Rect[] = [];
-  landmarkSets.forEach((set, i) => {
-    const box = landmarkBoxes[i]!;
-    const flat = new Float32Array(136);
-    set.positions.forEach((p, k) => {
-      flat[k * 2] = p.x + box.x;
-      flat[k * 2 + 1] = p.y + box.y;
-    });
+  landmarkBoxes.forEach((box, i) => {
+    const flat = landmarksFromOutput(landmarkOut, i * 136, box);
     result[i]!.landmarks68 = flat;
     alignedBoxes.push(clipRect(dlibAlignedBox(unpackPoints(flat), width, height), width, height));
   });
@@ -147,15 +132,18 @@ export async function detect(models: LoadedModels, req: DetectRequest): Promise<
 
   if (options.embedding) {
     const usable = alignedBoxes.map((r, i) => ({ r, i })).filter(({ r }) => r.width > 0 && r.height > 0);
-    const inputs = usable.map(({ r }) => toTensor(models, rgb, width, r));
-    try {
-      const out = await models.faceapi.nets.faceRecognitionNet.computeFaceDescriptor(inputs);
-      const descriptors = Array.isArray(out) ? out : [out];
+    if (usable.length > 0) {
+      const out = await runOnCrops(
+        models,
+        nets.recognition,
+        RECOGNITION_INPUT,
+        rgb,
+        width,
+        usable.map(({ r }) => r),
+      );
       usable.forEach(({ i }, k) => {
-        result[i]!.embedding = Float32Array.from(descriptors[k]!);
+        result[i]!.embedding = out.slice(k * 128, (k + 1) * 128);
       });
-    } finally {
-      inputs.forEach((t) => t.dispose());
     }
   }
   return result;

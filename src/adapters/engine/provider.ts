@@ -74,6 +74,7 @@ export class EmbeddedProvider implements FaceProvider {
     return this.detectDecoded(decoded, options);
   }
 
+  /** `decoded.data` is transferred to an engine worker (detached here): do not read it afterwards. */
   async detectDecoded(decoded: DecodedImage, options: DetectRequestOptions): Promise<DetectedFace[]> {
     const wantQuality = options.attributes.some((a) => QUALITY_ATTRIBUTES.has(a));
     const wantPose = options.attributes.includes('headPose') || options.attributes.includes('qualityForRecognition');
