@@ -137,6 +137,22 @@ describe('multi-scale plan', () => {
     expect(planTiles(1920, 1280, 16).length).toBeGreaterThan(tiles.length);
   });
 
+  it('upscales small images in tiles only for small minFaceSize, bounded', () => {
+    expect(planTiles(640, 480, 36)).toEqual([]); // the default: the whole pass alone
+    expect(planTiles(640, 480, 26)).toEqual([]); // 1.23x: not worth it
+    const tiles = planTiles(400, 300, 16);
+    expect(tiles).toHaveLength(2);
+    for (const t of tiles) {
+      expect(Math.max(t.targetW, t.targetH)).toBeLessThanOrEqual(640);
+      expect(t.targetW / t.width).toBeCloseTo(2, 1); // a 16 px face reaches 32 px
+    }
+    expect(Math.max(...tiles.map((t) => t.x + t.width))).toBe(400);
+    // The upscaled image is at most 1024 px long: a 900 px image at 16 gets ~1.14x, 2 x 2 tiles.
+    const big = planTiles(900, 700, 16);
+    expect(big.length).toBeLessThanOrEqual(4);
+    for (const t of big) expect(t.targetW / t.width).toBeLessThanOrEqual(1024 / 900 + 0.01);
+  });
+
   it('a tile box at an inner tile edge is taken as cut, at the image edge it is not', () => {
     const tile = { x: 0, y: 0, width: 100, height: 100 };
     const box = (x0: number, x1: number): YunetBox => ({ score: 1, x0, y0: 10, x1, y1: 50, keypoints: [] });
