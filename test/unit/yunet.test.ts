@@ -120,6 +120,7 @@ describe('multi-scale plan', () => {
     expect(planTiles(1920, 1280, 200)).toEqual([]); // a 200 px face is 67 px in the whole pass
     const tiles = planTiles(1920, 1280, 36);
     expect(tiles.length).toBe(4);
+    expect(tiles.every((t) => t.maxFace === undefined)).toBe(true);
     for (const t of tiles) {
       expect(Math.max(t.targetW, t.targetH)).toBeLessThanOrEqual(640);
       expect(t.targetW / t.width).toBeLessThanOrEqual(1);
@@ -145,6 +146,7 @@ describe('multi-scale plan', () => {
     for (const t of tiles) {
       expect(Math.max(t.targetW, t.targetH)).toBeLessThanOrEqual(640);
       expect(t.targetW / t.width).toBeCloseTo(2, 1); // a 16 px face reaches 32 px
+      expect(t.maxFace).toBe(80); // faces bigger than the overlap are left to the whole pass
     }
     expect(Math.max(...tiles.map((t) => t.x + t.width))).toBe(400);
     // The upscaled image is at most 1024 px long: a 900 px image at 16 gets ~1.14x, 2 x 2 tiles.

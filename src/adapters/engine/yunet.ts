@@ -202,6 +202,12 @@ export interface Tile extends Rect {
   /** Input size the tile is resized to. */
   targetW: number;
   targetH: number;
+  /**
+   * Upscaled tiles only: boxes with a longer side above this (image pixels) are dropped. A face
+   * up to the overlap's size lies whole in some tile; a bigger one may be cut, and a tile's box of
+   * its visible part can outscore the whole pass's (which sees it whole and big enough anyway).
+   */
+  maxFace?: number;
 }
 
 /**
@@ -279,7 +285,8 @@ const UPSCALE_GAIN_MIN = 1.25;
  * tiles with TILE_OVERLAP. None when that is no bigger than the whole-image pass by
  * UPSCALE_GAIN_MIN, so the default minFaceSize 36 never gets any (scale ≤ 1).
  *
- * E.g. 400 x 300 at minFaceSize 16: 2x, two tiles of 320 x 300 run at 640 x 600.
+ * E.g. 400 x 300 at minFaceSize 16: 2x, two tiles of 320 x 300 run at 640 x 600, keeping faces
+ * up to 80 px (the overlap).
  */
 function upscaledTiles(width: number, height: number, minFaceSize: number): Tile[] {
   const long = Math.max(width, height);
@@ -287,6 +294,7 @@ function upscaledTiles(width: number, height: number, minFaceSize: number): Tile
   const scale = Math.min(UPSCALE_FACE / minFaceSize, UPSCALED_SIDE_MAX / long);
   if (scale <= 1 || scale < whole * UPSCALE_GAIN_MIN) return [];
   const side = Math.floor(WHOLE_SIDE / scale);
+  const maxFace = Math.floor(side * TILE_OVERLAP);
   const tiles: Tile[] = [];
   for (const [y, th] of spans(height, side)) {
     for (const [x, tw] of spans(width, side)) {
@@ -297,6 +305,7 @@ function upscaledTiles(width: number, height: number, minFaceSize: number): Tile
         height: th,
         targetW: Math.max(1, Math.round(tw * scale)),
         targetH: Math.max(1, Math.round(th * scale)),
+        maxFace,
       });
     }
   }
