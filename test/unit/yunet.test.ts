@@ -120,6 +120,7 @@ describe('multi-scale plan', () => {
     expect(planTiles(1920, 1280, 200)).toEqual([]); // a 200 px face is 67 px in the whole pass
     const tiles = planTiles(1920, 1280, 36);
     expect(tiles.length).toBe(4);
+    expect(tiles.every((t) => t.maxFace === undefined)).toBe(true);
     for (const t of tiles) {
       expect(Math.max(t.targetW, t.targetH)).toBeLessThanOrEqual(640);
       expect(t.targetW / t.width).toBeLessThanOrEqual(1);
@@ -135,6 +136,23 @@ describe('multi-scale plan', () => {
     expect(xs[0]! + tiles[0]!.width - xs[1]!).toBeGreaterThanOrEqual(0.25 * tiles[0]!.width);
     // A smaller minFaceSize gives smaller tiles, so more of them.
     expect(planTiles(1920, 1280, 16).length).toBeGreaterThan(tiles.length);
+  });
+
+  it('upscales small images in tiles only for small minFaceSize, bounded', () => {
+    expect(planTiles(640, 480, 36)).toEqual([]); // the default: the whole pass alone
+    expect(planTiles(640, 480, 26)).toEqual([]); // 1.23x: not worth it
+    const tiles = planTiles(400, 300, 16);
+    expect(tiles).toHaveLength(2);
+    for (const t of tiles) {
+      expect(Math.max(t.targetW, t.targetH)).toBeLessThanOrEqual(640);
+      expect(t.targetW / t.width).toBeCloseTo(2, 1); // a 16 px face reaches 32 px
+      expect(t.maxFace).toBe(80); // faces bigger than the overlap are left to the whole pass
+    }
+    expect(Math.max(...tiles.map((t) => t.x + t.width))).toBe(400);
+    // The upscaled image is at most 1024 px long: a 900 px image at 16 gets ~1.14x, 2 x 2 tiles.
+    const big = planTiles(900, 700, 16);
+    expect(big.length).toBeLessThanOrEqual(4);
+    for (const t of big) expect(t.targetW / t.width).toBeLessThanOrEqual(1024 / 900 + 0.01);
   });
 
   it('a tile box at an inner tile edge is taken as cut, at the image edge it is not', () => {
