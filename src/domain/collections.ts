@@ -111,9 +111,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const invalid = (argument: string, message: string): FaceError => new FaceError('INVALID_ARGUMENT', message, { argument });
 
+export const isCollectionId = (id: unknown): id is string =>
+  typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH && COLLECTION_ID_PATTERN.test(id);
+
 /** A caller-chosen collection id. */
 export function checkCollectionId(id: unknown, argument = 'id'): string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !COLLECTION_ID_PATTERN.test(id)) {
+  if (!isCollectionId(id)) {
     throw invalid(argument, `${argument} must be 1–${MAX_ID_LENGTH} characters of a-z, 0-9, '-' and '_'.`);
   }
   return id;

@@ -78,6 +78,8 @@ export interface CollectionStore {
   listFaces(ref: CollectionRef, personId: string | null, page?: Page): Promise<PersistedFace[]>;
   /** How many faces the collection holds (all persons' in a group). */
   countFaces(ref: CollectionRef): Promise<number>;
+  /** The ids of every face the collection holds now (to drop deleted faces from a trained index). */
+  faceIds(ref: CollectionRef): Promise<string[]>;
   /** Every face embedding of the collection with its owner (for training and FaceList search). */
   embeddings(ref: CollectionRef): Promise<FaceEmbedding[]>;
 

@@ -161,6 +161,7 @@ export class SqliteCollectionStore implements CollectionStore {
       deleteFace: p(`DELETE FROM persisted_faces WHERE collection_uid = ${UID} AND persisted_face_id = ? AND person_id IS ?`),
       listFaces: p(`SELECT ${FACE_COLUMNS} FROM persisted_faces
         WHERE collection_uid = ${UID} AND person_id IS ? AND persisted_face_id > ? ORDER BY persisted_face_id LIMIT ?`),
+      faceIds: p(`SELECT persisted_face_id FROM persisted_faces WHERE collection_uid = ${UID}`),
       embeddings: p(`SELECT persisted_face_id, person_id, embedding FROM persisted_faces
         WHERE collection_uid = ${UID} ORDER BY rowid`),
 
@@ -293,6 +294,10 @@ export class SqliteCollectionStore implements CollectionStore {
 
   async countFaces(ref: CollectionRef): Promise<number> {
     return this.count('countFaces', ref.kind, ref.id);
+  }
+
+  async faceIds(ref: CollectionRef): Promise<string[]> {
+    return this.s.faceIds!.pluck().all(ref.kind, ref.id) as string[];
   }
 
   async embeddings(ref: CollectionRef): Promise<FaceEmbedding[]> {
