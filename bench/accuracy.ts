@@ -102,6 +102,10 @@ async function main(): Promise<void> {
     console.log(
       `    false reject rate (same rejected)           ${fmt(r.falseRejectRate, 4)}  (${Math.round(r.falseRejectRate * r.nSame)}/${r.nSame})`,
     );
+    const worstSame = pairs.filter((p) => p.same).reduce((w, p) => (p.distance > w.distance ? p : w));
+    const closestDiff = pairs.filter((p) => !p.same).reduce((c, p) => (p.distance < c.distance ? p : c));
+    console.log(`    worst same-person distance                  ${fmt(worstSame.distance, 4)}  (${worstSame.a} ~ ${worstSame.b})`);
+    console.log(`    closest different-person distance           ${fmt(closestDiff.distance, 4)}  (${closestDiff.a} ~ ${closestDiff.b})`);
     const errors = pairs.filter((p) => p.distance <= THRESHOLD !== p.same);
     for (const e of errors)
       console.log(`    error: ${e.same ? 'rejected same' : 'accepted different'} ${e.a} ~ ${e.b} at ${fmt(e.distance)}`);

@@ -147,7 +147,7 @@ export interface DetectRequestOptions {
  * 36 px as its smallest face; the REST surface keeps those defaults.
  */
 export const DETECTION_LIMITS = Object.freeze({ maxFaces: 100, minFaceSize: { min: 8, max: 4096 } });
-export const DETECTION_DEFAULTS = Object.freeze({ minFaceSize: 36, minDetectionConfidence: 0.5 });
+export const DETECTION_DEFAULTS = Object.freeze({ minFaceSize: 36, minDetectionConfidence: 0.75 });
 
 /** What a provider actually runs for each Azure model name, and which attributes it computes. */
 export interface ProviderCapabilities {

@@ -1,10 +1,15 @@
 /**
  * End to end over HTTP on the real embedded engine and the shared real photos.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/adapters/engine/decode.js';
 import { face, faceBase64, manifest } from '../helpers/paths.js';
 import { E2E_PROVIDER, startTestServer, type TestServer } from '../helpers/server.js';
+import { extractJpegFrames } from '../helpers/video.js';
 
 const DETECT = `query Detect($b: String) {
   detectFaces(image: { base64: $b }) {
@@ -189,7 +194,7 @@ describe('landmarks and attributes', () => {
     );
     if (E2E_PROVIDER === 'embedded') {
       expect(caps.data!.capabilities.attributes).toEqual(['headPose', 'blur', 'exposure', 'noise', 'qualityForRecognition']);
-      expect(caps.data!.capabilities.engineModels.detector).toMatch(/blazeface/);
+      expect(caps.data!.capabilities.engineModels.detector).toMatch(/yunet/);
     } else {
       // Azure computes all nine; here the upstream is a facegraph engine, whose refusal came
       // back through the REST surface's innererror as the same code.
@@ -219,6 +224,95 @@ describe('landmarks and attributes', () => {
     );
     expect(res.errors).toBeUndefined();
     for (const alias of ['plain', 'old', 'rich']) expect(res.data![alias], alias).toHaveLength(1);
+  });
+});
+
+const iouOf = (a: Rect, b: Rect): number => {
+  const ix = Math.max(0, Math.min(a.left + a.width, b.left + b.width) - Math.max(a.left, b.left));
+  const iy = Math.max(0, Math.min(a.top + a.height, b.top + b.height) - Math.max(a.top, b.top));
+  return (ix * iy) / (a.width * a.height + b.width * b.height - ix * iy);
+};
+
+describe('faces people expect: small, turned', () => {
+  const DETECT_WITH = `query($b: String, $o: DetectFacesOptions) {
+    detectFaces(image: { base64: $b }, options: $o) { faceRectangle { top left width height } detectionConfidence attributes { headPose { yaw } } }
+  }`;
+
+  it('a ~40 px face pasted into a 1920 x 1280 photo is found where it was pasted', async () => {
+    const original = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: faceBase64('people/obama/1.jpg') });
+    const big = original.data!.detectFaces[0]!.faceRectangle;
+    const k = 42 / big.width;
+    const meta = await sharp(face('people/obama/1.jpg')).metadata();
+    const small = await sharp(face('people/obama/1.jpg'))
+      .resize(Math.round(meta.width * k), Math.round(meta.height * k))
+      .jpeg()
+      .toBuffer();
+    const at = { left: 1300, top: 700 };
+    const canvas = await sharp({ create: { width: 1920, height: 1280, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .composite([{ input: small, ...at }])
+      .jpeg({ quality: 92 })
+      .toBuffer();
+    const expected: Rect = { left: at.left + big.left * k, top: at.top + big.top * k, width: big.width * k, height: big.height * k };
+    const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT, { b: canvas.toString('base64') });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.detectFaces).toHaveLength(1);
+    expect(iouOf(res.data!.detectFaces[0]!.faceRectangle, expected)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('a turned head in the shared video is found', async () => {
+    // 5.2 s: the largest |yaw| (about 37°) among the frames of the single-face shot (3.6–7.8 s,
+    // sampled at 5 fps) in which the detector finds the performer.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-turned-'));
+    try {
+      const { frames } = await extractJpegFrames(dir, { startSec: 5.2, durationSec: 0.2, fps: 5, maxFrames: 1, qscale: 2 });
+      const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT_WITH, { b: frames[0]!.toString('base64') });
+      expect(res.errors).toBeUndefined();
+      const faces = res.data!.detectFaces;
+      expect(faces).toHaveLength(1);
+      if (E2E_PROVIDER === 'embedded') {
+        expect(Math.abs((faces[0]!.attributes as { headPose: { yaw: number } }).headPose.yaw)).toBeGreaterThan(25);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('minFaceSize and minDetectionConfidence filter faces', async () => {
+    const b = faceBase64('people/obama/1.jpg');
+    const found = await server.gql<{ detectFaces: FaceResult[] }>(DETECT_WITH, { b });
+    const only = found.data!.detectFaces[0]!;
+    const side = Math.min(only.faceRectangle.width, only.faceRectangle.height);
+    const count = async (o: Record<string, number>): Promise<number> => {
+      const res = await server.gql<{ detectFaces: FaceResult[] }>(DETECT_WITH, { b, o });
+      expect(res.errors).toBeUndefined();
+      return res.data!.detectFaces.length;
+    };
+    expect(await count({ minFaceSize: side + 1 })).toBe(0);
+    expect(await count({ minFaceSize: side })).toBe(1);
+    if (E2E_PROVIDER === 'embedded') {
+      const score = only.detectionConfidence;
+      expect(score).toBeGreaterThan(0.75);
+      expect(await count({ minDetectionConfidence: Math.min(1, score + 0.01) })).toBe(0);
+      expect(await count({ minDetectionConfidence: score - 0.05 })).toBe(1);
+    }
+  });
+
+  it('options.minFaceSize 1.5 is refused by GraphQL itself (Int)', async () => {
+    // The schema types minFaceSize as Int, so GraphQL rejects 1.5 while coercing variables, before
+    // the use case (which would say INVALID_ARGUMENT) sees it.
+    const res = await server.gql(DETECT_WITH, { b: faceBase64('people/obama/1.jpg'), o: { minFaceSize: 1.5 } });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(/minFaceSize/);
+  });
+
+  it.each([
+    ['minFaceSize', 7],
+    ['minFaceSize', 5000],
+    ['minDetectionConfidence', -0.1],
+    ['minDetectionConfidence', 1.1],
+  ])('options.%s %s is INVALID_ARGUMENT', async (name, value) => {
+    const res = await server.gql(DETECT_WITH, { b: faceBase64('people/obama/1.jpg'), o: { [name]: value } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_ARGUMENT', argument: `options.${name}` });
   });
 });
 

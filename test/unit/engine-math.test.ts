@@ -1,43 +1,9 @@
-/** Pure engine functions: BlazeFace decoding, NMS, landmark mapping, head pose. */
+/** Pure engine functions: geometry, landmark mapping, head pose (YuNet decoding: yunet.test.ts). */
 import { describe, expect, it } from 'vitest';
-import { anchors, BLAZEFACE_ROW, decodeRows, iou, nonMaxSuppression, type RawBox } from '../../src/adapters/engine/blazeface.js';
 import { clipRect, cropRgb } from '../../src/adapters/engine/geometry.js';
 import { estimateHeadPose } from '../../src/adapters/engine/headpose.js';
 import { AZURE_LANDMARK_NAMES } from '../../src/domain/types.js';
 import { dlibAlignedBox, toAzureLandmarks } from '../../src/adapters/engine/landmarks.js';
-
-describe('blazeface decoding', () => {
-  it('has 896 anchors: 16x16x2 at stride 16, then 8x8x6 at stride 32', () => {
-    const a = anchors();
-    expect(a.length).toBe(896 * 2);
-    expect([a[0], a[1]]).toEqual([8, 8]);
-    expect([a[512 * 2], a[512 * 2 + 1]]).toEqual([16, 16]);
-  });
-
-  it('decodes a confident row relative to its anchor and drops low scores', () => {
-    const rows = new Float32Array(896 * BLAZEFACE_ROW).fill(-10); // sigmoid(-10) ~ 0
-    const i = 100;
-    rows.set([4, 2, -3, 40, 50], i * BLAZEFACE_ROW); // logit 4 -> 0.982
-    const boxes = decodeRows(rows, 0.5);
-    expect(boxes).toHaveLength(1);
-    const [ax, ay] = [anchors()[i * 2]!, anchors()[i * 2 + 1]!];
-    expect(boxes[0]!.score).toBeCloseTo(1 / (1 + Math.exp(-4)), 5);
-    expect(boxes[0]!.x0).toBeCloseTo(ax + 2 - 20, 4);
-    expect(boxes[0]!.y1).toBeCloseTo(ay - 3 + 25, 4);
-  });
-
-  it('rejects output of the wrong size', () => {
-    expect(() => decodeRows(new Float32Array(10), 0.5)).toThrow(/expected/);
-  });
-
-  it('non-max suppression keeps the best of overlapping boxes and distinct ones', () => {
-    const b = (score: number, x: number): RawBox => ({ score, x0: x, y0: 0, x1: x + 10, y1: 10 });
-    const kept = nonMaxSuppression([b(0.7, 0), b(0.9, 1), b(0.8, 50)], 0.3, 10);
-    expect(kept.map((k) => k.score)).toEqual([0.9, 0.8]);
-    expect(iou(b(1, 0), b(1, 0))).toBe(1);
-    expect(iou(b(1, 0), b(1, 20))).toBe(0);
-  });
-});
 
 describe('geometry', () => {
   it('clips rectangles to the image the way face-api does', () => {

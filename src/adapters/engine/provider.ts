@@ -16,13 +16,13 @@ import {
   type FaceAttributes,
   type ProviderCapabilities,
 } from '../../domain/types.js';
-import { BLAZEFACE_INPUT } from './blazeface.js';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { estimateHeadPose } from './headpose.js';
 import { toAzureLandmarks, unpackPoints } from './landmarks.js';
 import { EnginePool } from './pool.js';
 import type { WorkerFace } from './protocol.js';
 import { qualityForRecognition } from './quality.js';
+import { wholePassSize } from './yunet.js';
 
 export interface EmbeddedProviderOptions {
   workers: number;
@@ -74,21 +74,24 @@ export class EmbeddedProvider implements FaceProvider {
     return this.detectDecoded(decoded, options);
   }
 
+  /** `decoded.data` is transferred to an engine worker (detached here): do not read it afterwards. */
   async detectDecoded(decoded: DecodedImage, options: DetectRequestOptions): Promise<DetectedFace[]> {
     const wantQuality = options.attributes.some((a) => QUALITY_ATTRIBUTES.has(a));
     const wantPose = options.attributes.includes('headPose') || options.attributes.includes('qualityForRecognition');
-    const { input, scale } = await letterbox(decoded);
+    const minFaceSize = options.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize;
+    const whole = await wholeImageInput(decoded, minFaceSize);
     const faces = await this.pool.detect({
       width: decoded.width,
       height: decoded.height,
       rgb: decoded.data,
-      detectorInput: input,
-      detectorScale: scale,
+      detectorInput: whole.input,
+      detectorWidth: whole.width,
+      detectorHeight: whole.height,
       options: {
         landmarks: options.returnLandmarks || wantPose,
         embedding: options.returnFaceId,
         quality: wantQuality,
-        minFaceSize: options.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize,
+        minFaceSize,
         minScore: options.minDetectionConfidence ?? DETECTION_DEFAULTS.minDetectionConfidence,
         maxFaces: DETECTION_LIMITS.maxFaces,
       },
@@ -135,14 +138,25 @@ function embeddingOf(f: RecognitionFace): Float32Array {
   return f.face.embedding;
 }
 
-/** The image scaled into the detector's square input, top-left aligned, black padding. */
-async function letterbox(img: DecodedImage): Promise<{ input: Uint8Array; scale: number }> {
-  const input = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(BLAZEFACE_INPUT, BLAZEFACE_INPUT, { fit: 'contain', position: 'left top', background: { r: 0, g: 0, b: 0 }, kernel: 'linear' })
-    .raw()
-    .toBuffer();
+/**
+ * The image resized for the detector's whole-image pass (yunet.ts: wholePassSize; aspect kept,
+ * the worker pads it). sharp does this here, on libuv's pool: faster than JavaScript in the
+ * worker, and properly filtered when it shrinks a large photo 3x or more.
+ */
+export async function wholeImageInput(
+  img: DecodedImage,
+  minFaceSize: number,
+): Promise<{ input: Uint8Array; width: number; height: number }> {
+  const { targetW, targetH } = wholePassSize(img.width, img.height, minFaceSize);
+  const input =
+    targetW === img.width && targetH === img.height
+      ? img.data.slice()
+      : await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+          .resize(targetW, targetH, { fit: 'fill', kernel: 'linear' })
+          .raw()
+          .toBuffer();
   // Copy into an ArrayBuffer of its own so it can be transferred to the worker.
-  return { input: new Uint8Array(input), scale: Math.max(img.width, img.height) / BLAZEFACE_INPUT };
+  return { input: new Uint8Array(input), width: targetW, height: targetH };
 }
 
 function toDetectedFace(f: WorkerFace, options: DetectRequestOptions, image: DecodedImage): DetectedFace {

