@@ -18,6 +18,7 @@ export type ErrorKind =
   | 'conflict'
   | 'gone'
   | 'too-large'
+  | 'quota-exceeded'
   | 'unsupported-media-type'
   | 'unavailable'
   | 'bad-gateway'
@@ -104,6 +105,27 @@ export const ERRORS = {
   FRAME_UNREADABLE: 'invalid',
   /** Stored as an attempt's error: the process stopped while the attempt was being analysed. */
   INTERRUPTED: 'unavailable',
+  // Persistent collections (FaceList, LargeFaceList, PersonGroup, LargePersonGroup). Each code
+  // serves every kind: `details.collectionKind` names the kind and the REST edge turns it into
+  // Azure's per-kind code (PersonGroupNotFound, LargeFaceListNotTrained, ...).
+  /** No collection of this kind has this id. */
+  COLLECTION_NOT_FOUND: 'not-found',
+  /** A collection of this kind already has this id (create). */
+  COLLECTION_EXISTS: 'conflict',
+  /** The (Large)PersonGroup has no person with this personId. */
+  PERSON_NOT_FOUND: 'not-found',
+  /** No persisted face with this id in the collection (or person); or the person has no face to verify against. */
+  PERSISTED_FACE_NOT_FOUND: 'not-found',
+  /** The collection has never been trained successfully and no training is running (identify, LargeFaceList findSimilar, training status). */
+  COLLECTION_NOT_TRAINED: 'invalid',
+  /** The collection's first training is still running. */
+  TRAINING_NOT_FINISHED: 'conflict',
+  /** A count limit would be exceeded: collections per kind, faces per list, persons per group, faces per person. */
+  QUOTA_EXCEEDED: 'quota-exceeded',
+  /** findSimilar in a FaceList that holds no face (Azure: FaceListNotReady). */
+  COLLECTION_EMPTY: 'invalid',
+  /** Add-face without targetFace on an image with more than one face (Azure: InvalidImage). */
+  MULTIPLE_FACES_IN_IMAGE: 'invalid',
   // facegraph's own HTTP routes.
   /** The request body is over its limit (GraphQL JSON: 8 MB, enough for a 6 MB image as base64). */
   REQUEST_TOO_LARGE: 'too-large',

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromFaceError } from '../../src/api/rest/errors.js';
+import { COLLECTION_KINDS } from '../../src/domain/collections.js';
 import { ERRORS, FaceError, type ErrorCode } from '../../src/domain/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
@@ -43,5 +44,13 @@ describe('docs/errors.md', () => {
       rest.startsWith(`${azure.status} / ${azure.code}`),
       `${code}: documented "${rest}", answered ${azure.status} / ${azure.code}`,
     ).toBe(true);
+  });
+
+  it.each(Object.keys(ERRORS) as ErrorCode[])('%s: the REST column names every per-kind Azure code the edge answers', (code) => {
+    const rest = rows.get(code)?.[3] ?? '';
+    for (const collectionKind of COLLECTION_KINDS) {
+      const azure = fromFaceError(new FaceError(code, 'message', { collectionKind }));
+      expect(rest.includes(azure.code), `${code} (${collectionKind}): answered ${azure.code}, not in "${rest}"`).toBe(true);
+    }
   });
 });

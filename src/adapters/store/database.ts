@@ -33,7 +33,16 @@ function ensureWritableDir(dir: string): void {
   }
 }
 
-export function openDatabase(dataDir: string): Db {
+export interface OpenOptions {
+  /**
+   * NORMAL (the default) is durable against a crash of the process; FULL also against a power
+   * cut or kernel crash: every commit fsyncs the WAL before it returns. Per connection: the
+   * collection store opens its own connection with FULL (sqlite-collection-store.ts).
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+export function openDatabase(dataDir: string, options: OpenOptions = {}): Db {
   ensureWritableDir(dataDir);
   const file = path.join(dataDir, DATABASE_FILE);
   let db: Db;
@@ -48,7 +57,7 @@ export function openDatabase(dataDir: string): Db {
     if (db.pragma('user_version', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     // WAL makes NORMAL durable against application crashes; a power cut may lose the last commits.
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     // Deleted rows (session images are biometric data) are overwritten, not left in free pages.
     db.pragma('secure_delete = ON');

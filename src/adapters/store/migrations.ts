@@ -89,6 +89,63 @@ const MIGRATIONS: ReadonlyArray<(db: Db) => void> = [
         CHECK (upstream_kind IS NULL OR upstream_kind IN ('detectLiveness', 'detectLivenessWithVerify'));
     `);
   },
+  // 3: persistent collections (FaceList, LargeFaceList, PersonGroup, LargePersonGroup). Rows hang
+  // off the collection's uid (one per creation) with ON DELETE CASCADE: deleting a collection
+  // deletes its persons, faces, training status and snapshots; deleting a person, its faces.
+  (db) => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS collections (
+        uid TEXT PRIMARY KEY,                           -- internal, one per creation
+        kind TEXT NOT NULL CHECK (kind IN ('faceList', 'largeFaceList', 'personGroup', 'largePersonGroup')),
+        id TEXT NOT NULL,                               -- the caller's id, unique per kind
+        name TEXT NOT NULL,
+        user_data TEXT,
+        recognition_model TEXT NOT NULL,
+        created_at INTEGER NOT NULL,                    -- epoch ms
+        UNIQUE (kind, id)
+      );
+
+      CREATE TABLE IF NOT EXISTS collection_persons (
+        collection_uid TEXT NOT NULL REFERENCES collections (uid) ON DELETE CASCADE,
+        person_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        user_data TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (collection_uid, person_id)
+      );
+
+      CREATE TABLE IF NOT EXISTS persisted_faces (
+        collection_uid TEXT NOT NULL REFERENCES collections (uid) ON DELETE CASCADE,
+        persisted_face_id TEXT NOT NULL,
+        person_id TEXT,                                 -- NULL in a (Large)FaceList
+        user_data TEXT,
+        embedding BLOB NOT NULL,                        -- Float32 little-endian
+        recognition_model TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (collection_uid, persisted_face_id),
+        FOREIGN KEY (collection_uid, person_id) REFERENCES collection_persons (collection_uid, person_id) ON DELETE CASCADE
+      );
+      CREATE INDEX IF NOT EXISTS persisted_faces_person ON persisted_faces (collection_uid, person_id);
+
+      CREATE TABLE IF NOT EXISTS collection_training (
+        collection_uid TEXT PRIMARY KEY REFERENCES collections (uid) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('notStarted', 'running', 'succeeded', 'failed')),
+        created_at INTEGER NOT NULL,
+        last_action_at INTEGER NOT NULL,
+        last_success_at INTEGER,
+        message TEXT,
+        snapshot_version INTEGER                        -- the index_snapshots row of the last success
+      );
+
+      CREATE TABLE IF NOT EXISTS index_snapshots (
+        collection_uid TEXT NOT NULL REFERENCES collections (uid) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (collection_uid, version)
+      );
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

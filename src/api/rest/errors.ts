@@ -5,6 +5,7 @@
  * provider reads it back to round-trip exact codes). Every error also gets `x-ms-error-code`.
  */
 import type { Response } from 'express';
+import { COLLECTION_KINDS, type CollectionKind } from '../../domain/collections.js';
 import { FaceError, type ErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { WireFaceErrorResponse, WireInnerError } from '../../contracts/azure-face-v1.2.js';
@@ -61,12 +62,26 @@ export const sessionNotFound = (): AzureError => new AzureError(404, 'SessionNot
 
 interface Mapping {
   status: number;
+  /** Azure's code; the one of the FaceError's `details.collectionKind` when `byKind` has it. */
   code: string;
   /** Azure's canonical message; null keeps facegraph's own (more precise) message outside too. */
   message: string | null;
+  /** Per-kind Azure codes of the collection codes (PersonGroupNotFound, LargeFaceListNotFound, ...). */
+  byKind?: Partial<Record<CollectionKind, string>>;
 }
 
 const m = (status: number, code: string, message: string | null = null): Mapping => ({ status, code, message });
+
+/**
+ * A collection code whose Azure code names the kind: `{Kind}{suffix}` for each kind in `kinds`.
+ * `code` (the first kind's) answers when the FaceError has no kind, which the use cases never raise.
+ */
+function perKind(status: number, suffix: string, kinds: readonly CollectionKind[] = COLLECTION_KINDS): Mapping {
+  const byKind: Partial<Record<CollectionKind, string>> = {};
+  for (const kind of kinds) byKind[kind] = `${kind[0]!.toUpperCase()}${kind.slice(1)}${suffix}`;
+  return { status, code: byKind[kinds[0]!]!, message: null, byKind };
+}
+const TRAINED_KINDS: readonly CollectionKind[] = ['largeFaceList', 'personGroup', 'largePersonGroup'];
 const DECODING = 'Decoding error, image format unsupported.';
 const TOO_BIG = 'Image size is too big.';
 const DOWNLOAD = 'Invalid image URL or error downloading from target server.';
@@ -118,6 +133,20 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   FRAMES_TOO_LARGE: m(400, 'InvalidImageSize', TOO_BIG),
   FRAME_UNREADABLE: m(400, 'InvalidImage', DECODING),
   INTERRUPTED: m(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.'),
+  // Collections (reference §3 and §5). NotFound is 404 on the management routes and 400 in
+  // identify / verify / findsimilars (`collectionNotFoundStatus`); NotTrained is 400 in identify
+  // and findsimilars and 404 on GET .../training (`notTrainedStatus`).
+  COLLECTION_NOT_FOUND: perKind(404, 'NotFound'),
+  COLLECTION_EXISTS: perKind(409, 'Exists'),
+  PERSON_NOT_FOUND: m(404, 'PersonNotFound'),
+  PERSISTED_FACE_NOT_FOUND: m(404, 'PersistedFaceNotFound'),
+  // A FaceList is never trained (it has no train route), so only the three trained kinds have codes.
+  COLLECTION_NOT_TRAINED: perKind(400, 'NotTrained', TRAINED_KINDS),
+  TRAINING_NOT_FINISHED: perKind(409, 'TrainingNotFinished', TRAINED_KINDS),
+  QUOTA_EXCEEDED: m(403, 'QuotaExceeded'),
+  // Azure's code for an empty FaceList in findsimilars; only a FaceList raises it.
+  COLLECTION_EMPTY: m(400, 'FaceListNotReady'),
+  MULTIPLE_FACES_IN_IMAGE: m(400, 'InvalidImage', 'There is more than 1 face in the image.'),
   REQUEST_TOO_LARGE: m(400, 'InvalidImageSize', TOO_BIG),
   UNSUPPORTED_MEDIA_TYPE: m(415, 'BadArgument', 'Invalid Media Type.'),
   NOT_FOUND: m(404, '404', 'Resource not found'),
@@ -126,15 +155,28 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
 export interface MappingContext {
   /** FaceNotFound is 404 in verify and 400 in identify / findSimilar / group. */
   faceNotFoundStatus?: 400 | 404;
+  /** {Kind}NotFound of a collection is 404 on its own routes and 400 in identify / verify / findsimilars. */
+  collectionNotFoundStatus?: 400 | 404;
+  /** {Kind}NotTrained is 400 in identify / findsimilars and 404 on GET .../training. */
+  notTrainedStatus?: 400 | 404;
+}
+
+function statusIn(code: ErrorCode, status: number, context: MappingContext): number {
+  if (code === 'FACE_NOT_FOUND') return context.faceNotFoundStatus ?? status;
+  if (code === 'COLLECTION_NOT_FOUND') return context.collectionNotFoundStatus ?? status;
+  if (code === 'COLLECTION_NOT_TRAINED') return context.notTrainedStatus ?? status;
+  return status;
 }
 
 export function fromFaceError(err: FaceError, context: MappingContext = {}): AzureError {
   const mapping = MAPPINGS[err.code];
-  const status = err.code === 'FACE_NOT_FOUND' ? (context.faceNotFoundStatus ?? mapping.status) : mapping.status;
+  const status = statusIn(err.code, mapping.status, context);
+  const kind = err.details.collectionKind;
+  const code = (typeof kind === 'string' && mapping.byKind?.[kind as CollectionKind]) || mapping.code;
   const headers: Record<string, string> = {};
   const retryAfter = err.details.retryAfterSeconds;
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfter)));
-  return new AzureError(status, mapping.code, mapping.message ?? err.message, { code: err.code, message: err.message }, headers);
+  return new AzureError(status, code, mapping.message ?? err.message, { code: err.code, message: err.message }, headers);
 }
 
 /** Runs `fn`, re-raising a FaceError in Azure's vocabulary under `context`. */

@@ -8,6 +8,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
   conflict: 409,
   gone: 410,
   'too-large': 413,
+  'quota-exceeded': 403,
   'unsupported-media-type': 415,
   unavailable: 503,
   'bad-gateway': 502,

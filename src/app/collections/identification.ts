@@ -1,0 +1,169 @@
+/**
+ * Searching collections with registered faceIds: identify against a (Large)PersonGroup,
+ * verify a face to a person, findSimilar in a (Large)FaceList. Confidences are the verify scale
+ * of domain/similarity.ts; a person's confidence is the best of its faces'.
+ *
+ * - identify and LargeFaceList findSimilar search the last successful training only (training.ts);
+ * - a FaceList is searched as it is, with no training (empty: COLLECTION_EMPTY, Azure's FaceListNotReady);
+ * - verify to a person compares with the person's faces as they are, with no training;
+ * - a faceId of another recognition model than the collection's: RECOGNITION_MODEL_MISMATCH.
+ */
+import { checkUuid, type Collection, type CollectionRef, type FaceListKind } from '../../domain/collections.js';
+import { FaceError } from '../../domain/errors.js';
+import { findSimilar, roundConfidence, verify, type FindSimilarMode, type Verification } from '../../domain/similarity.js';
+import type { CollectionStore } from '../../ports/collection-store.js';
+import type { RecognitionFace } from '../../ports/face-provider.js';
+import { DEFAULT_MAX_CANDIDATES, MAX_FACE_LIST } from '../faces/recognition.js';
+import type { Collections } from './collections.js';
+import { persistedFaceNotFound, personNotFound } from './errors.js';
+import { scoreAll } from './exact-index.js';
+import type { PersonGroupRef } from './persons.js';
+import type { Training } from './training.js';
+
+/** Azure's identify limits: 1–10 faceIds, 1–100 candidates (default 10), threshold 0–1. */
+export const IDENTIFY_LIMITS = Object.freeze({ maxFaceIds: 10, maxCandidates: 100, defaultCandidates: 10 });
+/** The default confidenceThreshold: the verify scale's isIdentical point. */
+export const DEFAULT_CONFIDENCE_THRESHOLD = 0.5;
+
+/** Resolves a registered faceId (the recognition use case's rules: INVALID_ARGUMENT, FACE_NOT_FOUND). */
+export interface RegisteredFaces {
+  registered(faceId: unknown, argument: string): RecognitionFace;
+}
+
+export interface IdentifyOptions {
+  maxNumOfCandidatesReturned?: number | null;
+  confidenceThreshold?: number | null;
+}
+
+export interface IdentifyCandidate {
+  personId: string;
+  confidence: number;
+}
+
+export interface IdentifyResult {
+  faceId: string;
+  candidates: IdentifyCandidate[];
+}
+
+export interface SimilarPersistedFace {
+  persistedFaceId: string;
+  confidence: number;
+}
+
+const invalid = (argument: string, message: string): FaceError => new FaceError('INVALID_ARGUMENT', message, { argument });
+
+export class Identification {
+  constructor(
+    private readonly store: CollectionStore,
+    private readonly collections: Collections,
+    private readonly training: Training,
+    private readonly faces: RegisteredFaces,
+  ) {}
+
+  /** For each faceId, the persons of the group's last training most like it, best first. */
+  async identify(ref: PersonGroupRef, faceIds: unknown, options: IdentifyOptions = {}): Promise<IdentifyResult[]> {
+    if (!Array.isArray(faceIds) || faceIds.length < 1 || faceIds.length > IDENTIFY_LIMITS.maxFaceIds) {
+      throw invalid('faceIds', `The length of faceIds is not in a valid range (1–${IDENTIFY_LIMITS.maxFaceIds}).`);
+    }
+    const max = options.maxNumOfCandidatesReturned ?? IDENTIFY_LIMITS.defaultCandidates;
+    if (!Number.isInteger(max) || max < 1 || max > IDENTIFY_LIMITS.maxCandidates) {
+      throw invalid(
+        'maxNumOfCandidatesReturned',
+        `The argument maxNumOfCandidatesReturned is not valid (1–${IDENTIFY_LIMITS.maxCandidates}).`,
+      );
+    }
+    const threshold = options.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
+    if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
+      throw invalid('confidenceThreshold', 'The argument confidenceThreshold is not valid (0–1).');
+    }
+    const seen = new Set<string>();
+    const faces = faceIds.map((id: unknown, i) => {
+      const face = this.faces.registered(id, `faceIds.${i}`);
+      if (seen.has(face.faceId!))
+        throw new FaceError('DUPLICATE_FACE_ID', `Face ${face.faceId} appears more than once in faceIds.`, { argument: 'faceIds' });
+      seen.add(face.faceId!);
+      return [face, `faceIds.${i}`] as const;
+    });
+    const collection = await this.collections.get(ref);
+    for (const [face, argument] of faces) assertModel(collection, face, argument);
+    const index = await this.training.index(collection);
+    return faces.map(([face]) => {
+      const scores = scoreAll(index, embeddingOf(face));
+      const best = new Map<string, number>();
+      index.entries.forEach((e, i) => {
+        const c = scores[i]!;
+        if (c > (best.get(e.personId!) ?? -1)) best.set(e.personId!, c);
+      });
+      const candidates = [...best]
+        .filter(([, c]) => c >= threshold)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, max)
+        .map(([personId, c]) => ({ personId, confidence: roundConfidence(c) }));
+      return { faceId: face.faceId!, candidates };
+    });
+  }
+
+  /** Face to person: the best of the person's faces now (no training needed). */
+  async verifyToPerson(ref: PersonGroupRef, faceId: unknown, personId: unknown): Promise<Verification> {
+    const face = this.faces.registered(faceId, 'faceId');
+    const id = checkUuid(personId, 'personId');
+    const collection = await this.collections.get(ref);
+    assertModel(collection, face, 'faceId');
+    if (!(await this.store.getPerson(ref, id))) throw personNotFound(ref, id);
+    const personFaces = await this.store.listFaces(ref, id);
+    if (personFaces.length === 0) {
+      const err = persistedFaceNotFound(ref, '', id);
+      throw new FaceError(err.code, `No persisted face of person ${id} is found.`, err.details);
+    }
+    const query = embeddingOf(face);
+    return personFaces.map((f) => verify(query, f.embedding)).reduce((a, b) => (b.confidence > a.confidence ? b : a));
+  }
+
+  /**
+   * The list's faces most like the face, at most `maxNumOfCandidatesReturned` (1–1000, default
+   * 20). A FaceList as it is now; a LargeFaceList as last trained.
+   */
+  async findSimilar(
+    ref: CollectionRef & { kind: FaceListKind },
+    faceId: unknown,
+    options: { mode?: FindSimilarMode | null; maxNumOfCandidatesReturned?: number | null } = {},
+  ): Promise<SimilarPersistedFace[]> {
+    const face = this.faces.registered(faceId, 'faceId');
+    const max = options.maxNumOfCandidatesReturned ?? DEFAULT_MAX_CANDIDATES;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_FACE_LIST) {
+      throw invalid('maxNumOfCandidatesReturned', `maxNumOfCandidatesReturned must be an integer of 1–${MAX_FACE_LIST}, got ${max}.`);
+    }
+    const collection = await this.collections.get(ref);
+    assertModel(collection, face, 'faceId');
+    const query = embeddingOf(face);
+    const mode = options.mode ?? 'matchPerson';
+    if (ref.kind === 'faceList') {
+      const faces = await this.store.embeddings(ref);
+      if (faces.length === 0) {
+        throw new FaceError('COLLECTION_EMPTY', `Face list '${ref.id}' holds no face.`, { collectionKind: ref.kind, collectionId: ref.id });
+      }
+      const candidates = faces.map((f) => ({ item: f.persistedFaceId, embedding: f.embedding }));
+      return findSimilar(query, candidates, mode, max).map((m) => ({ persistedFaceId: m.item, confidence: m.confidence }));
+    }
+    const index = await this.training.index(collection);
+    const scores = scoreAll(index, query);
+    const order = index.entries.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const kept = mode === 'matchPerson' ? order.filter((i) => scores[i]! >= 0.5) : order;
+    return kept.slice(0, max).map((i) => ({ persistedFaceId: index.entries[i]!.persistedFaceId, confidence: roundConfidence(scores[i]!) }));
+  }
+}
+
+function assertModel(collection: Collection, face: RecognitionFace, argument: string): void {
+  if (face.recognitionModel !== collection.recognitionModel) {
+    throw new FaceError(
+      'RECOGNITION_MODEL_MISMATCH',
+      `Face ${face.faceId} was detected with ${face.recognitionModel} but ${collection.kind} '${collection.id}' uses ${collection.recognitionModel}.`,
+      { argument, collectionKind: collection.kind, collectionId: collection.id },
+    );
+  }
+}
+
+function embeddingOf(face: RecognitionFace): Float32Array {
+  if (!face.face.embedding) throw new Error(`face ${face.faceId} has no embedding; collections need a provider that computes embeddings`);
+  return face.face.embedding;
+}

@@ -1,0 +1,41 @@
+/** The collection use cases, built together on one store (src/wiring.ts will build them once). */
+import { AZURE_COLLECTION_LIMITS, type CollectionLimits } from '../../domain/collections.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CollectionStore } from '../../ports/collection-store.js';
+import { Collections } from './collections.js';
+import { PersistedFaces } from './faces.js';
+import { Identification, type RegisteredFaces } from './identification.js';
+import { Persons } from './persons.js';
+import { Training } from './training.js';
+
+export interface CollectionServices {
+  collections: Collections;
+  persons: Persons;
+  faces: PersistedFaces;
+  training: Training;
+  identification: Identification;
+}
+
+export interface CollectionDeps {
+  store: CollectionStore;
+  clock: Clock;
+  /** Registered faceIds (the Recognition use case). */
+  registered: RegisteredFaces;
+  /** Azure's S0 limits unless given. */
+  limits?: CollectionLimits;
+  logger?: Logger;
+}
+
+export function createCollectionServices(deps: CollectionDeps): CollectionServices {
+  const limits = deps.limits ?? AZURE_COLLECTION_LIMITS;
+  const training = new Training(deps.store, deps.clock, { logger: deps.logger });
+  const collections = new Collections(deps.store, training, deps.clock, limits);
+  return {
+    collections,
+    persons: new Persons(deps.store, collections, training, deps.clock, limits),
+    faces: new PersistedFaces(deps.store, collections, training, deps.clock, limits),
+    training,
+    identification: new Identification(deps.store, collections, training, deps.registered),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Training: `train` records `running` and returns at once; the job runs in this process, reads
+ * the collection's embeddings, builds the index (exact for now, exact-index.ts) and saves it as
+ * a snapshot through the store with `succeeded` (or records `failed`). Searches use the LAST
+ * SUCCESSFUL training's snapshot only, as in Azure: faces added after it are not searched until
+ * the next training. Deleted faces and persons are different — delete means gone: they are cut
+ * out of the current snapshot at once (removeFromIndex), and a training that read them before
+ * the delete drops them before it saves.
+ *
+ * Snapshot writes of one collection (a job's save, a delete's cut) run one at a time in this
+ * process. A `running` status with no job in this process was left by a stopped process: it is
+ * recorded as `failed` when next read. Several processes sharing one store (PostgreSQL, later)
+ * will need a lease instead.
+ */
+import { needsTraining, type Collection, type TrainingStatus } from '../../domain/collections.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Clock } from '../../ports/clock.js';
+import type { CollectionStore, TrainingRecord } from '../../ports/collection-store.js';
+import { collectionNotFound, notTrained, trainingNotFinished } from './errors.js';
+import { buildIndex, decodeIndex, encodeIndex, withoutEntries, type ExactIndex, type IndexEntry } from './exact-index.js';
+
+export interface TrainingOptions {
+  logger?: Logger;
+  /** Decoded indexes kept in memory (least recently used first out). */
+  maxCachedIndexes?: number;
+}
+
+export const INTERRUPTED_MESSAGE = 'The training was interrupted: the service stopped before it finished.';
+
+const statusOf = (r: TrainingRecord): TrainingStatus => ({
+  status: r.status,
+  createdDateTime: r.createdDateTime,
+  lastActionDateTime: r.lastActionDateTime,
+  lastSuccessfulTrainingDateTime: r.lastSuccessfulTrainingDateTime,
+  message: r.message,
+});
+
+export class Training {
+  /** Running jobs by collection uid. */
+  private readonly jobs = new Map<string, Promise<void>>();
+  /** Decoded snapshots by collection uid, in least-recently-used order. */
+  private readonly cache = new Map<string, { version: number; index: ExactIndex }>();
+  /** The tail of each collection's queue of snapshot writes. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly maxCached: number;
+
+  constructor(
+    private readonly store: CollectionStore,
+    private readonly clock: Clock,
+    private readonly options: TrainingOptions = {},
+  ) {
+    this.maxCached = options.maxCachedIndexes ?? 16;
+  }
+
+  /** Starts a training (or finds the one running) and returns its status without waiting for it. */
+  async train(collection: Collection): Promise<TrainingStatus> {
+    if (!needsTraining(collection.kind)) throw new Error(`a ${collection.kind} is not trained`);
+    const previous = await this.current(collection);
+    if (this.jobs.has(collection.uid) && previous) return statusOf(previous);
+    const running: TrainingStatus = {
+      status: 'running',
+      createdDateTime: collection.createdAt,
+      lastActionDateTime: this.clock.now(),
+      lastSuccessfulTrainingDateTime: previous?.lastSuccessfulTrainingDateTime ?? null,
+      message: null,
+    };
+    if (!(await this.store.writeTraining(collection, collection.uid, running))) throw collectionNotFound(collection);
+    const job = this.run(collection, running).finally(() => this.jobs.delete(collection.uid));
+    this.jobs.set(collection.uid, job);
+    return running;
+  }
+
+  /** The training status; COLLECTION_NOT_TRAINED when the collection was never trained. */
+  async status(collection: Collection): Promise<TrainingStatus> {
+    const record = await this.current(collection);
+    if (!record) throw notTrained(collection);
+    return statusOf(record);
+  }
+
+  /** Resolves when the collection's running training (if any) has finished. */
+  async settled(collection: Collection): Promise<void> {
+    await this.jobs.get(collection.uid);
+  }
+
+  /**
+   * The index of the last successful training. COLLECTION_NOT_TRAINED if none succeeded and
+   * none is running; TRAINING_NOT_FINISHED while the first one runs.
+   */
+  async index(collection: Collection): Promise<ExactIndex> {
+    const record = await this.current(collection);
+    if (!record) throw notTrained(collection);
+    if (record.snapshotVersion === null) throw record.status === 'running' ? trainingNotFinished(collection) : notTrained(collection);
+    return this.load(collection, record.snapshotVersion);
+  }
+
+  /** Cuts deleted faces (or a deleted person's) out of the current snapshot at once. */
+  async removeFromIndex(collection: Collection, drop: (e: IndexEntry) => boolean): Promise<void> {
+    await this.exclusive(collection.uid, async () => {
+      const record = await this.store.getTraining(collection);
+      if (!record || record.snapshotVersion === null) return;
+      const index = await this.load(collection, record.snapshotVersion);
+      const kept = withoutEntries(index, drop);
+      if (kept.entries.length === index.entries.length) return;
+      const saved = await this.store.writeTraining(collection, collection.uid, statusOf(record), encodeIndex(kept));
+      this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
+    });
+  }
+
+  /** Drops what is cached of a deleted collection. */
+  forget(uid: string): void {
+    this.cache.delete(uid);
+  }
+
+  private async run(collection: Collection, running: TrainingStatus): Promise<void> {
+    // Returns to the caller first: train() answers before any work is done.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      const index = buildIndex(await this.store.embeddings(collection));
+      await this.exclusive(collection.uid, async () => {
+        // A face deleted while the embeddings were being indexed is not saved.
+        const present = new Set(await this.store.faceIds(collection));
+        const kept = withoutEntries(index, (e) => !present.has(e.persistedFaceId));
+        const now = this.clock.now();
+        const done: TrainingStatus = { ...running, status: 'succeeded', lastActionDateTime: now, lastSuccessfulTrainingDateTime: now };
+        const saved = await this.store.writeTraining(collection, collection.uid, done, encodeIndex(kept));
+        this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
+      });
+    } catch (err) {
+      this.options.logger?.error({ err, collectionKind: collection.kind, collectionId: collection.id }, 'collection training failed');
+      const failed: TrainingStatus = {
+        ...running,
+        status: 'failed',
+        lastActionDateTime: this.clock.now(),
+        message: 'The training failed.',
+      };
+      await this.store.writeTraining(collection, collection.uid, failed).catch(() => undefined);
+    }
+  }
+
+  /** The stored record, with a `running` no job of this process owns recorded as failed. */
+  private async current(collection: Collection): Promise<TrainingRecord | null> {
+    const record = await this.store.getTraining(collection);
+    if (!record || record.status !== 'running' || this.jobs.has(collection.uid)) return record;
+    const failed: TrainingStatus = {
+      ...statusOf(record),
+      status: 'failed',
+      lastActionDateTime: this.clock.now(),
+      message: INTERRUPTED_MESSAGE,
+    };
+    await this.store.writeTraining(collection, collection.uid, failed);
+    return { ...failed, snapshotVersion: record.snapshotVersion };
+  }
+
+  private async load(collection: Collection, version: number): Promise<ExactIndex> {
+    const cached = this.cache.get(collection.uid);
+    if (cached && cached.version >= version) {
+      this.remember(collection.uid, cached.version, cached.index);
+      return cached.index;
+    }
+    const snapshot = await this.store.readSnapshot(collection);
+    if (!snapshot) throw notTrained(collection);
+    const index = decodeIndex(snapshot.bytes);
+    this.remember(collection.uid, snapshot.version, index);
+    return index;
+  }
+
+  private remember(uid: string, version: number | null, index: ExactIndex): void {
+    this.cache.delete(uid);
+    if (version === null) return;
+    this.cache.set(uid, { version, index });
+    while (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  private exclusive<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(uid) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(uid, tail);
+    void tail.then(() => {
+      if (this.queues.get(uid) === tail) this.queues.delete(uid);
+    });
+    return run;
+  }
+}

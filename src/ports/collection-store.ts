@@ -1,0 +1,104 @@
+/**
+ * The collection store port: FaceLists, LargeFaceLists, PersonGroups and LargePersonGroups, their
+ * persons and persisted faces (embeddings, never images), training status and the trained
+ * index's snapshot. Every method is async so a networked database (PostgreSQL) can implement
+ * it; every write is durable when its promise resolves, and multi-step changes are atomic.
+ *
+ * Deleting a collection deletes its persons, faces, training status and snapshots; deleting a
+ * person deletes its faces. Count limits are checked in the same transaction as the insert, so
+ * concurrent adds cannot overshoot them. The embedded adapter is SQLite
+ * (src/adapters/store/sqlite-collection-store.ts).
+ */
+import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person, TrainingStatus } from '../domain/collections.js';
+
+/** Why an insert did not happen. */
+export type InsertFailure = 'collection-not-found' | 'person-not-found' | 'exists' | 'quota-exceeded';
+export type InsertResult = { ok: true } | { ok: false; reason: InsertFailure };
+
+export interface CollectionPatch {
+  name?: string;
+  /** null clears it. */
+  userData?: string | null;
+}
+
+export type NewPerson = Omit<Person, 'persistedFaceIds'>;
+
+/** A face's embedding with its owner, as training reads them. */
+export interface FaceEmbedding {
+  persistedFaceId: string;
+  personId: string | null;
+  embedding: Float32Array;
+}
+
+/** The training status with the version of the snapshot the last successful training saved. */
+export interface TrainingRecord extends TrainingStatus {
+  /** Null until a training has succeeded. */
+  snapshotVersion: number | null;
+}
+
+/** A trained index, serialised by the use case (an exact matrix now, an ANN index later). */
+export interface IndexSnapshot {
+  version: number;
+  bytes: Buffer;
+}
+
+export interface CollectionStore {
+  /** Inserts the collection unless the id is taken ('exists') or `maxOfKind` collections of its kind exist. */
+  createCollection(collection: Collection, maxOfKind: number): Promise<InsertResult>;
+  getCollection(ref: CollectionRef): Promise<Collection | null>;
+  /** False when there is no such collection. */
+  updateCollection(ref: CollectionRef, patch: CollectionPatch): Promise<boolean>;
+  /** Deletes it with everything it holds. False when there was none. */
+  deleteCollection(ref: CollectionRef): Promise<boolean>;
+  /** Sorted by id ascending, ids > `page.start`, at most `page.top`. */
+  listCollections(kind: CollectionKind, page: Page): Promise<Collection[]>;
+
+  /** Adds a person unless the group is missing or already has `maxPersons`. */
+  addPerson(ref: CollectionRef, person: NewPerson, maxPersons: number): Promise<InsertResult>;
+  getPerson(ref: CollectionRef, personId: string): Promise<Person | null>;
+  updatePerson(ref: CollectionRef, personId: string, patch: CollectionPatch): Promise<boolean>;
+  /** Deletes the person and its faces. */
+  deletePerson(ref: CollectionRef, personId: string): Promise<boolean>;
+  /** Sorted by personId ascending, personIds > `page.start`, at most `page.top`. */
+  listPersons(ref: CollectionRef, page: Page): Promise<Person[]>;
+
+  /**
+   * Adds a face to a list (`face.personId` null) or to a person, unless the collection or person
+   * is missing or already holds `maxFaces` faces (the list's or the person's).
+   */
+  addFace(ref: CollectionRef, face: PersistedFace, maxFaces: number): Promise<InsertResult>;
+  /** The face of the list (personId null) or of that person. */
+  getFace(ref: CollectionRef, personId: string | null, persistedFaceId: string): Promise<PersistedFace | null>;
+  updateFace(ref: CollectionRef, personId: string | null, persistedFaceId: string, userData: string | null): Promise<boolean>;
+  deleteFace(ref: CollectionRef, personId: string | null, persistedFaceId: string): Promise<boolean>;
+  /**
+   * Faces of the list (personId null) or of the person, sorted by persistedFaceId ascending,
+   * after `page.start`, at most `page.top`; every face when `page` is omitted.
+   */
+  listFaces(ref: CollectionRef, personId: string | null, page?: Page): Promise<PersistedFace[]>;
+  /** How many faces the collection holds (all persons' in a group). */
+  countFaces(ref: CollectionRef): Promise<number>;
+  /** The ids of every face the collection holds now (to drop deleted faces from a trained index). */
+  faceIds(ref: CollectionRef): Promise<string[]>;
+  /** Every face embedding of the collection with its owner (for training and FaceList search). */
+  embeddings(ref: CollectionRef): Promise<FaceEmbedding[]>;
+
+  /** Null when the collection has never been trained (or does not exist). */
+  getTraining(ref: CollectionRef): Promise<TrainingRecord | null>;
+  /**
+   * Writes the training status and, if given, a new snapshot (whose version the store assigns,
+   * one more than the last; older snapshots are dropped), atomically. Writes nothing and
+   * answers null when the collection `uid` identifies is gone (deleted, or re-created under the
+   * same id); otherwise the snapshot version now current (null if none).
+   */
+  writeTraining(
+    ref: CollectionRef,
+    uid: string,
+    status: TrainingStatus,
+    snapshot?: Buffer,
+  ): Promise<{ snapshotVersion: number | null } | null>;
+  /** The current snapshot, or null. */
+  readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null>;
+
+  close(): Promise<void>;
+}
