@@ -63,6 +63,10 @@ export interface QualityMeasures {
 export type DetectionModel = 'detection_01' | 'detection_02' | 'detection_03';
 export type RecognitionModel = 'recognition_01' | 'recognition_02' | 'recognition_03' | 'recognition_04';
 
+/** Every Azure model name, in Azure's order. */
+export const DETECTION_MODELS: readonly DetectionModel[] = ['detection_01', 'detection_02', 'detection_03'];
+export const RECOGNITION_MODELS: readonly RecognitionModel[] = ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'];
+
 export interface FaceRectangle {
   top: number;
   left: number;

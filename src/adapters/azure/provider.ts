@@ -12,6 +12,8 @@ import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '.
 import type { FindSimilarMode, Verification } from '../../domain/similarity.js';
 import {
   DETECTION_DEFAULTS,
+  DETECTION_MODELS,
+  RECOGNITION_MODELS,
   type DetectedFace,
   type DetectRequestOptions,
   type FaceAttributeName,
@@ -103,8 +105,8 @@ export class AzureProvider implements FaceProvider {
     const service = `Azure AI Face ${this.config.apiVersion}`;
     return {
       provider: 'azure',
-      detectionModels: ['detection_01', 'detection_02', 'detection_03'],
-      recognitionModels: ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'],
+      detectionModels: DETECTION_MODELS,
+      recognitionModels: RECOGNITION_MODELS,
       attributes: AZURE_ATTRIBUTES,
       landmarks: true,
       // Azure runs the model named in each request; facegraph cannot see more than that.

@@ -10,6 +10,8 @@ import { findSimilar, verify, type FindSimilarMode, type Verification } from '..
 import {
   DETECTION_DEFAULTS,
   DETECTION_LIMITS,
+  DETECTION_MODELS,
+  RECOGNITION_MODELS,
   type DetectedFace,
   type DetectRequestOptions,
   type FaceAttributeName,
@@ -49,8 +51,8 @@ export class EmbeddedProvider implements FaceProvider {
     const models = this.pool.models;
     return {
       provider: 'embedded',
-      detectionModels: ['detection_01', 'detection_02', 'detection_03'],
-      recognitionModels: ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'],
+      detectionModels: DETECTION_MODELS,
+      recognitionModels: RECOGNITION_MODELS,
       attributes: EMBEDDED_ATTRIBUTES,
       landmarks: true,
       engineModels: {

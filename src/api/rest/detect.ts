@@ -9,7 +9,9 @@ import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
 import { checkDetectRequest, DETECT_ARGUMENTS } from '../../app/faces/detection.js';
 import {
+  DETECTION_MODELS,
   FACE_ID_TTL,
+  RECOGNITION_MODELS,
   type DetectionModel,
   type DetectRequestOptions,
   type FaceAttributeName,
@@ -23,8 +25,6 @@ import type { WireFaceDetectionResult } from '../../contracts/azure-face-v1.2.js
 import { detectionResult } from './wire.js';
 import { SESSION_IMAGE_ID } from '../shared/request-body.js';
 
-const DETECTION_MODELS: readonly DetectionModel[] = ['detection_01', 'detection_02', 'detection_03'];
-const RECOGNITION_MODELS: readonly RecognitionModel[] = ['recognition_01', 'recognition_02', 'recognition_03', 'recognition_04'];
 const TTL = FACE_ID_TTL;
 
 /**
