@@ -1,5 +1,5 @@
 /**
- * A fixed pool of engine worker threads (one TensorFlow.js WASM backend each) behind a bounded
+ * A fixed pool of engine worker threads (one set of onnxruntime sessions each) behind a bounded
  * queue. When the queue is full, callers get OVERLOADED with a retry hint instead of the
  * process growing without bound. Workers that die are replaced; their job fails cleanly.
  */
@@ -27,7 +27,12 @@ interface Slot {
   worker: Worker;
   job: Job | null;
   ready: boolean;
+  /** Set by close(): resolves when the worker has released its native sessions. */
+  onClosed?: () => void;
 }
+
+/** How long close() waits for a worker to release its sessions before terminating it anyway. */
+const RELEASE_TIMEOUT_MS = 5000;
 
 // Built (dist/*.js), the worker is plain JS. From source (tests, tsx), the worker is TypeScript
 // and its plain-JS entry registers tsx first: workers do not inherit the parent's loader.
@@ -80,6 +85,8 @@ export class EnginePool {
           this.models = msg.models;
           resolve();
           this.pump();
+        } else if (msg.type === 'closed') {
+          slot.onClosed?.();
         } else if (msg.type === 'init-failed') {
           reject(new Error(`engine worker failed to load models: ${msg.error}`));
         } else {
@@ -173,7 +180,20 @@ export class EnginePool {
     while (this.queue.length > 0 || this.slots.some((s) => s.job)) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((slot) => this.stopWorker(slot)));
+  }
+
+  /** Asks the worker to release its onnxruntime sessions, then terminates it. */
+  private async stopWorker(slot: Slot): Promise<void> {
+    if (slot.ready) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RELEASE_TIMEOUT_MS);
+        slot.onClosed = () => (clearTimeout(timer), resolve());
+        slot.worker.once('exit', slot.onClosed);
+        slot.worker.postMessage({ type: 'close' });
+      });
+    }
+    await slot.worker.terminate();
   }
 }
 

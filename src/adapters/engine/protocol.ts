@@ -40,13 +40,14 @@ export interface WorkerFace {
   quality?: QualityMeasures;
 }
 
-export type WorkerRequest = DetectRequest | { type: 'init' };
+export type WorkerRequest = DetectRequest | { type: 'init' } | { type: 'close' };
 
 export type WorkerResponse =
   | { type: 'ready'; models: ModelInfo }
   | { type: 'init-failed'; error: string }
   | { type: 'result'; id: number; faces: WorkerFace[] }
-  | { type: 'error'; id: number; error: string };
+  | { type: 'error'; id: number; error: string }
+  | { type: 'closed' };
 
 export interface ModelInfo {
   detector: string;

@@ -1,4 +1,4 @@
-/** Worker-thread entry: owns one TensorFlow.js WASM backend, one onnxruntime session and the engine's models. */
+/** Worker-thread entry: owns one set of onnxruntime sessions (YuNet, landmarks, recognition) and the models behind them. */
 import { parentPort } from 'node:worker_threads';
 import { createFaceNets, type FaceNets } from './facenets.js';
 import { loadModels, type LoadedModels } from './models.js';
@@ -32,6 +32,16 @@ async function handle(msg: WorkerRequest): Promise<void> {
     } catch (err) {
       send({ type: 'init-failed', error: err instanceof Error ? err.message : String(err) });
     }
+    return;
+  }
+  if (msg.type === 'close') {
+    // Release the native sessions before the pool terminates this thread: onnxruntime-node can
+    // abort the whole process when a thread that still owns sessions is torn down at exit.
+    const sessions = [models?.yunet, nets?.landmarks, nets?.recognition];
+    models = null;
+    nets = null;
+    await Promise.all(sessions.map((s) => s?.release().catch(() => undefined)));
+    send({ type: 'closed' });
     return;
   }
   if (!models || !nets) {
