@@ -18,6 +18,8 @@ import { UpstreamLivenessSessions } from './app/liveness/upstream-sessions.js';
 import type { Logger } from './platform/logger.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
+import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
+import { createCollectionServices } from './app/collections/service.js';
 
 export interface StartOptions {
   /** The services' clock (tests move time). */
@@ -58,10 +60,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     },
     fetchImage,
   );
+  const recognition = new Recognition(registry, provider);
+  const collectionStore = SqliteCollectionStore.open(config.dataDir);
+  const collections = createCollectionServices({ store: collectionStore, clock, registered: recognition, logger });
   const services: AppServices = {
     provider,
     images,
-    recognition: new Recognition(registry, provider),
+    recognition,
+    collections,
     registry,
     liveness,
     livenessSessions,
@@ -74,6 +80,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     server = await startServer(services);
   } catch (err) {
     liveness.stop();
+    await collectionStore.close();
     db.close();
     throw err;
   }
@@ -87,6 +94,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       await server.stop();
       liveness.stop();
       await provider.close();
+      await collections.training.close();
+      await collectionStore.close();
       db.close();
     },
   };

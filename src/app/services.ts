@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import type { FaceProvider } from '../ports/face-provider.js';
 import type { FaceRegistry } from '../ports/face-registry.js';
 import type { ApiKeyChecker } from './api-keys.js';
+import type { CollectionServices } from './collections/service.js';
 import type { Recognition } from './faces/recognition.js';
 import type { ImageLoader } from './images.js';
 import type { LivenessService } from './liveness/service.js';
@@ -23,6 +24,8 @@ export interface AppServices {
   images: ImageLoader;
   /** Verify, find-similar and group: every rule of them. */
   recognition: Recognition;
+  /** FaceLists, LargeFaceLists, PersonGroups, LargePersonGroups: CRUD, training, identification. */
+  collections: CollectionServices;
   config: Config;
   logger: Logger;
   /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */

@@ -328,6 +328,7 @@ describe('training', () => {
         registered: () => {
           throw new Error('unused');
         },
+        resolveRef: () => Promise.reject(new Error('unused')),
       },
     });
     const collection = await services.collections.get(PG);

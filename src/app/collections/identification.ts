@@ -1,6 +1,7 @@
 /**
- * Searching collections with registered faceIds: identify against a (Large)PersonGroup,
- * verify a face to a person, findSimilar in a (Large)FaceList. Confidences are the verify scale
+ * Searching collections with faces — registered faceIds, or (from GraphQL) images whose largest
+ * face is detected with the collection's recognition model: identify against a
+ * (Large)PersonGroup, verify a face to a person, findSimilar in a (Large)FaceList. Confidences are the verify scale
  * of domain/similarity.ts; a person's confidence is the best of its faces'.
  *
  * - identify and LargeFaceList findSimilar search the last successful training only (training.ts);
@@ -13,7 +14,8 @@ import { FaceError } from '../../domain/errors.js';
 import { findSimilar, roundConfidence, verify, type FindSimilarMode, type Verification } from '../../domain/similarity.js';
 import type { CollectionStore } from '../../ports/collection-store.js';
 import type { RecognitionFace } from '../../ports/face-provider.js';
-import { DEFAULT_MAX_CANDIDATES, MAX_FACE_LIST } from '../faces/recognition.js';
+import type { RecognitionModel } from '../../domain/types.js';
+import { DEFAULT_MAX_CANDIDATES, MAX_FACE_LIST, type FaceRef, type InlineDetector } from '../faces/recognition.js';
 import type { Collections } from './collections.js';
 import { persistedFaceNotFound, personNotFound } from './errors.js';
 import { scoreAll } from './exact-index.js';
@@ -25,10 +27,24 @@ export const IDENTIFY_LIMITS = Object.freeze({ maxFaceIds: 10, maxCandidates: 10
 /** The default confidenceThreshold: the verify scale's isIdentical point. */
 export const DEFAULT_CONFIDENCE_THRESHOLD = 0.5;
 
-/** Resolves a registered faceId (the recognition use case's rules: INVALID_ARGUMENT, FACE_NOT_FOUND). */
+/** Resolves face references (the recognition use case's rules: INVALID_ARGUMENT, INVALID_FACE_REF, FACE_NOT_FOUND). */
 export interface RegisteredFaces {
   registered(faceId: unknown, argument: string): RecognitionFace;
+  resolveRef<Image>(
+    ref: FaceRef<Image>,
+    argument: string,
+    model: RecognitionModel,
+    detect: InlineDetector<Image>,
+  ): Promise<RecognitionFace>;
 }
+
+/** A face to search with: a faceId string, or a FaceRef (faceId or image). */
+export type FaceInput<Image> = string | FaceRef<Image>;
+
+/** The REST edge and tests search with faceIds only. */
+const noImages: InlineDetector<unknown> = () => {
+  throw new Error('internal: no inline images here');
+};
 
 export interface IdentifyOptions {
   maxNumOfCandidatesReturned?: number | null;
@@ -41,7 +57,8 @@ export interface IdentifyCandidate {
 }
 
 export interface IdentifyResult {
-  faceId: string;
+  /** Null for a face given as an image. */
+  faceId: string | null;
   candidates: IdentifyCandidate[];
 }
 
@@ -61,7 +78,12 @@ export class Identification {
   ) {}
 
   /** For each faceId, the persons of the group's last training most like it, best first. */
-  async identify(ref: PersonGroupRef, faceIds: unknown, options: IdentifyOptions = {}): Promise<IdentifyResult[]> {
+  async identify<Image = never>(
+    ref: PersonGroupRef,
+    faceIds: unknown,
+    options: IdentifyOptions = {},
+    detect: InlineDetector<Image> = noImages,
+  ): Promise<IdentifyResult[]> {
     if (!Array.isArray(faceIds) || faceIds.length < 1 || faceIds.length > IDENTIFY_LIMITS.maxFaceIds) {
       throw invalid('faceIds', `The length of faceIds is not in a valid range (1–${IDENTIFY_LIMITS.maxFaceIds}).`);
     }
@@ -76,16 +98,18 @@ export class Identification {
     if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
       throw invalid('confidenceThreshold', 'The argument confidenceThreshold is not valid (0–1).');
     }
-    const seen = new Set<string>();
-    const faces = faceIds.map((id: unknown, i) => {
-      const face = this.faces.registered(id, `faceIds.${i}`);
-      if (seen.has(face.faceId!))
-        throw new FaceError('DUPLICATE_FACE_ID', `Face ${face.faceId} appears more than once in faceIds.`, { argument: 'faceIds' });
-      seen.add(face.faceId!);
-      return [face, `faceIds.${i}`] as const;
-    });
     const collection = await this.collections.get(ref);
-    for (const [face, argument] of faces) assertModel(collection, face, argument);
+    const seen = new Set<string>();
+    const faces: Array<readonly [RecognitionFace, string]> = [];
+    for (const [i, input] of (faceIds as unknown[]).entries()) {
+      const argument = `faceIds.${i}`;
+      const face = await this.resolve(input as FaceInput<Image>, argument, collection, detect);
+      if (face.faceId !== null && seen.has(face.faceId))
+        throw new FaceError('DUPLICATE_FACE_ID', `Face ${face.faceId} appears more than once in faceIds.`, { argument: 'faceIds' });
+      if (face.faceId !== null) seen.add(face.faceId);
+      assertModel(collection, face, argument);
+      faces.push([face, argument]);
+    }
     const index = await this.training.index(collection);
     return faces.map(([face]) => {
       const scores = scoreAll(index, embeddingOf(face));
@@ -99,15 +123,20 @@ export class Identification {
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, max)
         .map(([personId, c]) => ({ personId, confidence: roundConfidence(c) }));
-      return { faceId: face.faceId!, candidates };
+      return { faceId: face.faceId, candidates };
     });
   }
 
   /** Face to person: the best of the person's faces now (no training needed). */
-  async verifyToPerson(ref: PersonGroupRef, faceId: unknown, personId: unknown): Promise<Verification> {
-    const face = this.faces.registered(faceId, 'faceId');
+  async verifyToPerson<Image = never>(
+    ref: PersonGroupRef,
+    faceId: FaceInput<Image> | unknown,
+    personId: unknown,
+    detect: InlineDetector<Image> = noImages,
+  ): Promise<Verification> {
     const id = checkUuid(personId, 'personId');
     const collection = await this.collections.get(ref);
+    const face = await this.resolve(faceId as FaceInput<Image>, 'faceId', collection, detect);
     assertModel(collection, face, 'faceId');
     if (!(await this.store.getPerson(ref, id))) throw personNotFound(ref, id);
     const personFaces = await this.store.listFaces(ref, id);
@@ -123,17 +152,18 @@ export class Identification {
    * The list's faces most like the face, at most `maxNumOfCandidatesReturned` (1–1000, default
    * 20). A FaceList as it is now; a LargeFaceList as last trained.
    */
-  async findSimilar(
+  async findSimilar<Image = never>(
     ref: CollectionRef & { kind: FaceListKind },
-    faceId: unknown,
+    faceId: FaceInput<Image> | unknown,
     options: { mode?: FindSimilarMode | null; maxNumOfCandidatesReturned?: number | null } = {},
+    detect: InlineDetector<Image> = noImages,
   ): Promise<SimilarPersistedFace[]> {
-    const face = this.faces.registered(faceId, 'faceId');
     const max = options.maxNumOfCandidatesReturned ?? DEFAULT_MAX_CANDIDATES;
     if (!Number.isInteger(max) || max < 1 || max > MAX_FACE_LIST) {
       throw invalid('maxNumOfCandidatesReturned', `maxNumOfCandidatesReturned must be an integer of 1–${MAX_FACE_LIST}, got ${max}.`);
     }
     const collection = await this.collections.get(ref);
+    const face = await this.resolve(faceId as FaceInput<Image>, 'faceId', collection, detect);
     assertModel(collection, face, 'faceId');
     const query = embeddingOf(face);
     const mode = options.mode ?? 'matchPerson';
@@ -150,6 +180,17 @@ export class Identification {
     const order = index.entries.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
     const kept = mode === 'matchPerson' ? order.filter((i) => scores[i]! >= 0.5) : order;
     return kept.slice(0, max).map((i) => ({ persistedFaceId: index.entries[i]!.persistedFaceId, confidence: roundConfidence(scores[i]!) }));
+  }
+
+  /** A faceId string is a registered face; a FaceRef may also be an image, detected with the collection's model. */
+  private resolve<Image>(
+    input: FaceInput<Image>,
+    argument: string,
+    collection: Collection,
+    detect: InlineDetector<Image>,
+  ): Promise<RecognitionFace> {
+    if (input !== null && typeof input === 'object') return this.faces.resolveRef(input, argument, collection.recognitionModel, detect);
+    return Promise.resolve(this.faces.registered(input, argument));
   }
 }
 

@@ -106,6 +106,11 @@ export class Training {
     });
   }
 
+  /** Waits for the running trainings (at shutdown, before the store closes). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.jobs.values()]);
+  }
+
   /** Drops what is cached of a deleted collection. */
   forget(uid: string): void {
     this.cache.delete(uid);

@@ -56,7 +56,7 @@ export class Recognition {
   /** 1:1 verification of two references (faceIds or images; two images are detected together). */
   async verify<Image>(face1: FaceRef<Image>, face2: FaceRef<Image>, detect: InlineDetector<Image>): Promise<Verification> {
     const model = this.inlineModel([face1.faceId, face2.faceId]);
-    const [a, b] = await Promise.all([this.resolve(face1, 'face1', model, detect), this.resolve(face2, 'face2', model, detect)]);
+    const [a, b] = await Promise.all([this.resolveRef(face1, 'face1', model, detect), this.resolveRef(face2, 'face2', model, detect)]);
     assertSameModel([
       [a, 'face1'],
       [b, 'face2'],
@@ -77,7 +77,7 @@ export class Recognition {
       throw invalid('maxCandidates', `maxCandidates must be an integer of 1–${MAX_FACE_LIST}, got ${max}.`);
     }
     const candidates = ids.map((id, i) => this.registered(id, `candidateFaceIds.${i}`));
-    const face = await this.resolve(query, 'face', this.inlineModel([query.faceId, ...ids]), detect);
+    const face = await this.resolveRef(query, 'face', this.inlineModel([query.faceId, ...ids]), detect);
     assertSameModel([[face, 'face'], ...candidates.map((c, i): [RecognitionFace, string] => [c, `candidateFaceIds.${i}`])]);
     return this.provider.findSimilar(face, candidates, options.mode ?? 'matchPerson', max);
   }
@@ -89,7 +89,8 @@ export class Recognition {
     return this.provider.group(faces);
   }
 
-  private async resolve<Image>(
+  /** A face reference: the registered face, or the largest face of the image detected with `model`. */
+  async resolveRef<Image>(
     ref: FaceRef<Image>,
     argument: string,
     model: RecognitionModel,
