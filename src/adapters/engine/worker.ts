@@ -37,10 +37,10 @@ async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'close') {
     // Release the native sessions before the pool terminates this thread: onnxruntime-node can
     // abort the whole process when a thread that still owns sessions is torn down at exit.
-    const sessions = [models?.yunet, nets?.landmarks, nets?.recognition];
+    const sessions = [models?.yunet, nets?.landmarks, nets?.recognition].filter((s) => s !== undefined);
     models = null;
     nets = null;
-    await Promise.all(sessions.map((s) => s?.release().catch(() => undefined)));
+    await Promise.allSettled(sessions.map((s) => s.release()));
     send({ type: 'closed' });
     return;
   }
