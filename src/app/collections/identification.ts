@@ -130,7 +130,8 @@ export class Identification {
   /** Face to person: the best of the person's faces now (no training needed). */
   async verifyToPerson<Image = never>(
     ref: PersonGroupRef,
-    faceId: FaceInput<Image> | unknown,
+    // A faceId string or a FaceRef (FaceInput); unknown because the edges pass their input unchecked.
+    faceId: unknown,
     personId: unknown,
     detect: InlineDetector<Image> = noImages,
   ): Promise<Verification> {
@@ -154,7 +155,8 @@ export class Identification {
    */
   async findSimilar<Image = never>(
     ref: CollectionRef & { kind: FaceListKind },
-    faceId: FaceInput<Image> | unknown,
+    // A faceId string or a FaceRef (FaceInput); unknown because the edges pass their input unchecked.
+    faceId: unknown,
     options: { mode?: FindSimilarMode | null; maxNumOfCandidatesReturned?: number | null } = {},
     detect: InlineDetector<Image> = noImages,
   ): Promise<SimilarPersistedFace[]> {
