@@ -79,6 +79,7 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 128) || randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
+    logger.debug({ requestId, method: req.method, path: req.path }, 'request started');
     res.on('finish', () => {
       logger.info(
         { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },

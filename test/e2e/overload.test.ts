@@ -67,7 +67,8 @@ describe('SIGTERM on the real process (npm start)', () => {
         ...process.env,
         NODE_ENV: 'development',
         PORT: '0',
-        LOG_LEVEL: 'info',
+        // debug: the log says when the in-flight request has reached the server.
+        LOG_LEVEL: 'debug',
         FACEGRAPH_WORKERS: '1',
         FACEGRAPH_DATA_DIR: dataDir,
         FACEGRAPH_SHUTDOWN_GRACE_MS: '60000',
@@ -77,12 +78,15 @@ describe('SIGTERM on the real process (npm start)', () => {
     try {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const messages: string[] = [];
-      // The JSON log says when it is ready and on which port.
+      let graphqlStarted: () => void = () => undefined;
+      const requestReached = new Promise<void>((resolve) => (graphqlStarted = resolve));
+      // The JSON log says when it is ready and on which port, and when a request has arrived.
       const url = await new Promise<string>((resolve, reject) => {
         readline.createInterface({ input: child.stdout }).on('line', (line) => {
-          const entry = JSON.parse(line) as { msg: string; url?: string };
+          const entry = JSON.parse(line) as { msg: string; url?: string; path?: string };
           messages.push(entry.msg);
           if (entry.msg === 'facegraph ready' && entry.url) resolve(entry.url);
+          if (entry.msg === 'request started' && entry.path === '/graphql') graphqlStarted();
         });
         child.once('exit', () => reject(new Error('facegraph exited before it was ready')));
       });
@@ -94,7 +98,8 @@ describe('SIGTERM on the real process (npm start)', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: DETECT, variables: { b: faceBase64('groups/obama_biden_2.jpg') } }),
       });
-      await new Promise((r) => setTimeout(r, 30));
+      // SIGTERM once the server is handling the request (a fixed delay raced the server on a loaded machine).
+      await requestReached;
       child.kill('SIGTERM');
       const res = await inFlight;
       expect(res.status).toBe(200);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { collectionResolvers } from './resolvers/collections.js';
 import { faceResolvers } from './resolvers/face.js';
 import { livenessResolvers } from './resolvers/liveness.js';
 import { recognitionResolvers } from './resolvers/recognition.js';
@@ -24,7 +25,9 @@ export function loadTypeDefs(): string {
 
 export function buildSchema(): GraphQLSchema {
   // Query and Mutation fields come from several domain files: merge them, do not overwrite.
-  const domains = [faceResolvers, recognitionResolvers, livenessResolvers] as Array<Record<string, Record<string, unknown>>>;
+  const domains = [faceResolvers, recognitionResolvers, livenessResolvers, collectionResolvers] as Array<
+    Record<string, Record<string, unknown>>
+  >;
   const merged: Record<string, Record<string, unknown>> = {};
   for (const domain of domains) {
     for (const [type, fields] of Object.entries(domain)) merged[type] = { ...merged[type], ...fields };

@@ -38,6 +38,11 @@ export interface AddFaceInput {
   detect: (recognitionModel: RecognitionModel) => Promise<readonly DetectedFace[]>;
   targetFace?: FaceRectangle | null;
   userData?: unknown;
+  /**
+   * Where the face sits in the caller's input ('faces.2'): errors about its image and
+   * targetFace then name `<prefix>.image` and `<prefix>.targetFace`.
+   */
+  argumentPrefix?: string;
 }
 
 /** The face to persist among the detected ones (see the module comment). */
@@ -66,6 +71,17 @@ export function pickFace(faces: readonly DetectedFace[], targetFace: FaceRectang
   return faces[0]!;
 }
 
+/** Input errors of `run` renamed under `prefix` (see AddFaceInput.argumentPrefix); others as they are. */
+async function named<T>(prefix: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (prefix === undefined || !(err instanceof FaceError) || err.isInfrastructure) throw err;
+    const argument = err.details.argument === 'targetFace' ? 'targetFace' : 'image';
+    throw new FaceError(err.code, err.message, { ...err.details, argument: `${prefix}.${argument}` });
+  }
+}
+
 export class PersistedFaces {
   constructor(
     private readonly store: CollectionStore,
@@ -84,7 +100,7 @@ export class PersistedFaces {
     const userData = checkUserData(input.userData, MAX_FACE_USER_DATA);
     const targetFace = input.targetFace ? checkTargetFace(input.targetFace) : null;
     const { collection, person } = await this.owner(ref, personId);
-    const face = pickFace(await input.detect(collection.recognitionModel), targetFace);
+    const face = await named(input.argumentPrefix, async () => pickFace(await input.detect(collection.recognitionModel), targetFace));
     if (!face.embedding) throw new Error('the provider returned a face without an embedding; collections need embeddings');
     const persisted: PersistedFace = {
       persistedFaceId: randomUUID(),

@@ -3,24 +3,12 @@
  * Recognition use case's (src/app/faces/recognition.ts); this file turns inline images into
  * detections through the per-request loaders and shapes the payloads.
  */
-import { contentHash } from '../../../app/images.js';
-import type { InlineDetector } from '../../../app/faces/recognition.js';
-import { INLINE_MODELS } from '../../../app/faces/detection.js';
 import type { RecognitionFace } from '../../../ports/face-provider.js';
 import type { GraphQLContext } from '../context.js';
-import type { ImageInput, Resolvers } from '../generated/resolvers-types.js';
+import type { Resolvers } from '../generated/resolvers-types.js';
+import { inlineDetector } from '../inline-images.js';
 import { registeredFace, type FaceModel } from '../models.js';
 import { payload } from '../payload.js';
-
-/** Inline images through the request's loaders: one download and one detection per image per document. */
-const inlineDetector =
-  (ctx: GraphQLContext): InlineDetector<ImageInput> =>
-  async (image, recognitionModel) => {
-    const bytes = await ctx.loaders.imageBytes.load(image);
-    const hash = contentHash(bytes);
-    ctx.loaders.bytesByHash.set(hash, bytes);
-    return ctx.loaders.detections.load({ hash, ...INLINE_MODELS, recognitionModel, withEmbedding: true, landmarks: false, attributes: [] });
-  };
 
 /** The registered face behind a result, or null for an inline face (or one that expired meanwhile). */
 const toFaceModel = (f: RecognitionFace, ctx: GraphQLContext): FaceModel | null => registeredFace(ctx.registry, f.faceId);
