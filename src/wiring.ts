@@ -20,12 +20,18 @@ import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
 import { createCollectionServices } from './app/collections/service.js';
+import type { CollectionLimits } from './domain/collections.js';
+import type { CollectionStore } from './ports/collection-store.js';
 
 export interface StartOptions {
   /** The services' clock (tests move time). */
   clock?: Clock;
   /** Wraps the face provider, e.g. to observe it in tests and benches. */
   decorateProvider?: (provider: FaceProvider) => FaceProvider;
+  /** Collection count limits (tests use small ones); Azure's S0 limits otherwise. */
+  collectionLimits?: CollectionLimits;
+  /** Wraps the collection store, e.g. to hold a training while a test looks at it. */
+  decorateCollectionStore?: (store: CollectionStore) => CollectionStore;
 }
 
 export interface App {
@@ -62,7 +68,13 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   );
   const recognition = new Recognition(registry, provider);
   const collectionStore = SqliteCollectionStore.open(config.dataDir);
-  const collections = createCollectionServices({ store: collectionStore, clock, registered: recognition, logger });
+  const collections = createCollectionServices({
+    store: options.decorateCollectionStore?.(collectionStore) ?? collectionStore,
+    clock,
+    registered: recognition,
+    logger,
+    limits: options.collectionLimits,
+  });
   const services: AppServices = {
     provider,
     images,

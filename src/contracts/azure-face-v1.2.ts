@@ -5,7 +5,8 @@
  *
  * The contract is /work/shared/reference/azure-face-v1.2.md:
  *   §2  Detection: `FaceDetectionResult`, the 27 landmarks, the `faceAttributes` shapes;
- *   §3  Verify, findSimilar, group: request bodies and results;
+ *   §1b–1e Collections (FaceList, LargeFaceList, (Large)PersonGroup), training, operations;
+ *   §3  Verify, findSimilar, group, identify: request bodies and results;
  *   §4b Liveness session create bodies (JSON, and the multipart fields of liveness-with-verify);
  *   §4c Liveness session GET/create response: session, attempts, result, error, verifyReferences;
  *   §4d The preview audit entry (v1.1-preview.1 / v1.2-preview.1 only; removed in v1.2 GA);
@@ -134,6 +135,139 @@ export interface WireGroupResult {
   groups: string[][];
   /** The docs say it "will not appear" when empty; the spec marks it required. */
   messyGroup: string[];
+}
+
+/** `POST /findsimilars`, FaceList and LargeFaceList overloads (exactly one of the three sources). */
+export interface WireFindSimilarInListRequest {
+  faceId: string;
+  faceListId?: string;
+  largeFaceListId?: string;
+  maxNumOfCandidatesReturned?: number;
+  mode?: WireFindSimilarMode;
+}
+
+/** `POST /identify`, PersonGroup and LargePersonGroup overloads: 1–10 faceIds. */
+export interface WireIdentifyRequest {
+  faceIds: string[];
+  personGroupId?: string;
+  largePersonGroupId?: string;
+  /** 1–100, default 10. */
+  maxNumOfCandidatesReturned?: number;
+  /** 0–1. */
+  confidenceThreshold?: number;
+}
+
+/** `IdentificationCandidate`. */
+export interface WireIdentificationCandidate {
+  personId: string;
+  confidence: number;
+}
+
+/** `IdentificationResult`: `candidates` is `[]` when nobody passes the threshold. */
+export interface WireIdentificationResult {
+  faceId: string;
+  candidates: WireIdentificationCandidate[];
+}
+
+/** `POST /verify`, face-to-person overloads. */
+export interface WireVerifyFaceToPersonRequest {
+  faceId: string;
+  personGroupId?: string;
+  largePersonGroupId?: string;
+  personId: string;
+}
+
+// ---- §1b–1e collections ----------------------------------------------------------------------
+
+/** PUT body of the four collection kinds. */
+export interface WireCreateCollectionRequest {
+  name: string;
+  userData?: string;
+  /** Fixed at creation; default recognition_01. */
+  recognitionModel?: WireRecognitionModel;
+}
+
+/** PATCH body of a collection or a person: at least one member. */
+export interface WireUpdateCollectionRequest {
+  name?: string;
+  userData?: string;
+}
+
+/** The members every collection answers (spec model order); `recognitionModel` only with `returnRecognitionModel=true`. */
+interface WireCollectionBase {
+  name: string;
+  userData?: string;
+  recognitionModel?: WireRecognitionModel;
+}
+
+/** `FaceListFace`, `LargeFaceListFace`, `PersonGroupPersonFace`, `LargePersonGroupPersonFace`. */
+export interface WirePersistedFace {
+  persistedFaceId: string;
+  userData?: string;
+}
+
+/** `FaceListItem` (GET /facelists). */
+export interface WireFaceListItem extends WireCollectionBase {
+  faceListId: string;
+}
+
+/** `FaceList` (GET /facelists/{id}): the list's faces included. */
+export interface WireFaceList extends WireFaceListItem {
+  persistedFaces: WirePersistedFace[];
+}
+
+export interface WireLargeFaceList extends WireCollectionBase {
+  largeFaceListId: string;
+}
+
+export interface WirePersonGroup extends WireCollectionBase {
+  personGroupId: string;
+}
+
+export interface WireLargePersonGroup extends WireCollectionBase {
+  largePersonGroupId: string;
+}
+
+/** `PersonGroupPerson` / `LargePersonGroupPerson`. */
+export interface WirePerson {
+  personId: string;
+  name: string;
+  userData?: string;
+  persistedFaceIds: string[];
+}
+
+/** `CreatePersonResult`. */
+export interface WireCreatePersonResult {
+  personId: string;
+}
+
+/** `AddFaceResult`. */
+export interface WireAddFaceResult {
+  persistedFaceId: string;
+}
+
+/** `OperationStatus`: of a training, and of a long-running operation. */
+export type WireOperationStatus = 'notStarted' | 'running' | 'succeeded' | 'failed';
+
+/** `TrainingResult` (GET …/training); date-times are ISO 8601 UTC. */
+export interface WireTrainingResult {
+  status: WireOperationStatus;
+  createdDateTime: string;
+  lastActionDateTime: string;
+  /** The spec marks it required; facegraph omits it until a training has succeeded. */
+  lastSuccessfulTrainingDateTime?: string;
+  /** Only when the training failed. */
+  message?: string;
+}
+
+/** `OperationResult` (GET /operations/{operationId}, the `operation-location` of a training). */
+export interface WireOperationResult {
+  operationId: string;
+  status: WireOperationStatus;
+  createdTime: string;
+  lastActionTime?: string;
+  finishedTime?: string;
+  message?: string;
 }
 
 // ---- §4b liveness session create -------------------------------------------------------------

@@ -126,6 +126,8 @@ export const ERRORS = {
   COLLECTION_EMPTY: 'invalid',
   /** Add-face without targetFace on an image with more than one face (Azure: InvalidImage). */
   MULTIPLE_FACES_IN_IMAGE: 'invalid',
+  /** No training operation has this operationId (operations are kept in memory: unknown after a restart). */
+  OPERATION_NOT_FOUND: 'not-found',
   // facegraph's own HTTP routes.
   /** The request body is over its limit (GraphQL JSON: 8 MB, enough for a 6 MB image as base64). */
   REQUEST_TOO_LARGE: 'too-large',

@@ -286,7 +286,8 @@ describe('request bodies and routes', () => {
     const toAnswer = async (res: Response): Promise<Answer> => ({ status: res.status, headers: res.headers, body: await res.json() });
     await expectError(toAnswer(await v('v1.0-nope')), 404, '404', null, 'Resource not found');
     await expectError(toAnswer(await v('v9')), 404, '404');
-    await expectError(call('POST', '/persongroups/g/train'), 404, '404');
+    await expectError(call('POST', '/persongroups/g/persons/p/train'), 404, '404');
+    await expectError(call('PUT', '/facelists/f/train'), 404, '404');
     await expectError(call('GET', '/detect'), 404, '404');
     await expectError(call('GET', '/detectLiveness-sessions'), 404, '404');
   });
@@ -330,18 +331,36 @@ describe('verify, findsimilars, group', () => {
     await expectError(call('POST', '/verify', { faceId1: known }), 400, 'BadArgument', 'INVALID_ARGUMENT', 'Face ID is invalid.');
   });
 
-  it('verify against person groups, and identify -> BadArgument: not supported by facegraph', async () => {
+  it('verify to a person and identify: an unknown group is a 400 of its kind; PersonDirectory forms are not supported', async () => {
     const [known] = await faceIds(['people/obama/1.jpg']);
-    for (const body of [
-      { faceId: known, personGroupId: 'pg', personId: randomUUID() },
-      { faceId: known, largePersonGroupId: 'lpg', personId: randomUUID() },
-      { faceId: known, personId: randomUUID() },
-    ]) {
-      await expectError(call('POST', '/verify', body), 400, 'BadArgument', 'INVALID_ARGUMENT', /not supported by facegraph/);
-    }
+    await expectError(
+      call('POST', '/verify', { faceId: known, personGroupId: 'pg', personId: randomUUID() }),
+      400,
+      'PersonGroupNotFound',
+      'COLLECTION_NOT_FOUND',
+    );
+    await expectError(
+      call('POST', '/verify', { faceId: known, largePersonGroupId: 'lpg', personId: randomUUID() }),
+      400,
+      'LargePersonGroupNotFound',
+      'COLLECTION_NOT_FOUND',
+    );
+    await expectError(
+      call('POST', '/verify', { faceId: known, personId: randomUUID() }),
+      400,
+      'BadArgument',
+      'INVALID_ARGUMENT',
+      /not supported by facegraph/,
+    );
     await expectError(call('POST', '/verify', {}), 400, 'BadArgument', 'INVALID_ARGUMENT', 'Request body is invalid.');
     await expectError(
       call('POST', '/identify', { faceIds: [known], largePersonGroupId: 'g' }),
+      400,
+      'LargePersonGroupNotFound',
+      'COLLECTION_NOT_FOUND',
+    );
+    await expectError(
+      call('POST', '/identify', { faceIds: [known], personIds: ['*'] }),
       400,
       'BadArgument',
       'INVALID_ARGUMENT',
@@ -372,7 +391,7 @@ describe('verify, findsimilars, group', () => {
     );
   });
 
-  it('findsimilars: exactly one of faceIds, faceListId, largeFaceListId; face lists are not supported', async () => {
+  it('findsimilars: exactly one of faceIds, faceListId, largeFaceListId; an unknown list is a 400 of its kind', async () => {
     const ids = await faceIds(['people/obama/1.jpg', 'people/obama/2.jpg']);
     await expectError(
       call('POST', '/findsimilars', { faceId: ids[0] }),
@@ -391,9 +410,8 @@ describe('verify, findsimilars, group', () => {
     await expectError(
       call('POST', '/findsimilars', { faceId: ids[0], largeFaceListId: 'lfl' }),
       400,
-      'BadArgument',
-      'INVALID_ARGUMENT',
-      /not supported by facegraph/,
+      'LargeFaceListNotFound',
+      'COLLECTION_NOT_FOUND',
     );
     await expectError(
       call('POST', '/findsimilars', { faceId: ids[0], faceIds: [] }),

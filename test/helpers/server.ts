@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, type App } from '../../src/wiring.js';
+import { startApp, type App, type StartOptions } from '../../src/wiring.js';
 import { countDetections, type CountingProvider } from '../../tools/counting-provider.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { Clock } from '../../src/ports/clock.js';
@@ -51,7 +51,13 @@ export interface GqlResponse<T> {
  * Without FACEGRAPH_DATA_DIR in env, the server gets a fresh temporary data directory, removed
  * on stop; with it, the directory is the caller's (e.g. to restart on the same data).
  */
-export async function startTestServer(env: Record<string, string> = {}, clock?: Clock, provider = E2E_PROVIDER): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  clock?: Clock,
+  provider = E2E_PROVIDER,
+  /** Collection test hooks of the serving app (small limits, a store wrapper). */
+  hooks: Pick<StartOptions, 'collectionLimits' | 'decorateCollectionStore'> = {},
+): Promise<TestServer> {
   const ownDataDir = env.FACEGRAPH_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'facegraph-data-'));
   const dataDir = ownDataDir ?? env.FACEGRAPH_DATA_DIR!;
   const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
@@ -84,7 +90,11 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
       };
     }
     const config = loadConfig(gatewayEnv);
-    app = await startApp(config, createLogger(config.logLevel), { clock, decorateProvider: (p) => (counter = countDetections(p)) });
+    app = await startApp(config, createLogger(config.logLevel), {
+      clock,
+      decorateProvider: (p) => (counter = countDetections(p)),
+      ...hooks,
+    });
   } catch (err) {
     await upstream?.stop();
     removeDataDir();

@@ -20,6 +20,7 @@ import {
 } from '../../domain/types.js';
 import type { AppServices } from '../../app/services.js';
 import { discardBody, mediaType, readImageBody, readJson } from './body.js';
+import { bool, list, model, single, type Query } from './query.js';
 import { badArgument, fromFaceError, invalidArgument, invalidMediaType, mapping } from './errors.js';
 import type { WireFaceDetectionResult } from '../../contracts/azure-face-v1.2.js';
 import { detectionResult } from './wire.js';
@@ -60,40 +61,11 @@ export interface DetectParameters {
   attributes: FaceAttributeName[];
 }
 
-type Query = Request['query'];
-
-/** One value of a query parameter; a repeated parameter is an error (Azure takes one). */
-function single(query: Query, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  throw invalidArgument(`'${name}' is invalid.`, `${name} was given more than once.`);
-}
-
-function bool(query: Query, name: string, fallback: boolean): boolean {
-  const raw = single(query, name);
-  if (raw === undefined || raw === '') return fallback;
-  const lower = raw.toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
-  throw invalidArgument(`'${name}' is invalid.`, `${name} must be true or false, got ${JSON.stringify(raw.slice(0, 32))}.`);
-}
-
-function model<T extends string>(query: Query, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = single(query, name);
-  if (raw === undefined || raw === '') return fallback;
-  const found = allowed.find((m) => m === raw.toLowerCase());
-  if (!found) throw invalidArgument(`'${name}' is invalid.`, `${name} must be one of ${allowed.join(', ')}.`);
-  return found;
-}
-
 /** CSV (Azure's style: form, explode=false) or, leniently, the parameter repeated. */
 function attributeList(query: Query): FaceAttributeName[] {
-  const raw = query.returnFaceAttributes;
-  if (raw === undefined) return [];
-  const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [JSON.stringify(v)]));
+  const parts = list(query, 'returnFaceAttributes') ?? [];
   const out: FaceAttributeName[] = [];
-  for (const part of parts.map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of parts.filter((p) => p !== '')) {
     const name = AZURE_ATTRIBUTES.get(part.toLowerCase());
     if (!name) {
       throw invalidArgument(
@@ -144,20 +116,25 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
   return { detectionModel, recognitionModel, returnFaceId, returnFaceLandmarks, returnRecognitionModel, faceIdTimeToLive, attributes };
 }
 
-/** The image of a detect request: body bytes, a URL, or a liveness session image. */
-async function imageOf(req: Request, res: Response, services: AppServices): Promise<Buffer> {
+/**
+ * The image of a request: body bytes, a URL, or (detect only, `sessionImages`) a liveness
+ * session image. Add-face reads its image the same way, without session images.
+ */
+export async function imageOf(req: Request, res: Response, services: AppServices, sessionImages = true): Promise<Buffer> {
   const type = mediaType(req);
   if (type === 'application/octet-stream') return services.images.enforceSize(await readImageBody(req, res));
+  const json = sessionImages ? '{"url"} or {"sessionImageId"}' : '{"url"}';
   if (type !== 'application/json') {
     await discardBody(req, res);
-    throw invalidMediaType('application/octet-stream (image bytes) or application/json ({"url"} or {"sessionImageId"})');
+    throw invalidMediaType(`application/octet-stream (image bytes) or application/json (${json})`);
   }
   const body = await readJson(req, res);
-  const { url, sessionImageId } = body;
+  const { url } = body;
+  const sessionImageId = sessionImages ? body.sessionImageId : undefined;
   if ((url === undefined) === (sessionImageId === undefined)) {
     throw badArgument('Request body is invalid.', {
       code: 'INVALID_IMAGE_INPUT',
-      message: 'The JSON body needs exactly one of "url" or "sessionImageId".',
+      message: sessionImages ? 'The JSON body needs exactly one of "url" or "sessionImageId".' : 'The JSON body needs "url".',
     });
   }
   if (url !== undefined) {

@@ -147,6 +147,8 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   // Azure's code for an empty FaceList in findsimilars; only a FaceList raises it.
   COLLECTION_EMPTY: m(400, 'FaceListNotReady'),
   MULTIPLE_FACES_IN_IMAGE: m(400, 'InvalidImage', 'There is more than 1 face in the image.'),
+  // Azure documents no code for an unknown operationId; this one follows its {Thing}NotFound pattern.
+  OPERATION_NOT_FOUND: m(404, 'OperationNotFound'),
   REQUEST_TOO_LARGE: m(400, 'InvalidImageSize', TOO_BIG),
   UNSUPPORTED_MEDIA_TYPE: m(415, 'BadArgument', 'Invalid Media Type.'),
   NOT_FOUND: m(404, '404', 'Resource not found'),

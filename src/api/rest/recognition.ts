@@ -1,8 +1,11 @@
 /**
- * POST /verify, /findsimilars and /group over registered faceIds (reference §1a, §3). The
- * overloads are dispatched on body fields; the collection-based ones (person groups, face lists)
- * need collections facegraph does not have, and say so. Faces come from the registry, must share
- * one recognition model (as GraphQL's recognition resolvers require), and go to the provider.
+ * POST /verify, /findsimilars, /group and /identify over registered faceIds (reference §1a, §3).
+ * The overloads are dispatched on body fields as Azure does. Face-to-face forms go to the
+ * recognition use case (faces from the registry, one recognition model, the provider); the
+ * collection forms — identify in a (Large)PersonGroup, verify to one of its persons,
+ * findsimilars in a (Large)FaceList — go to the collection use case. The PersonDirectory and
+ * DynamicPersonGroup forms (v1.2 keeps their request shapes, not their management) say they are
+ * not supported.
  */
 import type { Request, Response } from 'express';
 import { FaceError } from '../../domain/errors.js';
@@ -10,7 +13,13 @@ import type { FindSimilarMode } from '../../domain/similarity.js';
 import type { AppServices } from '../../app/services.js';
 import { readJsonObject } from './body.js';
 import { AzureError, badArgument, invalidArgument, mapping, type MappingContext } from './errors.js';
-import type { WireFindSimilarResult, WireGroupResult, WireVerifyResult } from '../../contracts/azure-face-v1.2.js';
+import type {
+  WireFindSimilarResult,
+  WireGroupResult,
+  WireIdentificationResult,
+  WireVerifyResult,
+} from '../../contracts/azure-face-v1.2.js';
+import type { PersonGroupKind } from '../../domain/collections.js';
 
 const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
 
@@ -30,6 +39,7 @@ const AZURE_FIELD: Readonly<Record<string, string>> = {
   candidateFaceIds: 'faceIds',
   faceIds: 'faceIds',
   maxCandidates: 'maxNumOfCandidatesReturned',
+  maxNumOfCandidatesReturned: 'maxNumOfCandidatesReturned',
 };
 
 /** An argument error of the use case in Azure's words (reference §3, §5); any other error as it is. */
@@ -55,57 +65,117 @@ async function run<T>(context: MappingContext, fn: () => Promise<T>): Promise<T>
   });
 }
 
-const collectionsUnsupported = (what: string, use: string): FaceError =>
-  // Not an Azure message: Azure has these collections; facegraph has none yet.
+const unsupported = (what: string, use: string): FaceError =>
+  // Not an Azure message: Azure v1.2 has these request shapes; facegraph has no PersonDirectory.
   new FaceError('INVALID_ARGUMENT', `${what} are not supported by facegraph: ${use}.`, { argument: what });
+
+/** A body's optional number (the use case checks its range); another type is refused here. */
+function optionalNumber(body: Record<string, unknown>, name: string): number | null {
+  const value = body[name] ?? null;
+  if (value !== null && typeof value !== 'number') throw invalidArgument(`The argument ${name} is not valid.`, `${name} must be a number.`);
+  return value;
+}
+
+/** The (Large)PersonGroup a verify or identify body names, by which id member is present. */
+function personGroupOf(body: Record<string, unknown>): { kind: PersonGroupKind; id: string } | null {
+  if (isPresent(body.personGroupId)) return { kind: 'personGroup', id: asId(body.personGroupId) };
+  if (isPresent(body.largePersonGroupId)) return { kind: 'largePersonGroup', id: asId(body.largePersonGroupId) };
+  return null;
+}
+
+/** {Kind}NotFound is a 400 in identify, verify and findsimilars (404 on the collection's own routes). */
+const IN_SEARCH = { collectionNotFoundStatus: 400 } as const;
 
 export async function verify(req: Request, res: Response, services: AppServices): Promise<WireVerifyResult> {
   const body = await readJsonObject(req, res);
-  const context: MappingContext = { faceNotFoundStatus: 404 };
+  const context: MappingContext = { faceNotFoundStatus: 404, ...IN_SEARCH };
   return run(context, async () => {
     if (!isPresent(body.faceId1)) {
-      if (isPresent(body.personGroupId) || isPresent(body.largePersonGroupId) || isPresent(body.personId)) {
-        throw collectionsUnsupported('Person groups, large person groups and persons', 'verify two faces with {"faceId1", "faceId2"}');
+      const group = personGroupOf(body);
+      if (group) {
+        const result = await services.collections.identification.verifyToPerson(group, asId(body.faceId), body.personId);
+        return { isIdentical: result.isIdentical, confidence: result.confidence };
       }
-      throw badArgument('Request body is invalid.', { code: 'INVALID_ARGUMENT', message: 'verify takes {"faceId1", "faceId2"}.' });
+      if (isPresent(body.personId)) {
+        throw unsupported('PersonDirectory persons', 'verify to a person of a personGroupId or largePersonGroupId');
+      }
+      throw badArgument('Request body is invalid.', {
+        code: 'INVALID_ARGUMENT',
+        message: 'verify takes {"faceId1", "faceId2"} or {"faceId", "personGroupId" or "largePersonGroupId", "personId"}.',
+      });
     }
     const result = await services.recognition.verify({ faceId: asId(body.faceId1) }, { faceId: asId(body.faceId2) }, noInlineImages);
     return { isIdentical: result.isIdentical, confidence: result.confidence };
   });
 }
 
-/** POST /identify: every overload searches a collection (person groups, persons), which facegraph does not have. */
-export async function identify(req: Request, res: Response, _services: AppServices): Promise<never> {
-  await readJsonObject(req, res);
-  throw collectionsUnsupported(
-    'Person groups, large person groups, persons and dynamic person groups',
-    'compare faceIds with /verify or /findsimilars',
-  );
+/** Azure's identify scope errors (reference §3): codes of their own, with facegraph's reason inside. */
+const scopeError = (code: string, message: string): AzureError => new AzureError(400, code, message, { code: 'INVALID_ARGUMENT', message });
+
+/** POST /identify: against a PersonGroup or a LargePersonGroup (their last successful training). */
+export async function identify(req: Request, res: Response, services: AppServices): Promise<WireIdentificationResult[]> {
+  const body = await readJsonObject(req, res);
+  return run({ faceNotFoundStatus: 400, ...IN_SEARCH }, async () => {
+    const groups = [body.personGroupId, body.largePersonGroupId].filter(isPresent).length;
+    const others = [body.personIds, body.dynamicPersonGroupId].filter(isPresent).length;
+    if (groups === 2) {
+      throw scopeError('PersonGroupIdAndLargePersonGroupIdBothNotNull', 'Only one of personGroupId and largePersonGroupId can be given.');
+    }
+    if (groups + others === 0) {
+      throw scopeError(
+        'MissingIdentificationScopeParameters',
+        'One of personGroupId, largePersonGroupId, personIds and dynamicPersonGroupId is required.',
+      );
+    }
+    if (groups + others > 1) {
+      throw scopeError(
+        'IncompatibleIdentificationScopeParametersCombination',
+        'Give exactly one of personGroupId, largePersonGroupId, personIds and dynamicPersonGroupId.',
+      );
+    }
+    const group = personGroupOf(body);
+    if (!group) throw unsupported('PersonDirectory persons and dynamic person groups', 'identify in a personGroupId or largePersonGroupId');
+    const faceIds = Array.isArray(body.faceIds) ? body.faceIds.map(asId) : body.faceIds;
+    const results = await services.collections.identification.identify(group, faceIds, {
+      maxNumOfCandidatesReturned: optionalNumber(body, 'maxNumOfCandidatesReturned'),
+      confidenceThreshold: optionalNumber(body, 'confidenceThreshold'),
+    });
+    return results.map((r) => ({
+      faceId: r.faceId!,
+      candidates: r.candidates.map((c) => ({ personId: c.personId, confidence: c.confidence })),
+    }));
+  });
+}
+
+/** Azure's match modes, matched without regard to case. */
+function modeOf(body: Record<string, unknown>): FindSimilarMode {
+  const raw = body.mode ?? 'matchPerson';
+  const lower = typeof raw === 'string' ? raw.toLowerCase() : null;
+  if (lower === 'matchperson') return 'matchPerson';
+  if (lower === 'matchface') return 'matchFace';
+  throw invalidArgument('The argument mode is not valid.', 'mode must be matchPerson or matchFace.');
 }
 
 export async function findSimilar(req: Request, res: Response, services: AppServices): Promise<WireFindSimilarResult[]> {
   const body = await readJsonObject(req, res);
-  return run({ faceNotFoundStatus: 400 }, async () => {
+  return run({ faceNotFoundStatus: 400, ...IN_SEARCH }, async () => {
     // Exactly one of the three candidate sources (Azure's messages, reference §3).
     const sources = [body.faceIds, body.faceListId, body.largeFaceListId].filter(isPresent).length;
     if (sources === 0) throw invalidArgument('LargeFaceListId, faceListId and faceIds are all null.');
     if (sources > 1) throw invalidArgument('2 or more of largeFaceListId, faceListId and faceIds are not null.');
-    if (!isPresent(body.faceIds)) throw collectionsUnsupported('Face lists and large face lists', 'pass candidate faceIds instead');
 
-    const max = body.maxNumOfCandidatesReturned ?? null;
-    if (max !== null && typeof max !== 'number')
-      throw invalidArgument('The argument maxNumOfCandidatesReturned is not valid.', 'maxNumOfCandidatesReturned must be a number.');
-    const rawMode = body.mode ?? 'matchPerson';
-    const mode: FindSimilarMode | null =
-      typeof rawMode !== 'string'
-        ? null
-        : rawMode.toLowerCase() === 'matchperson'
-          ? 'matchPerson'
-          : rawMode.toLowerCase() === 'matchface'
-            ? 'matchFace'
-            : null;
-    if (!mode) throw invalidArgument('The argument mode is not valid.', 'mode must be matchPerson or matchFace.');
-
+    const max = optionalNumber(body, 'maxNumOfCandidatesReturned');
+    const mode = modeOf(body);
+    if (!isPresent(body.faceIds)) {
+      const list = isPresent(body.faceListId)
+        ? { kind: 'faceList' as const, id: asId(body.faceListId) }
+        : { kind: 'largeFaceList' as const, id: asId(body.largeFaceListId) };
+      const matches = await services.collections.identification.findSimilar(list, asId(body.faceId), {
+        mode,
+        maxNumOfCandidatesReturned: max,
+      });
+      return matches.map((m) => ({ confidence: m.confidence, persistedFaceId: m.persistedFaceId }));
+    }
     const matches = await services.recognition.findSimilar(
       { faceId: asId(body.faceId) },
       body.faceIds,

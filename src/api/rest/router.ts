@@ -1,14 +1,15 @@
 /**
  * The Azure-compatible REST surface: `/face/{apiVersion}/...` over the active provider, with
  * Azure AI Face v1.2's routes, parameter names, status codes and error bodies, so an Azure
- * client pointed at facegraph keeps working. Handlers are thin (src/rest/detect.ts,
- * recognition.ts, liveness.ts); errors are answered in one place, in Azure's envelope.
+ * client pointed at facegraph keeps working. Handlers are thin (src/api/rest/detect.ts,
+ * recognition.ts, collections.ts, liveness.ts); errors are answered in one place, in Azure's envelope.
  *
  * Every response carries `apim-request-id` (facegraph's request id). With FACEGRAPH_API_KEYS set,
  * every route needs `Ocp-Apim-Subscription-Key` (Azure's 401 otherwise); keys are never logged.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { AppServices } from '../../app/services.js';
+import { collectionRoutes } from './collections.js';
 import { detect } from './detect.js';
 import { resourceNotFound, sendError, unauthorized } from './errors.js';
 import { createLivenessSession, createLivenessWithVerifySession, deleteSession, getSession, sessionImage } from './liveness.js';
@@ -42,6 +43,8 @@ export function faceRestRouter(services: AppServices): Router {
   api.post('/findsimilars', json(findSimilar));
   api.post('/identify', json(identify));
   api.post('/group', json(group));
+  // FaceList, LargeFaceList, (Large)PersonGroup, their persons, faces and training; /operations.
+  api.use(collectionRoutes(services));
 
   api.post('/detectLiveness-sessions', json(createLivenessSession));
   for (const kind of ['detectLiveness', 'detectLivenessWithVerify'] as const) {

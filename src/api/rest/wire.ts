@@ -20,7 +20,18 @@ import type {
   WireLivenessSessionResults,
   WireLivenessTargets,
   WireVerifyReference,
+  WireFaceList,
+  WireFaceListItem,
+  WireLargeFaceList,
+  WireLargePersonGroup,
+  WireOperationResult,
+  WirePersistedFace,
+  WirePerson,
+  WirePersonGroup,
+  WireTrainingResult,
 } from '../../contracts/azure-face-v1.2.js';
+import type { Collection, CollectionKind, PersistedFace, Person, TrainingStatus } from '../../domain/collections.js';
+import type { TrainingOperation } from '../../app/collections/operations.js';
 
 export const rectangle = (r: FaceRectangle): WireFaceRectangle => ({ top: r.top, left: r.left, width: r.width, height: r.height });
 
@@ -162,4 +173,65 @@ export function session(view: SessionView, created: boolean): WireLivenessSessio
     modelVersion: view.record.modelVersion,
     results,
   };
+}
+
+// ---- collections (reference §1b–1e, §1g) -------------------------------------------------------
+
+/** Azure's date-time: ISO 8601 UTC. */
+export const dateTime = (ms: number): string => new Date(ms).toISOString();
+
+/** The id member of each kind's wire object. */
+export const COLLECTION_ID_FIELD = {
+  faceList: 'faceListId',
+  largeFaceList: 'largeFaceListId',
+  personGroup: 'personGroupId',
+  largePersonGroup: 'largePersonGroupId',
+} as const satisfies Record<CollectionKind, string>;
+
+type CollectionWire = WireFaceListItem | WireLargeFaceList | WirePersonGroup | WireLargePersonGroup;
+
+/** A collection as GET and list answer it (a FaceList's faces are added by the caller). */
+export function collection(c: Collection, returnRecognitionModel: boolean): CollectionWire {
+  const out: { name: string; userData?: string; recognitionModel?: RecognitionModel } = { name: c.name };
+  if (c.userData !== null) out.userData = c.userData;
+  if (returnRecognitionModel) out.recognitionModel = c.recognitionModel;
+  return { ...out, [COLLECTION_ID_FIELD[c.kind]]: c.id } as CollectionWire;
+}
+
+export function faceList(c: Collection, faces: readonly PersistedFace[], returnRecognitionModel: boolean): WireFaceList {
+  return { ...(collection(c, returnRecognitionModel) as WireFaceListItem), persistedFaces: faces.map(persistedFace) };
+}
+
+export function persistedFace(f: PersistedFace): WirePersistedFace {
+  return f.userData === null ? { persistedFaceId: f.persistedFaceId } : { persistedFaceId: f.persistedFaceId, userData: f.userData };
+}
+
+export function person(p: Person): WirePerson {
+  // Azure's key order: personId, name, userData, persistedFaceIds.
+  const head: Omit<WirePerson, 'persistedFaceIds'> = { personId: p.personId, name: p.name };
+  if (p.userData !== null) head.userData = p.userData;
+  return { ...head, persistedFaceIds: [...p.persistedFaceIds] };
+}
+
+export function trainingResult(t: TrainingStatus): WireTrainingResult {
+  const out: WireTrainingResult = {
+    status: t.status,
+    createdDateTime: dateTime(t.createdDateTime),
+    lastActionDateTime: dateTime(t.lastActionDateTime),
+  };
+  if (t.lastSuccessfulTrainingDateTime !== null) out.lastSuccessfulTrainingDateTime = dateTime(t.lastSuccessfulTrainingDateTime);
+  if (t.status === 'failed' && t.message !== null) out.message = t.message;
+  return out;
+}
+
+export function operationResult(o: TrainingOperation): WireOperationResult {
+  const out: WireOperationResult = {
+    operationId: o.operationId,
+    status: o.status,
+    createdTime: dateTime(o.createdTime),
+    lastActionTime: dateTime(o.lastActionTime),
+  };
+  if (o.finishedTime !== null) out.finishedTime = dateTime(o.finishedTime);
+  if (o.message !== null) out.message = o.message;
+  return out;
 }

@@ -6,6 +6,7 @@ import type { CollectionStore } from '../../ports/collection-store.js';
 import { Collections } from './collections.js';
 import { PersistedFaces } from './faces.js';
 import { Identification, type RegisteredFaces } from './identification.js';
+import { TrainingOperations } from './operations.js';
 import { Persons } from './persons.js';
 import { Training } from './training.js';
 
@@ -14,6 +15,8 @@ export interface CollectionServices {
   persons: Persons;
   faces: PersistedFaces;
   training: Training;
+  /** The training operations `POST …/train` hands out (in memory). */
+  operations: TrainingOperations;
   identification: Identification;
 }
 
@@ -36,6 +39,7 @@ export function createCollectionServices(deps: CollectionDeps): CollectionServic
     persons: new Persons(deps.store, collections, training, deps.clock, limits),
     faces: new PersistedFaces(deps.store, collections, training, deps.clock, limits),
     training,
+    operations: new TrainingOperations(collections, training, deps.clock, { logger: deps.logger }),
     identification: new Identification(deps.store, collections, training, deps.registered),
   };
 }
