@@ -54,8 +54,8 @@ export interface LoadedModels {
 }
 
 /**
- * The part of onnxruntime-node's API the engine uses (1.20.1 ships no type declarations of its
- * own; they live in its dependency onnxruntime-common).
+ * The part of onnxruntime-node's API the engine uses, declared here so the engine depends on this
+ * narrow slice rather than on the whole of onnxruntime-common's types.
  */
 export interface OrtTensor {
   readonly data: unknown;
