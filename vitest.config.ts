@@ -17,6 +17,7 @@ const GRAPHQL_E2E = [
   'test/e2e/bad-input.test.ts',
   'test/e2e/federation.test.ts',
   'test/e2e/liveness-lifecycle.test.ts',
+  'test/e2e/collections.test.ts',
 ];
 
 export default defineConfig({

@@ -20,6 +20,8 @@ import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
 import { createCollectionServices } from './app/collections/service.js';
+import { localCollectionsApi } from './app/collections/api.js';
+import { UpstreamCollections } from './app/collections/upstream.js';
 import type { CollectionLimits } from './domain/collections.js';
 import type { CollectionStore } from './ports/collection-store.js';
 
@@ -79,7 +81,10 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     provider,
     images,
     recognition,
-    collections,
+    // On Azure the upstream resource holds the collections, trains and searches (its faces reach
+    // facegraph without embeddings, so the local use cases could not keep them).
+    collections: azure ? new UpstreamCollections(azure.collections, recognition) : localCollectionsApi(collections),
+    localCollections: azure ? null : collections,
     registry,
     liveness,
     livenessSessions,

@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import type { FaceProvider } from '../ports/face-provider.js';
 import type { FaceRegistry } from '../ports/face-registry.js';
 import type { ApiKeyChecker } from './api-keys.js';
+import type { CollectionsApi } from './collections/api.js';
 import type { CollectionServices } from './collections/service.js';
 import type { Recognition } from './faces/recognition.js';
 import type { ImageLoader } from './images.js';
@@ -24,8 +25,16 @@ export interface AppServices {
   images: ImageLoader;
   /** Verify, find-similar and group: every rule of them. */
   recognition: Recognition;
-  /** FaceLists, LargeFaceLists, PersonGroups, LargePersonGroups: CRUD, training, identification. */
-  collections: CollectionServices;
+  /**
+   * FaceLists, LargeFaceLists, PersonGroups, LargePersonGroups as GraphQL serves them: this
+   * process's (embedded engine) or the upstream's (Azure provider).
+   */
+  collections: CollectionsApi;
+  /**
+   * This process's collection use cases over its store (the REST surface's, with training
+   * operations). Null on the Azure provider: its faces carry no embedding to keep.
+   */
+  localCollections: CollectionServices | null;
   config: Config;
   logger: Logger;
   /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */

@@ -63,6 +63,15 @@ export interface PersistedFace {
   createdAt: number;
 }
 
+/**
+ * What every provider can tell of a collection, person or face: what the edges serve. No
+ * internal uid and no embedding; `createdAt` is null where the provider keeps none (Azure AI Face
+ * does not say when a collection, person or face was created).
+ */
+export type CollectionInfo = Omit<Collection, 'uid' | 'createdAt'> & { createdAt: number | null };
+export type PersonInfo = Omit<Person, 'createdAt'> & { createdAt: number | null };
+export type PersistedFaceInfo = Pick<PersistedFace, 'persistedFaceId' | 'personId' | 'userData'> & { createdAt: number | null };
+
 export type TrainingState = 'notStarted' | 'running' | 'succeeded' | 'failed';
 
 /** Azure's TrainingResult, with epoch-ms times. */

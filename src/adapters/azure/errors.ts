@@ -8,6 +8,7 @@
  */
 import { FaceError, INFRASTRUCTURE_CODES, isErrorCode, type ErrorCode } from '../../domain/errors.js';
 import type { WireFaceError, WireInnerError } from '../../contracts/azure-face-v1.2.js';
+import { fromAzureCollectionCode } from '../../contracts/azure-collection-errors.js';
 
 /**
  * The `error` member of Azure's error body `{error:{code, message, innererror?:{code, message}}}`
@@ -87,8 +88,16 @@ export function mapAzureError(ctx: UpstreamErrorContext): FaceError {
   if (innerCode !== undefined && innerCode !== upstreamCode) details.upstreamInnerCode = innerCode;
   const said = upstreamMessage ? `: ${upstreamMessage}` : '';
   const make = (code: ErrorCode, message: string): FaceError => new FaceError(code, message, details);
+  // Azure's collection codes name the kind ({Kind}NotFound...): the kind travels as facegraph's
+  // own collection errors carry it.
+  const collection = body ? fromAzureCollectionCode(body.code) : null;
+  if (collection?.kind) details.collectionKind = collection.kind;
 
-  // Transport-level statuses first: whatever the body says, these are about the upstream.
+  // Transport-level statuses first: whatever the body says, these are about the upstream. One
+  // 403 is the caller's: a collection's count limit (QuotaExceeded).
+  if (status === 403 && collection?.code === 'QUOTA_EXCEEDED') {
+    return make('QUOTA_EXCEEDED', body?.innererror?.message || body?.message || 'Quota exceeded.');
+  }
   if (status === 401 || status === 403) {
     return make('UPSTREAM_UNAUTHORIZED', `Azure AI Face refused facegraph's credentials (HTTP ${status} ${upstreamCode})${said}`);
   }
@@ -117,6 +126,8 @@ export function mapAzureError(ctx: UpstreamErrorContext): FaceError {
       return make(/small/.test(m) ? 'IMAGE_TOO_SMALL' : 'IMAGE_TOO_LARGE', message);
     case 'InvalidImage':
       if (/no face/.test(m)) return make('NO_FACE_IN_IMAGE', message);
+      // Add-face without targetFace on a photo of several people.
+      if (/more than (1|one) face/.test(m)) return make('MULTIPLE_FACES_IN_IMAGE', message);
       return make(/unsupported/.test(m) ? 'UNSUPPORTED_IMAGE_FORMAT' : 'CORRUPT_IMAGE', message);
     case 'InvalidURL':
       return make('URL_FETCH_FAILED', message);
@@ -129,6 +140,7 @@ export function mapAzureError(ctx: UpstreamErrorContext): FaceError {
     default:
       break;
   }
+  if (collection) return make(collection.code, message);
   if (body?.code === 'BadArgument' && /'recognitionmodel' is incompatible/.test(m)) return make('RECOGNITION_MODEL_MISMATCH', message);
   if (body && INVALID_ARGUMENT_CODES.has(body.code)) {
     // Azure names the argument in quotes ("'faceIdTimeToLive' is invalid."): keep it, as

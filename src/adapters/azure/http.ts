@@ -35,7 +35,7 @@ import { backoffMs, retryAfterMs, toRetryAfterSeconds } from './retry.js';
 export interface AzureRequest {
   /** Names the call in logs and counters: 'detect', 'verify', 'createLivenessSession'... */
   operation: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Route under `/face/{apiVersion}`, e.g. `/detect`; ids already URL-encoded. */
   route: string;
   query?: URLSearchParams;

@@ -22,6 +22,7 @@ import {
 import type { Logger } from '../../platform/logger.js';
 import type { WireGroupRequest } from '../../contracts/azure-face-v1.2.js';
 import { type AzureHttpOptions, AzureHttpClient } from './http.js';
+import { AzureCollectionsClient } from './collections.js';
 import { AzureLivenessClient } from './liveness.js';
 import {
   detectQuery,
@@ -61,6 +62,8 @@ export type AzureProviderOptions = AzureHttpOptions;
 export class AzureProvider implements FaceProvider {
   /** Liveness sessions on the same connection pool and credentials. */
   readonly liveness: AzureLivenessClient;
+  /** The resource's collections (FaceList, PersonGroup, ...), on the same pool and credentials. */
+  readonly collections: AzureCollectionsClient;
   private readonly http: AzureHttpClient;
   private readonly log: Logger;
   private started = false;
@@ -73,6 +76,7 @@ export class AzureProvider implements FaceProvider {
     this.log = logger.child({ component: 'azure' });
     this.http = new AzureHttpClient(config, this.log, options);
     this.liveness = new AzureLivenessClient(this.http);
+    this.collections = new AzureCollectionsClient(this.http);
   }
 
   /**

@@ -20,6 +20,7 @@ import {
 } from '../../domain/collections.js';
 import { DETECTION_MODELS, FACE_ID_TTL, type DetectedFace, type FaceRectangle, type RecognitionModel } from '../../domain/types.js';
 import type { WireAddFaceResult, WireCreatePersonResult, WirePersistedFace } from '../../contracts/azure-face-v1.2.js';
+import { FaceError } from '../../domain/errors.js';
 import { discardBody, readJsonObject } from './body.js';
 import { imageOf } from './detect.js';
 import { mapping } from './errors.js';
@@ -63,6 +64,7 @@ async function addFace(
   req: Request,
   res: Response,
   services: AppServices,
+  uc: CollectionServices,
   ref: CollectionRef,
   personId: string | null,
 ): Promise<WireAddFaceResult> {
@@ -84,7 +86,7 @@ async function addFace(
         attributes: [],
       });
     };
-    const face = await services.collections.faces.add(ref, personId, { detect, targetFace, userData });
+    const face = await uc.faces.add(ref, personId, { detect, targetFace, userData });
     return { persistedFaceId: face.persistedFaceId };
   } catch (err) {
     // Refused before the image was read: drop it so the client gets the answer, not a reset.
@@ -93,10 +95,25 @@ async function addFace(
   }
 }
 
-/** The routes of the four kinds and of training operations. */
+/**
+ * The routes of the four kinds and of training operations. On the Azure provider the upstream
+ * resource holds the collections (GraphQL manages them there) and these routes are not served:
+ * a REST client of such a gateway manages collections on the Azure resource itself. identify,
+ * verify and findsimilars (rest/recognition.ts) do reach the upstream's collections.
+ */
 export function collectionRoutes(services: AppServices): Router {
   const router = express.Router();
-  const uc: CollectionServices = services.collections;
+  const uc = services.localCollections;
+  if (!uc) {
+    const off = (): never => {
+      throw new FaceError(
+        'NOT_FOUND',
+        'The collection routes are not served on the Azure provider: manage collections on the Azure resource, or through GraphQL.',
+      );
+    };
+    for (const segment of [...Object.values(COLLECTION_SEGMENT), 'operations']) router.all([`/${segment}`, `/${segment}/*rest`], off);
+    return router;
+  }
 
   for (const kind of Object.keys(COLLECTION_SEGMENT) as CollectionKind[]) {
     const base = `/${COLLECTION_SEGMENT[kind]}`;
@@ -153,7 +170,7 @@ export function collectionRoutes(services: AppServices): Router {
     const faces = `/${COLLECTION_SEGMENT[kind]}/:collectionId/persistedfaces`;
     const ref = (req: Request): CollectionRef => ({ kind, id: param(req, 'collectionId') });
     router.post(faces, async (req, res) => {
-      res.json(await addFace(req, res, services, ref(req), null));
+      res.json(await addFace(req, res, services, uc, ref(req), null));
     });
     router.delete(`${faces}/:persistedFaceId`, async (req, res) => {
       await uc.faces.delete(ref(req), null, param(req, 'persistedFaceId'));
@@ -203,7 +220,7 @@ export function collectionRoutes(services: AppServices): Router {
       ok(res);
     });
     router.post(faces, async (req, res) => {
-      res.json(await addFace(req, res, services, ref(req), param(req, 'personId')));
+      res.json(await addFace(req, res, services, uc, ref(req), param(req, 'personId')));
     });
     router.get(`${faces}/:persistedFaceId`, async (req, res) => {
       res.json(persistedFace(await uc.faces.get(ref(req), param(req, 'personId'), param(req, 'persistedFaceId'))));

@@ -5,10 +5,11 @@
  * provider reads it back to round-trip exact codes). Every error also gets `x-ms-error-code`.
  */
 import type { Response } from 'express';
-import { COLLECTION_KINDS, type CollectionKind } from '../../domain/collections.js';
+import type { CollectionKind } from '../../domain/collections.js';
 import { FaceError, type ErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { WireFaceErrorResponse, WireInnerError } from '../../contracts/azure-face-v1.2.js';
+import { AZURE_COLLECTION_ERRORS, azureCodesByKind, type CollectionErrorCode } from '../../contracts/azure-collection-errors.js';
 
 /** What facegraph puts in `innererror`: always both members. */
 export type InnerError = Required<WireInnerError>;
@@ -72,16 +73,14 @@ interface Mapping {
 
 const m = (status: number, code: string, message: string | null = null): Mapping => ({ status, code, message });
 
-/**
- * A collection code whose Azure code names the kind: `{Kind}{suffix}` for each kind in `kinds`.
- * `code` (the first kind's) answers when the FaceError has no kind, which the use cases never raise.
- */
-function perKind(status: number, suffix: string, kinds: readonly CollectionKind[] = COLLECTION_KINDS): Mapping {
-  const byKind: Partial<Record<CollectionKind, string>> = {};
-  for (const kind of kinds) byKind[kind] = `${kind[0]!.toUpperCase()}${kind.slice(1)}${suffix}`;
-  return { status, code: byKind[kinds[0]!]!, message: null, byKind };
+/** A collection code's Azure code(s) and status: the shared table (contracts/azure-collection-errors.ts). */
+function collection(code: CollectionErrorCode): Mapping {
+  const row = AZURE_COLLECTION_ERRORS[code];
+  const byKind = azureCodesByKind(code);
+  const first = Object.values(byKind)[0];
+  // A per-kind code answers its first kind's code when the FaceError has no kind, which the use cases never raise.
+  return { status: row.status, code: first ?? row.azure, message: null, byKind };
 }
-const TRAINED_KINDS: readonly CollectionKind[] = ['largeFaceList', 'personGroup', 'largePersonGroup'];
 const DECODING = 'Decoding error, image format unsupported.';
 const TOO_BIG = 'Image size is too big.';
 const DOWNLOAD = 'Invalid image URL or error downloading from target server.';
@@ -136,19 +135,16 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   // Collections (reference §3 and §5). NotFound is 404 on the management routes and 400 in
   // identify / verify / findsimilars (`collectionNotFoundStatus`); NotTrained is 400 in identify
   // and findsimilars and 404 on GET .../training (`notTrainedStatus`).
-  COLLECTION_NOT_FOUND: perKind(404, 'NotFound'),
-  COLLECTION_EXISTS: perKind(409, 'Exists'),
-  PERSON_NOT_FOUND: m(404, 'PersonNotFound'),
-  PERSISTED_FACE_NOT_FOUND: m(404, 'PersistedFaceNotFound'),
-  // A FaceList is never trained (it has no train route), so only the three trained kinds have codes.
-  COLLECTION_NOT_TRAINED: perKind(400, 'NotTrained', TRAINED_KINDS),
-  TRAINING_NOT_FINISHED: perKind(409, 'TrainingNotFinished', TRAINED_KINDS),
-  QUOTA_EXCEEDED: m(403, 'QuotaExceeded'),
-  // Azure's code for an empty FaceList in findsimilars; only a FaceList raises it.
-  COLLECTION_EMPTY: m(400, 'FaceListNotReady'),
+  COLLECTION_NOT_FOUND: collection('COLLECTION_NOT_FOUND'),
+  COLLECTION_EXISTS: collection('COLLECTION_EXISTS'),
+  PERSON_NOT_FOUND: collection('PERSON_NOT_FOUND'),
+  PERSISTED_FACE_NOT_FOUND: collection('PERSISTED_FACE_NOT_FOUND'),
+  COLLECTION_NOT_TRAINED: collection('COLLECTION_NOT_TRAINED'),
+  TRAINING_NOT_FINISHED: collection('TRAINING_NOT_FINISHED'),
+  QUOTA_EXCEEDED: collection('QUOTA_EXCEEDED'),
+  COLLECTION_EMPTY: collection('COLLECTION_EMPTY'),
   MULTIPLE_FACES_IN_IMAGE: m(400, 'InvalidImage', 'There is more than 1 face in the image.'),
-  // Azure documents no code for an unknown operationId; this one follows its {Thing}NotFound pattern.
-  OPERATION_NOT_FOUND: m(404, 'OperationNotFound'),
+  OPERATION_NOT_FOUND: collection('OPERATION_NOT_FOUND'),
   REQUEST_TOO_LARGE: m(400, 'InvalidImageSize', TOO_BIG),
   UNSUPPORTED_MEDIA_TYPE: m(415, 'BadArgument', 'Invalid Media Type.'),
   NOT_FOUND: m(404, '404', 'Resource not found'),

@@ -42,7 +42,7 @@ export interface RegisteredFaces {
 export type FaceInput<Image> = string | FaceRef<Image>;
 
 /** The REST edge and tests search with faceIds only. */
-const noImages: InlineDetector<unknown> = () => {
+export const noImages: InlineDetector<unknown> = () => {
   throw new Error('internal: no inline images here');
 };
 
@@ -69,6 +69,54 @@ export interface SimilarPersistedFace {
 
 const invalid = (argument: string, message: string): FaceError => new FaceError('INVALID_ARGUMENT', message, { argument });
 
+/** identify's arguments (Azure's ranges): 1–10 faces, 1–100 candidates, threshold 0–1. */
+export function checkIdentify(faceIds: unknown, options: IdentifyOptions): { faces: unknown[]; max: number; threshold: number } {
+  if (!Array.isArray(faceIds) || faceIds.length < 1 || faceIds.length > IDENTIFY_LIMITS.maxFaceIds) {
+    throw invalid('faceIds', `The length of faceIds is not in a valid range (1–${IDENTIFY_LIMITS.maxFaceIds}).`);
+  }
+  const max = options.maxNumOfCandidatesReturned ?? IDENTIFY_LIMITS.defaultCandidates;
+  if (!Number.isInteger(max) || max < 1 || max > IDENTIFY_LIMITS.maxCandidates) {
+    throw invalid(
+      'maxNumOfCandidatesReturned',
+      `The argument maxNumOfCandidatesReturned is not valid (1–${IDENTIFY_LIMITS.maxCandidates}).`,
+    );
+  }
+  const threshold = options.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
+    throw invalid('confidenceThreshold', 'The argument confidenceThreshold is not valid (0–1).');
+  }
+  return { faces: faceIds as unknown[], max, threshold };
+}
+
+/** findSimilar's maxNumOfCandidatesReturned: 1–1000, default 20. */
+export function checkFindSimilarMax(value: number | null | undefined): number {
+  const max = value ?? DEFAULT_MAX_CANDIDATES;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_FACE_LIST) {
+    throw invalid('maxNumOfCandidatesReturned', `maxNumOfCandidatesReturned must be an integer of 1–${MAX_FACE_LIST}, got ${max}.`);
+  }
+  return max;
+}
+
+/** A faceId string is a registered face; a FaceRef may also be an image, detected with the collection's model. */
+export function resolveFace<Image>(
+  faces: RegisteredFaces,
+  input: FaceInput<Image>,
+  argument: string,
+  model: RecognitionModel,
+  detect: InlineDetector<Image>,
+): Promise<RecognitionFace> {
+  if (input !== null && typeof input === 'object') return faces.resolveRef(input, argument, model, detect);
+  return Promise.resolve(faces.registered(input, argument));
+}
+
+/** DUPLICATE_FACE_ID when a registered faceId comes twice (`seen` collects them). */
+export function assertNotSeen(face: RecognitionFace, seen: Set<string>): void {
+  if (face.faceId === null) return;
+  if (seen.has(face.faceId))
+    throw new FaceError('DUPLICATE_FACE_ID', `Face ${face.faceId} appears more than once in faceIds.`, { argument: 'faceIds' });
+  seen.add(face.faceId);
+}
+
 export class Identification {
   constructor(
     private readonly store: CollectionStore,
@@ -84,29 +132,14 @@ export class Identification {
     options: IdentifyOptions = {},
     detect: InlineDetector<Image> = noImages,
   ): Promise<IdentifyResult[]> {
-    if (!Array.isArray(faceIds) || faceIds.length < 1 || faceIds.length > IDENTIFY_LIMITS.maxFaceIds) {
-      throw invalid('faceIds', `The length of faceIds is not in a valid range (1–${IDENTIFY_LIMITS.maxFaceIds}).`);
-    }
-    const max = options.maxNumOfCandidatesReturned ?? IDENTIFY_LIMITS.defaultCandidates;
-    if (!Number.isInteger(max) || max < 1 || max > IDENTIFY_LIMITS.maxCandidates) {
-      throw invalid(
-        'maxNumOfCandidatesReturned',
-        `The argument maxNumOfCandidatesReturned is not valid (1–${IDENTIFY_LIMITS.maxCandidates}).`,
-      );
-    }
-    const threshold = options.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
-    if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
-      throw invalid('confidenceThreshold', 'The argument confidenceThreshold is not valid (0–1).');
-    }
+    const { faces: inputs, max, threshold } = checkIdentify(faceIds, options);
     const collection = await this.collections.get(ref);
     const seen = new Set<string>();
     const faces: Array<readonly [RecognitionFace, string]> = [];
-    for (const [i, input] of (faceIds as unknown[]).entries()) {
+    for (const [i, input] of inputs.entries()) {
       const argument = `faceIds.${i}`;
       const face = await this.resolve(input as FaceInput<Image>, argument, collection, detect);
-      if (face.faceId !== null && seen.has(face.faceId))
-        throw new FaceError('DUPLICATE_FACE_ID', `Face ${face.faceId} appears more than once in faceIds.`, { argument: 'faceIds' });
-      if (face.faceId !== null) seen.add(face.faceId);
+      assertNotSeen(face, seen);
       assertModel(collection, face, argument);
       faces.push([face, argument]);
     }
@@ -160,10 +193,7 @@ export class Identification {
     options: { mode?: FindSimilarMode | null; maxNumOfCandidatesReturned?: number | null } = {},
     detect: InlineDetector<Image> = noImages,
   ): Promise<SimilarPersistedFace[]> {
-    const max = options.maxNumOfCandidatesReturned ?? DEFAULT_MAX_CANDIDATES;
-    if (!Number.isInteger(max) || max < 1 || max > MAX_FACE_LIST) {
-      throw invalid('maxNumOfCandidatesReturned', `maxNumOfCandidatesReturned must be an integer of 1–${MAX_FACE_LIST}, got ${max}.`);
-    }
+    const max = checkFindSimilarMax(options.maxNumOfCandidatesReturned);
     const collection = await this.collections.get(ref);
     const face = await this.resolve(faceId as FaceInput<Image>, 'faceId', collection, detect);
     assertModel(collection, face, 'faceId');
@@ -191,12 +221,16 @@ export class Identification {
     collection: Collection,
     detect: InlineDetector<Image>,
   ): Promise<RecognitionFace> {
-    if (input !== null && typeof input === 'object') return this.faces.resolveRef(input, argument, collection.recognitionModel, detect);
-    return Promise.resolve(this.faces.registered(input, argument));
+    return resolveFace(this.faces, input, argument, collection.recognitionModel, detect);
   }
 }
 
-function assertModel(collection: Collection, face: RecognitionFace, argument: string): void {
+/** RECOGNITION_MODEL_MISMATCH when the face was detected with another model than the collection's. */
+export function assertModel(
+  collection: Pick<Collection, 'kind' | 'id' | 'recognitionModel'>,
+  face: RecognitionFace,
+  argument: string,
+): void {
   if (face.recognitionModel !== collection.recognitionModel) {
     throw new FaceError(
       'RECOGNITION_MODEL_MISMATCH',

@@ -4,9 +4,9 @@
  * verifyFaceToPerson and findSimilarInFaceList. Thin: every rule is the collection use cases'
  * (src/app/collections); this file maps enums, cursors, inline images and payloads.
  */
-import type { Collection, CollectionKind, FaceListKind, PersonGroupKind } from '../../../domain/collections.js';
+import type { CollectionInfo, CollectionKind, FaceListKind, PersonGroupKind } from '../../../domain/collections.js';
 import { FaceError } from '../../../domain/errors.js';
-import type { AddFaceInput } from '../../../app/collections/faces.js';
+import type { EnrolFaceInput } from '../../../app/collections/api.js';
 import type { PersonGroupRef } from '../../../app/collections/persons.js';
 import type { GraphQLContext } from '../context.js';
 import { rethrow } from '../errors.js';
@@ -22,7 +22,8 @@ export interface PersonModel {
   name: string;
   userData: string | null;
   persistedFaceIds: string[];
-  createdAt: number;
+  /** Null on the Azure provider. */
+  createdAt: number | null;
 }
 
 export interface CandidateModel {
@@ -45,6 +46,8 @@ const groupRef = (input: { kind?: string | null; id: string }): PersonGroupRef =
 });
 
 const date = (ms: number): Date => new Date(ms);
+/** Null where the provider keeps no creation time (Azure). */
+const maybeDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 /** Cursors are the item's id (Azure's exclusive `start`), base64url so clients treat them as opaque. */
 const toCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
@@ -96,10 +99,13 @@ async function orNull<T>(run: () => Promise<T>): Promise<T | null> {
  * A face to enrol, for the use case: its image detected with the collection's recognition model
  * through the request's loaders. Input errors about it name it (`prefix.image`, `prefix.targetFace`).
  */
-function enrolment(ctx: GraphQLContext, face: NewPersistedFaceInput, prefix: string): AddFaceInput {
-  const detect = inlineDetector(ctx, detectionModelFromEnum(face.detectionModel ?? 'DETECTION_03'));
+function enrolment(ctx: GraphQLContext, face: NewPersistedFaceInput, prefix: string): EnrolFaceInput {
+  const detectionModel = detectionModelFromEnum(face.detectionModel ?? 'DETECTION_03');
+  const detect = inlineDetector(ctx, detectionModel);
   return {
     detect: (model) => detect(face.image, model),
+    image: () => ctx.loaders.imageBytes.load(face.image),
+    detectionModel,
     targetFace: face.targetFace ?? null,
     userData: face.userData,
     argumentPrefix: prefix,
@@ -108,7 +114,7 @@ function enrolment(ctx: GraphQLContext, face: NewPersistedFaceInput, prefix: str
 
 const personModel = (ref: PersonGroupRef, person: Omit<PersonModel, 'ref'>): PersonModel => ({ ref, ...person });
 
-const training = async (ctx: GraphQLContext, collection: Collection) => {
+const training = async (ctx: GraphQLContext, collection: CollectionInfo) => {
   if (collection.kind === 'faceList') return null;
   return orNullTraining(() => ctx.collections.training.status(collection));
 };
@@ -153,7 +159,7 @@ export const collectionResolvers: Resolvers = {
     name: (c) => c.name,
     userData: (c) => c.userData,
     recognitionModel: (c) => toEnum(c.recognitionModel),
-    createdAt: (c) => date(c.createdAt),
+    createdAt: (c) => maybeDate(c.createdAt),
     training: (c, _args, ctx) => training(ctx, c),
     faces: (c, { first, after }, ctx) =>
       page(
@@ -170,7 +176,7 @@ export const collectionResolvers: Resolvers = {
     name: (c) => c.name,
     userData: (c) => c.userData,
     recognitionModel: (c) => toEnum(c.recognitionModel),
-    createdAt: (c) => date(c.createdAt),
+    createdAt: (c) => maybeDate(c.createdAt),
     training: (c, _args, ctx) => training(ctx, c),
     persons: async (c, { first, after }, ctx) => {
       const ref = groupRef({ kind: toEnum(c.kind as PersonGroupKind), id: c.id });
@@ -198,7 +204,7 @@ export const collectionResolvers: Resolvers = {
     personId: (p) => p.personId,
     name: (p) => p.name,
     userData: (p) => p.userData,
-    createdAt: (p) => date(p.createdAt),
+    createdAt: (p) => maybeDate(p.createdAt),
     persistedFaces: (p, _args, ctx) => ctx.collections.faces.list(p.ref, p.personId).catch(rethrow),
   },
 
@@ -206,7 +212,7 @@ export const collectionResolvers: Resolvers = {
     persistedFaceId: (f) => f.persistedFaceId,
     personId: (f) => f.personId,
     userData: (f) => f.userData,
-    createdAt: (f) => date(f.createdAt),
+    createdAt: (f) => maybeDate(f.createdAt),
   },
 
   TrainingStatus: {
