@@ -20,6 +20,7 @@ import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
 import { createCollectionServices } from './app/collections/service.js';
+import { UsearchIndexFactory } from './adapters/index/usearch-index.js';
 
 export interface StartOptions {
   /** The services' clock (tests move time). */
@@ -62,7 +63,13 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   );
   const recognition = new Recognition(registry, provider);
   const collectionStore = SqliteCollectionStore.open(config.dataDir);
-  const collections = createCollectionServices({ store: collectionStore, clock, registered: recognition, logger });
+  const collections = createCollectionServices({
+    store: collectionStore,
+    clock,
+    registered: recognition,
+    logger,
+    vectorIndex: new UsearchIndexFactory(),
+  });
   const services: AppServices = {
     provider,
     images,
