@@ -48,7 +48,7 @@ function queries(data: Float32Array, count: number, seed: number): Float32Array[
 }
 
 describe('usearch vector index', () => {
-  const factory = new UsearchIndexFactory({ buildThreads: 1 }); // one thread: a deterministic graph;
+  const factory = new UsearchIndexFactory({ buildThreads: 1 }); // one thread: a deterministic graph
   const N = 20_000;
   const data = clustered(N, 11);
 
