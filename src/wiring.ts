@@ -24,6 +24,7 @@ import { localCollectionsApi } from './app/collections/api.js';
 import { UpstreamCollections } from './app/collections/upstream.js';
 import type { CollectionLimits } from './domain/collections.js';
 import type { CollectionStore } from './ports/collection-store.js';
+import { UsearchIndexFactory } from './adapters/index/usearch-index.js';
 
 export interface StartOptions {
   /** The services' clock (tests move time). */
@@ -76,6 +77,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     registered: recognition,
     logger,
     limits: options.collectionLimits,
+    vectorIndex: new UsearchIndexFactory(),
   });
   const services: AppServices = {
     provider,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryFaceRegistry } from '../../src/adapters/store/memory-face-registry.js';
 import { SqliteCollectionStore } from '../../src/adapters/store/sqlite-collection-store.js';
-import { createCollectionServices, type CollectionServices } from '../../src/app/collections/service.js';
+import { createCollectionServices, type CollectionDeps, type CollectionServices } from '../../src/app/collections/service.js';
 import { Recognition } from '../../src/app/faces/recognition.js';
 import { AZURE_COLLECTION_LIMITS, type CollectionLimits } from '../../src/domain/collections.js';
 import type { DetectedFace, FaceRectangle, RecognitionModel } from '../../src/domain/types.js';
@@ -86,14 +86,17 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export function openFixture(limits: CollectionLimits = AZURE_COLLECTION_LIMITS): Fixture {
+export function openFixture(
+  limits: CollectionLimits = AZURE_COLLECTION_LIMITS,
+  index: Pick<CollectionDeps, 'vectorIndex' | 'annMinFaces'> = {},
+): Fixture {
   const dir = mkdtempSync(path.join(tmpdir(), 'collections-test-'));
   const clock = new ManualClock();
   const registry = new MemoryFaceRegistry({ maxEntries: 10_000, maxBytes: 100_000_000, clock });
   // registered() only reads the registry; the provider is never called for it.
   const recognition = new Recognition(registry, null as unknown as FaceProvider);
   const build = (store: SqliteCollectionStore): CollectionServices =>
-    createCollectionServices({ store, clock, registered: recognition, limits });
+    createCollectionServices({ store, clock, registered: recognition, limits, ...index });
   const fixture: Fixture = {
     dir,
     store: SqliteCollectionStore.open(dir),

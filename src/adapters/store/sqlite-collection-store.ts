@@ -324,7 +324,7 @@ export class SqliteCollectionStore implements CollectionStore {
     status: TrainingStatus,
     snapshot?: Buffer,
   ): Promise<{ snapshotVersion: number | null } | null> {
-    return this.db.transaction((): { snapshotVersion: number | null } | null => {
+    const result = this.db.transaction((): { snapshotVersion: number | null } | null => {
       if (!this.s.getCollectionByUid!.get(uid, ref.kind, ref.id)) return null;
       let version: number | null = null;
       if (snapshot) {
@@ -344,6 +344,10 @@ export class SqliteCollectionStore implements CollectionStore {
       const current = this.s.getTraining!.get(ref.kind, ref.id) as TrainingRow;
       return { snapshotVersion: current.snapshot_version };
     })();
+    // A replaced snapshot may be one a delete cut faces out of: its freed (secure_delete) pages
+    // leave the WAL now, as after a delete.
+    if (snapshot && result) this.checkpoint();
+    return result;
   }
 
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {

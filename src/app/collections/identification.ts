@@ -18,7 +18,7 @@ import type { RecognitionModel } from '../../domain/types.js';
 import { DEFAULT_MAX_CANDIDATES, MAX_FACE_LIST, type FaceRef, type InlineDetector } from '../faces/recognition.js';
 import type { Collections } from './collections.js';
 import { persistedFaceNotFound, personNotFound } from './errors.js';
-import { scoreAll } from './exact-index.js';
+import { nearest, searchableSize, type TrainedIndex } from './trained-index.js';
 import type { PersonGroupRef } from './persons.js';
 import type { Training } from './training.js';
 
@@ -144,20 +144,7 @@ export class Identification {
       faces.push([face, argument]);
     }
     const index = await this.training.index(collection);
-    return faces.map(([face]) => {
-      const scores = scoreAll(index, embeddingOf(face));
-      const best = new Map<string, number>();
-      index.entries.forEach((e, i) => {
-        const c = scores[i]!;
-        if (c > (best.get(e.personId!) ?? -1)) best.set(e.personId!, c);
-      });
-      const candidates = [...best]
-        .filter(([, c]) => c >= threshold)
-        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-        .slice(0, max)
-        .map(([personId, c]) => ({ personId, confidence: roundConfidence(c) }));
-      return { faceId: face.faceId, candidates };
-    });
+    return faces.map(([face]) => ({ faceId: face.faceId, candidates: bestPersons(index, embeddingOf(face), max, threshold) }));
   }
 
   /** Face to person: the best of the person's faces now (no training needed). */
@@ -208,10 +195,9 @@ export class Identification {
       return findSimilar(query, candidates, mode, max).map((m) => ({ persistedFaceId: m.item, confidence: m.confidence }));
     }
     const index = await this.training.index(collection);
-    const scores = scoreAll(index, query);
-    const order = index.entries.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
-    const kept = mode === 'matchPerson' ? order.filter((i) => scores[i]! >= 0.5) : order;
-    return kept.slice(0, max).map((i) => ({ persistedFaceId: index.entries[i]!.persistedFaceId, confidence: roundConfidence(scores[i]!) }));
+    const found = nearest(index, query, max);
+    const kept = mode === 'matchPerson' ? found.filter((n) => n.confidence >= 0.5) : found;
+    return kept.map((n) => ({ persistedFaceId: n.entry.persistedFaceId, confidence: roundConfidence(n.confidence) }));
   }
 
   /** A faceId string is a registered face; a FaceRef may also be an image, detected with the collection's model. */
@@ -222,6 +208,38 @@ export class Identification {
     detect: InlineDetector<Image>,
   ): Promise<RecognitionFace> {
     return resolveFace(this.faces, input, argument, collection.recognitionModel, detect);
+  }
+}
+
+/** A first search asks for this many faces per person wanted (persons have several faces). */
+const FACES_PER_PERSON_GUESS = 4;
+const MIN_FIRST_K = 64;
+
+/**
+ * The `max` persons with the best face confidence >= `threshold`, best first (ties by personId).
+ * Neighbours come nearest first, so a person's first face seen is its best. The search asks for
+ * k = max(4·max, 64) faces, and asks again for 4× more while fewer than `max` persons are found,
+ * the farthest face returned still clears the threshold (a farther face could still add a
+ * person) and the index holds more faces than were asked for. An exact index is scanned whole.
+ */
+function bestPersons(index: TrainedIndex, query: Float32Array, max: number, threshold: number): IdentifyCandidate[] {
+  const size = searchableSize(index);
+  let k = index.kind === 'exact' ? size : Math.min(size, Math.max(FACES_PER_PERSON_GUESS * max, MIN_FIRST_K));
+  for (;;) {
+    const found = nearest(index, query, k);
+    const best = new Map<string, number>();
+    for (const n of found) {
+      if (n.confidence < threshold) break;
+      if (!best.has(n.entry.personId!)) best.set(n.entry.personId!, n.confidence);
+    }
+    const farthest = found[found.length - 1]?.confidence ?? 0;
+    if (best.size >= max || k >= size || farthest < threshold) {
+      return [...best]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, max)
+        .map(([personId, c]) => ({ personId, confidence: roundConfidence(c) }));
+    }
+    k = Math.min(size, k * 4);
   }
 }
 

@@ -3,6 +3,7 @@ import { AZURE_COLLECTION_LIMITS, type CollectionLimits } from '../../domain/col
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CollectionStore } from '../../ports/collection-store.js';
+import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import { Collections } from './collections.js';
 import { PersistedFaces } from './faces.js';
 import { Identification, type RegisteredFaces } from './identification.js';
@@ -28,11 +29,19 @@ export interface CollectionDeps {
   /** Azure's S0 limits unless given. */
   limits?: CollectionLimits;
   logger?: Logger;
+  /** Builds ANN indexes for trained collections of at least `annMinFaces` faces; without it every index is exact. */
+  vectorIndex?: VectorIndexFactory;
+  /** Default ANN_MIN_FACES (training.ts). */
+  annMinFaces?: number;
 }
 
 export function createCollectionServices(deps: CollectionDeps): CollectionServices {
   const limits = deps.limits ?? AZURE_COLLECTION_LIMITS;
-  const training = new Training(deps.store, deps.clock, { logger: deps.logger });
+  const training = new Training(deps.store, deps.clock, {
+    logger: deps.logger,
+    vectorIndex: deps.vectorIndex,
+    annMinFaces: deps.annMinFaces,
+  });
   const collections = new Collections(deps.store, training, deps.clock, limits);
   return {
     collections,

@@ -1,11 +1,16 @@
 /**
  * Training: `train` records `running` and returns at once; the job runs in this process, reads
- * the collection's embeddings, builds the index (exact for now, exact-index.ts) and saves it as
- * a snapshot through the store with `succeeded` (or records `failed`). Searches use the LAST
+ * the collection's embeddings, builds the index (trained-index.ts: exact below `annMinFaces`
+ * faces, else an approximate-nearest-neighbour index through the VectorIndex port, built off the
+ * event loop) and saves it as a snapshot through the store with `succeeded` (or records `failed`). Searches use the LAST
  * SUCCESSFUL training's snapshot only, as in Azure: faces added after it are not searched until
  * the next training. Deleted faces and persons are different — delete means gone: they are cut
  * out of the current snapshot at once (removeFromIndex), and a training that read them before
- * the delete drops them before it saves.
+ * the delete drops them before it saves. For an ANN index the cut removes the keys from the
+ * in-memory index (out of search at once), then rewrites the snapshot with their vectors zeroed
+ * and their ids nulled before the delete answers: the old snapshot row is deleted in the same
+ * transaction (secure_delete overwrites its pages). At 1M faces that rewrite costs seconds per
+ * delete (docs/benchmarks.md).
  *
  * Snapshot writes of one collection (a job's save, a delete's cut) run one at a time in this
  * process. A `running` status with no job in this process was left by a stopped process: it is
@@ -17,13 +22,29 @@ import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CollectionStore, TrainingRecord } from '../../ports/collection-store.js';
 import { collectionNotFound, notTrained, trainingNotFinished } from './errors.js';
-import { buildIndex, decodeIndex, encodeIndex, withoutEntries, type ExactIndex, type IndexEntry } from './exact-index.js';
+import type { VectorIndexFactory } from '../../ports/vector-index.js';
+import type { IndexEntry } from './exact-index.js';
+import {
+  buildTrainedIndex,
+  decodeTrainedIndex,
+  encodeTrainedIndex,
+  removeEntries,
+  type IndexBuilder,
+  type TrainedIndex,
+} from './trained-index.js';
 
 export interface TrainingOptions {
   logger?: Logger;
   /** Decoded indexes kept in memory (least recently used first out). */
   maxCachedIndexes?: number;
+  /** Builds approximate-nearest-neighbour indexes; without it every index is exact. */
+  vectorIndex?: VectorIndexFactory;
+  /** Collections with at least this many faces get an ANN index (default ANN_MIN_FACES). */
+  annMinFaces?: number;
 }
+
+/** Below this many faces an exact scan is cheap enough (see trained-index.ts and docs/benchmarks.md). */
+export const ANN_MIN_FACES = 20_000;
 
 export const INTERRUPTED_MESSAGE = 'The training was interrupted: the service stopped before it finished.';
 
@@ -39,10 +60,11 @@ export class Training {
   /** Running jobs by collection uid. */
   private readonly jobs = new Map<string, Promise<void>>();
   /** Decoded snapshots by collection uid, in least-recently-used order. */
-  private readonly cache = new Map<string, { version: number; index: ExactIndex }>();
+  private readonly cache = new Map<string, { version: number; index: TrainedIndex }>();
   /** The tail of each collection's queue of snapshot writes. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly maxCached: number;
+  private readonly builder: IndexBuilder;
 
   constructor(
     private readonly store: CollectionStore,
@@ -50,6 +72,7 @@ export class Training {
     private readonly options: TrainingOptions = {},
   ) {
     this.maxCached = options.maxCachedIndexes ?? 16;
+    this.builder = { factory: options.vectorIndex ?? null, annMinFaces: options.annMinFaces ?? ANN_MIN_FACES };
   }
 
   /** Starts a training (or finds the one running) and returns its status without waiting for it. */
@@ -86,7 +109,7 @@ export class Training {
    * The index of the last successful training. COLLECTION_NOT_TRAINED if none succeeded and
    * none is running; TRAINING_NOT_FINISHED while the first one runs.
    */
-  async index(collection: Collection): Promise<ExactIndex> {
+  async index(collection: Collection): Promise<TrainedIndex> {
     const record = await this.current(collection);
     if (!record) throw notTrained(collection);
     if (record.snapshotVersion === null) throw record.status === 'running' ? trainingNotFinished(collection) : notTrained(collection);
@@ -98,11 +121,12 @@ export class Training {
     await this.exclusive(collection.uid, async () => {
       const record = await this.store.getTraining(collection);
       if (!record || record.snapshotVersion === null) return;
-      const index = await this.load(collection, record.snapshotVersion);
-      const kept = withoutEntries(index, drop);
-      if (kept.entries.length === index.entries.length) return;
-      const saved = await this.store.writeTraining(collection, collection.uid, statusOf(record), encodeIndex(kept));
-      this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
+      const loaded = await this.load(collection, record.snapshotVersion);
+      // An ANN index changes in place: its removed keys are out of search from here on.
+      const { index, changed } = removeEntries(loaded, drop);
+      if (!changed) return;
+      const saved = await this.store.writeTraining(collection, collection.uid, statusOf(record), await encodeTrainedIndex(index));
+      this.remember(collection.uid, saved?.snapshotVersion ?? null, index);
     });
   }
 
@@ -120,14 +144,14 @@ export class Training {
     // Returns to the caller first: train() answers before any work is done.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      const index = buildIndex(await this.store.embeddings(collection));
+      const built = await buildTrainedIndex(this.builder, await this.store.embeddings(collection));
       await this.exclusive(collection.uid, async () => {
         // A face deleted while the embeddings were being indexed is not saved.
         const present = new Set(await this.store.faceIds(collection));
-        const kept = withoutEntries(index, (e) => !present.has(e.persistedFaceId));
+        const { index: kept } = removeEntries(built, (e) => !present.has(e.persistedFaceId));
         const now = this.clock.now();
         const done: TrainingStatus = { ...running, status: 'succeeded', lastActionDateTime: now, lastSuccessfulTrainingDateTime: now };
-        const saved = await this.store.writeTraining(collection, collection.uid, done, encodeIndex(kept));
+        const saved = await this.store.writeTraining(collection, collection.uid, done, await encodeTrainedIndex(kept));
         this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
       });
     } catch (err) {
@@ -156,7 +180,7 @@ export class Training {
     return { ...failed, snapshotVersion: record.snapshotVersion };
   }
 
-  private async load(collection: Collection, version: number): Promise<ExactIndex> {
+  private async load(collection: Collection, version: number): Promise<TrainedIndex> {
     const cached = this.cache.get(collection.uid);
     if (cached && cached.version >= version) {
       this.remember(collection.uid, cached.version, cached.index);
@@ -164,12 +188,12 @@ export class Training {
     }
     const snapshot = await this.store.readSnapshot(collection);
     if (!snapshot) throw notTrained(collection);
-    const index = decodeIndex(snapshot.bytes);
+    const index = await decodeTrainedIndex(snapshot.bytes, this.builder.factory);
     this.remember(collection.uid, snapshot.version, index);
     return index;
   }
 
-  private remember(uid: string, version: number | null, index: ExactIndex): void {
+  private remember(uid: string, version: number | null, index: TrainedIndex): void {
     this.cache.delete(uid);
     if (version === null) return;
     this.cache.set(uid, { version, index });
