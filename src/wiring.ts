@@ -19,6 +19,8 @@ import type { Logger } from './platform/logger.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
+import { PostgresCollectionStore } from './adapters/store/postgres-collection-store.js';
+import type { CollectionStore } from './ports/collection-store.js';
 import { createCollectionServices } from './app/collections/service.js';
 
 export interface StartOptions {
@@ -39,6 +41,19 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const clock = options.clock ?? systemClock;
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
+  // Collections: PostgreSQL when FACEGRAPH_DATABASE_URL is set (migrated here, before any worker
+  // starts: an unreachable server stops start-up), else their own FULL-sync SQLite connection.
+  let collectionStore: CollectionStore;
+  try {
+    collectionStore = config.databaseUrl
+      ? await PostgresCollectionStore.open(config.databaseUrl, {
+          onError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+        })
+      : SqliteCollectionStore.open(config.dataDir);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
   const base: FaceProvider =
     azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
@@ -61,7 +76,6 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     fetchImage,
   );
   const recognition = new Recognition(registry, provider);
-  const collectionStore = SqliteCollectionStore.open(config.dataDir);
   const collections = createCollectionServices({ store: collectionStore, clock, registered: recognition, logger });
   const services: AppServices = {
     provider,
