@@ -48,7 +48,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: POSTGRES_ONLY,
+          include: [...POSTGRES_ONLY, 'test/unit/collections.test.ts'],
           globalSetup: ['test/setup/postgres.ts'],
           env: { FACEGRAPH_TEST_STORE: 'postgres' },
         },
