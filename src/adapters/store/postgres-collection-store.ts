@@ -13,7 +13,10 @@
  * unblocked. writeTraining takes the same row lock, so snapshot versions are assigned in order.
  *
  * Durability. A promise resolves after COMMIT returns, which with PostgreSQL's defaults
- * (fsync = on, synchronous_commit = on) means the WAL is flushed to disk.
+ * (fsync = on, synchronous_commit = on) means the WAL is flushed to disk. synchronous_commit =
+ * off (in the server's config, the role's, or PGOPTIONS) would lose acknowledged writes in a
+ * server crash, so the store's connections raise it to on (test/integration/durability.test.ts
+ * loses writes without that). fsync = off cannot be overridden per connection: don't.
  *
  * Replicas. A snapshot write sends NOTIFY on channel `facegraph_collection_snapshot` with
  * `{"kind","id","uid","version"}` as JSON, delivered when its transaction commits: another
@@ -140,6 +143,14 @@ export class PostgresCollectionStore implements CollectionStore {
     // Without a listener an idle connection's error would crash the process; the next query
     // gets a new connection (or its own error).
     pool.on('error', (err) => options.onError?.(err));
+    // An acknowledged write must survive a crash of the server: a session or server set to
+    // synchronous_commit = off is raised to on (queued before the connection's first query);
+    // on, local, remote_write and remote_apply are all kept.
+    pool.on('connect', (client) => {
+      client
+        .query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
+        .catch((err: Error) => options.onError?.(err));
+    });
     try {
       await migratePostgres(pool);
     } catch (err) {
