@@ -8,16 +8,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Collection, CollectionRef, PersistedFace, TrainingStatus } from '../../src/domain/collections.js';
 import type { CollectionStore } from '../../src/ports/collection-store.js';
-import { vec } from '../helpers/collections.js';
+import { COLLECTION_TABLES, vec, type RowCounts } from '../helpers/collections.js';
 
-export const COLLECTION_TABLES = [
-  'collections',
-  'collection_persons',
-  'persisted_faces',
-  'collection_training',
-  'index_snapshots',
-] as const;
-export type RowCounts = Record<(typeof COLLECTION_TABLES)[number], number>;
+export { COLLECTION_TABLES, type RowCounts };
 
 /** One adapter on fresh, empty data. */
 export interface StoreHarness {

@@ -18,10 +18,19 @@ import { Recognition } from '../../src/app/faces/recognition.js';
 import { AZURE_COLLECTION_LIMITS, type CollectionLimits } from '../../src/domain/collections.js';
 import type { DetectedFace, FaceRectangle, RecognitionModel } from '../../src/domain/types.js';
 import type { FaceProvider } from '../../src/ports/face-provider.js';
-import { COLLECTION_TABLES, type RowCounts } from '../contracts/collection-store.js';
 import { createTestDatabase, withClient } from './postgres.js';
 
 export const DIM = 128;
+
+/** Every table of the collection stores (the same names in SQLite and PostgreSQL). */
+export const COLLECTION_TABLES = [
+  'collections',
+  'collection_persons',
+  'persisted_faces',
+  'collection_training',
+  'index_snapshots',
+] as const;
+export type RowCounts = Record<(typeof COLLECTION_TABLES)[number], number>;
 
 /** Deterministic pseudo-random numbers in [0, 1) (LCG). */
 export function rng(seed: number): () => number {
