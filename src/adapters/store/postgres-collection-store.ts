@@ -139,7 +139,8 @@ const OWNER = (personId: string | null, n: number): string => (personId === null
 export class PostgresCollectionStore implements CollectionStore {
   /** Connects, applies pending migrations, and answers the store; close() ends the pool. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresCollectionStore> {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
+    // A server that does not answer fails start-up (and a request) after 10 s instead of hanging.
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, types });
     // Without a listener an idle connection's error would crash the process; the next query
     // gets a new connection (or its own error).
     pool.on('error', (err) => options.onError?.(err));
