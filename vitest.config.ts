@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The GraphQL end-to-end suite: it runs twice (see test/helpers/server.ts). Project `embedded`
@@ -20,6 +20,14 @@ const GRAPHQL_E2E = [
   'test/e2e/collections.test.ts',
 ];
 
+/**
+ * The PostgreSQL suites run in project `postgres`, whose globalSetup starts a throwaway
+ * PostgreSQL from npm's binaries (test/setup/postgres.ts, tools/test-postgres.ts) and stops it
+ * at the end. The collection use-case tests run there a second time, on PostgreSQL
+ * (FACEGRAPH_TEST_STORE=postgres; test/helpers/collections.ts picks the store).
+ */
+const POSTGRES_ONLY = ['test/integration/postgres-*.test.ts', 'test/integration/durability.test.ts'];
+
 export default defineConfig({
   test: {
     // Model loading and real inference on a 2-core machine: generous, not timing assertions.
@@ -31,11 +39,20 @@ export default defineConfig({
     // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
     projects: [
-      { extends: true, test: { name: 'embedded', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY] } },
       {
         extends: true,
         // FACEGRAPH_E2E_PROVIDER=azure: the gateway uses the Azure provider, its upstream is a facegraph.
         test: { name: 'rest-roundtrip', include: GRAPHQL_E2E, env: { FACEGRAPH_E2E_PROVIDER: 'azure' } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: [...POSTGRES_ONLY, 'test/unit/collections.test.ts'],
+          globalSetup: ['test/setup/postgres.ts'],
+          env: { FACEGRAPH_TEST_STORE: 'postgres' },
+        },
       },
     ],
   },

@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       provider: config.provider,
       ...(config.provider === 'embedded' ? { workers: config.workers } : { endpoint: config.azure?.endpoint }),
       models: app.provider.capabilities.engineModels,
+      // Which store, never the URL (it may hold a password).
+      collectionStore: config.databaseUrl ? 'postgres' : 'sqlite',
     },
     'facegraph ready',
   );

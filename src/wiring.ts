@@ -19,11 +19,12 @@ import type { Logger } from './platform/logger.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
+import { PostgresCollectionStore } from './adapters/store/postgres-collection-store.js';
+import type { CollectionStore } from './ports/collection-store.js';
 import { createCollectionServices } from './app/collections/service.js';
 import { localCollectionsApi } from './app/collections/api.js';
 import { UpstreamCollections } from './app/collections/upstream.js';
 import type { CollectionLimits } from './domain/collections.js';
-import type { CollectionStore } from './ports/collection-store.js';
 import { UsearchIndexFactory } from './adapters/index/usearch-index.js';
 
 export interface StartOptions {
@@ -48,6 +49,19 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const clock = options.clock ?? systemClock;
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
+  // Collections: PostgreSQL when FACEGRAPH_DATABASE_URL is set (migrated here, before any worker
+  // starts: an unreachable server stops start-up), else their own FULL-sync SQLite connection.
+  let collectionStore: CollectionStore;
+  try {
+    collectionStore = config.databaseUrl
+      ? await PostgresCollectionStore.open(config.databaseUrl, {
+          onError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+        })
+      : SqliteCollectionStore.open(config.dataDir);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
   const base: FaceProvider =
     azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
@@ -70,7 +84,6 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     fetchImage,
   );
   const recognition = new Recognition(registry, provider);
-  const collectionStore = SqliteCollectionStore.open(config.dataDir);
   const collections = createCollectionServices({
     store: options.decorateCollectionStore?.(collectionStore) ?? collectionStore,
     clock,

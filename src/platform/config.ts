@@ -45,6 +45,11 @@ export interface Config {
   azure: AzureConfig | null;
   /** Where persistent state lives (the liveness SQLite database); created on start. */
   dataDir: string;
+  /**
+   * FACEGRAPH_DATABASE_URL: collections live in this PostgreSQL database (postgres://…) instead
+   * of the data directory's SQLite file. Never logged (it may hold a password).
+   */
+  databaseUrl: string | null;
   liveness: {
     /** Sessions (attempts, images, audit) are kept this long after creation, then purged. */
     retentionSeconds: number;
@@ -67,6 +72,21 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function databaseUrl(env: Env): string | null {
+  const raw = env.FACEGRAPH_DATABASE_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('FACEGRAPH_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`FACEGRAPH_DATABASE_URL must be a postgres:// or postgresql:// URL, got the scheme "${url.protocol}"`);
+  }
+  return raw;
 }
 
 function list(env: Env, name: string): string[] {
@@ -145,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     provider,
     azure: provider === 'azure' ? azureConfig(env) : null,
     dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),
+    databaseUrl: databaseUrl(env),
     liveness: {
       retentionSeconds: int(env, 'FACEGRAPH_LIVENESS_RETENTION_HOURS', 48, 1, 8760) * 3600,
       purgeIntervalMs: int(env, 'FACEGRAPH_LIVENESS_PURGE_INTERVAL_S', 300, 1, 86_400) * 1000,

@@ -1,19 +1,36 @@
 /**
- * Collections under test: the real SQLite store in a temp directory, the use cases on it, a
- * real faceId registry, a movable clock and synthetic embeddings with a clear structure.
+ * Collections under test: a real store, the use cases on it, a real faceId registry, a movable
+ * clock and synthetic embeddings with a clear structure. The store is SQLite in a temp
+ * directory, or with FACEGRAPH_TEST_STORE=postgres (the vitest project `postgres`) PostgreSQL
+ * in a fresh database on the test server.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE } from '../../src/adapters/store/database.js';
 import { MemoryFaceRegistry } from '../../src/adapters/store/memory-face-registry.js';
+import { PostgresCollectionStore } from '../../src/adapters/store/postgres-collection-store.js';
 import { SqliteCollectionStore } from '../../src/adapters/store/sqlite-collection-store.js';
+import type { CollectionStore } from '../../src/ports/collection-store.js';
 import { createCollectionServices, type CollectionDeps, type CollectionServices } from '../../src/app/collections/service.js';
 import { Recognition } from '../../src/app/faces/recognition.js';
 import { AZURE_COLLECTION_LIMITS, type CollectionLimits } from '../../src/domain/collections.js';
 import type { DetectedFace, FaceRectangle, RecognitionModel } from '../../src/domain/types.js';
 import type { FaceProvider } from '../../src/ports/face-provider.js';
+import { createTestDatabase, withClient } from './postgres.js';
 
 export const DIM = 128;
+
+/** Every table of the collection stores (the same names in SQLite and PostgreSQL). */
+export const COLLECTION_TABLES = [
+  'collections',
+  'collection_persons',
+  'persisted_faces',
+  'collection_training',
+  'index_snapshots',
+] as const;
+export type RowCounts = Record<(typeof COLLECTION_TABLES)[number], number>;
 
 /** Deterministic pseudo-random numbers in [0, 1) (LCG). */
 export function rng(seed: number): () => number {
@@ -74,46 +91,90 @@ export class ManualClock {
 }
 
 export interface Fixture {
-  dir: string;
-  store: SqliteCollectionStore;
+  /** 'sqlite' or 'postgres' (FACEGRAPH_TEST_STORE). */
+  backend: 'sqlite' | 'postgres';
+  store: CollectionStore;
   registry: MemoryFaceRegistry;
   clock: ManualClock;
   services: CollectionServices;
   /** Registers a detected face and returns its faceId. */
   faceId(embedding: Float32Array, recognitionModel?: RecognitionModel): string;
-  /** Closes the store and opens a new one (and new use cases) on the same directory: a restart. */
+  /** Row counts of every collection table, read by a connection of its own. */
+  rowCounts(): Promise<RowCounts>;
+  /** Closes the store and opens a new one (and new use cases) on the same data: a restart. */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function openFixture(
+/** Opens stores on one set of data, and drops it. */
+interface Backend {
+  open(): Promise<CollectionStore>;
+  rowCounts(): Promise<RowCounts>;
+  destroy(): Promise<void>;
+}
+
+async function sqliteBackend(): Promise<Backend> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'collections-test-'));
+  return {
+    open: async () => SqliteCollectionStore.open(dir),
+    async rowCounts() {
+      const db = new Database(path.join(dir, DATABASE_FILE), { readonly: true });
+      try {
+        return Object.fromEntries(
+          COLLECTION_TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
+        ) as RowCounts;
+      } finally {
+        db.close();
+      }
+    },
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const db = await createTestDatabase();
+  return {
+    open: () => PostgresCollectionStore.open(db.url, { poolSize: 4 }),
+    rowCounts: () =>
+      withClient(db.url, async (c) => {
+        const counts: Partial<RowCounts> = {};
+        for (const t of COLLECTION_TABLES) counts[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n);
+        return counts as RowCounts;
+      }),
+    destroy: () => db.drop(),
+  };
+}
+
+export async function openFixture(
   limits: CollectionLimits = AZURE_COLLECTION_LIMITS,
   index: Pick<CollectionDeps, 'vectorIndex' | 'annMinFaces'> = {},
-): Fixture {
-  const dir = mkdtempSync(path.join(tmpdir(), 'collections-test-'));
+): Promise<Fixture> {
+  const backendName = process.env.FACEGRAPH_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+  const backend = backendName === 'postgres' ? await postgresBackend() : await sqliteBackend();
   const clock = new ManualClock();
   const registry = new MemoryFaceRegistry({ maxEntries: 10_000, maxBytes: 100_000_000, clock });
   // registered() only reads the registry; the provider is never called for it.
   const recognition = new Recognition(registry, null as unknown as FaceProvider);
-  const build = (store: SqliteCollectionStore): CollectionServices =>
+  const build = (store: CollectionStore): CollectionServices =>
     createCollectionServices({ store, clock, registered: recognition, limits, ...index });
   const fixture: Fixture = {
-    dir,
-    store: SqliteCollectionStore.open(dir),
+    backend: backendName,
+    store: await backend.open(),
     registry,
     clock,
     services: undefined as unknown as CollectionServices,
     faceId(embedding, recognitionModel = 'recognition_04') {
       return registry.register(detected(embedding), { recognitionModel, detectionModel: 'detection_03' }, 86_400).faceId;
     },
+    rowCounts: () => backend.rowCounts(),
     async restart() {
       await fixture.store.close();
-      fixture.store = SqliteCollectionStore.open(dir);
+      fixture.store = await backend.open();
       fixture.services = build(fixture.store);
     },
     async close() {
       await fixture.store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await backend.destroy();
     },
   };
   fixture.services = build(fixture.store);

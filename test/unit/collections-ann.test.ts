@@ -16,9 +16,9 @@ const FACES = 3;
 let ann: Fixture;
 let exact: Fixture;
 
-beforeEach(() => {
-  ann = openFixture(undefined, { vectorIndex: new UsearchIndexFactory({ buildThreads: 1 }), annMinFaces: 1 });
-  exact = openFixture();
+beforeEach(async () => {
+  ann = await openFixture(undefined, { vectorIndex: new UsearchIndexFactory({ buildThreads: 1 }), annMinFaces: 1 });
+  exact = await openFixture();
 });
 
 afterEach(async () => {

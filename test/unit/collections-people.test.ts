@@ -18,7 +18,7 @@ const personIds = new Map<string, string>();
 beforeAll(async () => {
   engine = await startEngine();
   const people = await embedPeople(engine);
-  f = openFixture();
+  f = await openFixture();
   const { collections, persons, faces, training } = f.services;
   await collections.create(PG.kind, PG.id, { name: 'people', recognitionModel: 'recognition_04' });
   const byPerson = new Map<string, PersonFace[]>();

@@ -1,13 +1,11 @@
 /**
- * The collection use cases on the real SQLite store (temp dir) with synthetic unit embeddings:
+ * The collection use cases on a real store, with synthetic unit embeddings. Runs twice: on SQLite
+ * (temp dir, project `embedded`) and on PostgreSQL (project `postgres`; see test/helpers/collections.ts).
  * vec(k, seed) is "person k" (same person ≈ 0.1 apart, confidence ≈ 1; different persons √2
  * apart, confidence ≈ 0). Every collection error code, the limits (small injected ones),
  * paging, cascades, training semantics, identify / verify / findSimilar and a restart.
  */
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../../src/adapters/store/database.js';
 import { fromFaceError } from '../../src/api/rest/errors.js';
 import { createCollectionServices } from '../../src/app/collections/service.js';
 import { INTERRUPTED_MESSAGE } from '../../src/app/collections/training.js';
@@ -30,8 +28,8 @@ const LFL = { kind: 'largeFaceList', id: 'lfl' } as const;
 
 let f: Fixture;
 
-beforeEach(() => {
-  f = openFixture(LIMITS);
+beforeEach(async () => {
+  f = await openFixture(LIMITS);
 });
 
 afterEach(async () => {
@@ -502,11 +500,13 @@ describe('delete and restart', () => {
     await group(PG, { 1: 2, 2: 1 });
     await train(PG);
     await f.services.collections.delete(PG);
-    const db = new Database(path.join(f.dir, DATABASE_FILE), { readonly: true });
-    for (const table of ['collections', 'collection_persons', 'persisted_faces', 'collection_training', 'index_snapshots']) {
-      expect((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n, table).toBe(0);
-    }
-    db.close();
+    expect(await f.rowCounts()).toEqual({
+      collections: 0,
+      collection_persons: 0,
+      persisted_faces: 0,
+      collection_training: 0,
+      index_snapshots: 0,
+    });
     await f.services.collections.create('personGroup', 'pg', { name: 'again', recognitionModel: 'recognition_04' });
     await expectCode(f.services.identification.identify(PG, [f.faceId(vec(1, 3))]), 'COLLECTION_NOT_TRAINED');
     expect(await f.services.persons.list(PG)).toEqual([]);

@@ -18,6 +18,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('selects PostgreSQL for collections only with a postgres:// URL', () => {
+    expect(loadConfig({}).databaseUrl).toBeNull();
+    expect(loadConfig({ FACEGRAPH_DATABASE_URL: ' ' }).databaseUrl).toBeNull();
+    expect(loadConfig({ FACEGRAPH_DATABASE_URL: 'postgres://u:p@db:5432/facegraph' }).databaseUrl).toBe('postgres://u:p@db:5432/facegraph');
+    expect(loadConfig({ FACEGRAPH_DATABASE_URL: 'postgresql://db/facegraph' }).databaseUrl).toBe('postgresql://db/facegraph');
+    expect(() => loadConfig({ FACEGRAPH_DATABASE_URL: 'mysql://db/x' })).toThrow(
+      /FACEGRAPH_DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
+    expect(() => loadConfig({ FACEGRAPH_DATABASE_URL: 'not a url' })).toThrow(ConfigError);
+  });
+
   it('parses the private-URL allow-list', () => {
     expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual([
       '127.0.0.1',

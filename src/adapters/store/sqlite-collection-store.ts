@@ -29,6 +29,9 @@ import type {
   TrainingRecord,
 } from '../../ports/collection-store.js';
 import { openDatabase, type Db } from './database.js';
+import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
+
+export { blobToEmbedding, embeddingToBlob };
 
 interface CollectionRow {
   uid: string;
@@ -64,18 +67,6 @@ interface TrainingRow {
   last_success_at: number | null;
   message: string | null;
   snapshot_version: number | null;
-}
-
-export function embeddingToBlob(e: Float32Array): Buffer {
-  const out = Buffer.alloc(e.length * 4);
-  for (let i = 0; i < e.length; i++) out.writeFloatLE(e[i]!, i * 4);
-  return out;
-}
-
-export function blobToEmbedding(b: Buffer): Float32Array {
-  const out = new Float32Array(b.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
-  return out;
 }
 
 const toCollection = (r: CollectionRow): Collection => ({

@@ -1,0 +1,486 @@
+/**
+ * Collections in PostgreSQL (node-postgres Pool), selected by FACEGRAPH_DATABASE_URL: the same
+ * contract as the SQLite store (test/contracts/collection-store.ts runs against both). Schema:
+ * migrations/postgres/*.sql, applied by `open()` (postgres-migrations.ts). Embeddings are
+ * float32 LE bytea, snapshots bytea; every id column compares byte-wise (COLLATE "C").
+ *
+ * Limits without races. Each insert runs in one READ COMMITTED transaction that first locks
+ * what the limit is counted under, then counts, then inserts: a collection's row
+ * (SELECT … FOR NO KEY UPDATE) for its persons and faces, an advisory transaction lock per kind
+ * for the collections of a kind (there is no parent row). Concurrent adds, from this process or
+ * another replica, queue on that lock and each counts what the previous one committed, so none
+ * can overshoot. FOR NO KEY UPDATE leaves other transactions' foreign-key checks (FOR KEY SHARE)
+ * unblocked. writeTraining takes the same row lock, so snapshot versions are assigned in order.
+ *
+ * Durability. A promise resolves after COMMIT returns, which with PostgreSQL's defaults
+ * (fsync = on, synchronous_commit = on) means the WAL is flushed to disk. synchronous_commit =
+ * off (in the server's config, the role's, or PGOPTIONS) would lose acknowledged writes in a
+ * server crash, so the store's connections raise it to on (test/integration/durability.test.ts
+ * loses writes without that). fsync = off cannot be overridden per connection: don't.
+ *
+ * Replicas. A snapshot write sends NOTIFY on channel `facegraph_collection_snapshot` with
+ * `{"kind","id","uid","version"}` as JSON, delivered when its transaction commits: another
+ * replica that LISTENs can reload that collection's index. (Nothing here listens yet.)
+ *
+ * Deletion. ON DELETE CASCADE removes a collection's persons, faces, training and snapshots in
+ * the delete's transaction. Unlike the SQLite store (secure_delete), the old tuples stay in the
+ * table files until VACUUM reuses their space, and in the WAL until it is recycled.
+ */
+import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person, TrainingStatus } from '../../domain/collections.js';
+import type { RecognitionModel } from '../../domain/types.js';
+import type {
+  CollectionPatch,
+  CollectionStore,
+  FaceEmbedding,
+  IndexSnapshot,
+  InsertResult,
+  NewPerson,
+  TrainingRecord,
+} from '../../ports/collection-store.js';
+import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
+import { migratePostgres } from './postgres-migrations.js';
+
+/** The NOTIFY channel of new snapshots; the payload is a SnapshotNotice as JSON. */
+export const SNAPSHOT_CHANNEL = 'facegraph_collection_snapshot';
+
+export interface SnapshotNotice {
+  kind: CollectionKind;
+  id: string;
+  uid: string;
+  version: number;
+}
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
+  onError?: (err: Error) => void;
+}
+
+/** bigint (epoch ms, counts) as a JS number: every value stored is far below 2^53. Per pool, not global. */
+const types = new pg.TypeOverrides();
+types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+interface CollectionRow {
+  uid: string;
+  kind: CollectionKind;
+  id: string;
+  name: string;
+  user_data: string | null;
+  recognition_model: RecognitionModel;
+  created_at: number;
+}
+
+interface PersonRow {
+  person_id: string;
+  name: string;
+  user_data: string | null;
+  created_at: number;
+  face_ids: string[];
+}
+
+interface FaceRow {
+  persisted_face_id: string;
+  person_id: string | null;
+  user_data: string | null;
+  embedding: Buffer;
+  recognition_model: RecognitionModel;
+  created_at: number;
+}
+
+interface TrainingRow {
+  status: TrainingStatus['status'];
+  created_at: number;
+  last_action_at: number;
+  last_success_at: number | null;
+  message: string | null;
+  snapshot_version: number | null;
+}
+
+const toCollection = (r: CollectionRow): Collection => ({
+  kind: r.kind,
+  id: r.id,
+  uid: r.uid,
+  name: r.name,
+  userData: r.user_data,
+  recognitionModel: r.recognition_model,
+  createdAt: r.created_at,
+});
+
+const toPerson = (r: PersonRow): Person => ({
+  personId: r.person_id,
+  name: r.name,
+  userData: r.user_data,
+  persistedFaceIds: r.face_ids,
+  createdAt: r.created_at,
+});
+
+const toFace = (r: FaceRow): PersistedFace => ({
+  persistedFaceId: r.persisted_face_id,
+  personId: r.person_id,
+  userData: r.user_data,
+  embedding: blobToEmbedding(r.embedding),
+  recognitionModel: r.recognition_model,
+  createdAt: r.created_at,
+});
+
+const COLLECTION_COLUMNS = 'uid, kind, id, name, user_data, recognition_model, created_at';
+const FACE_COLUMNS = 'f.persisted_face_id, f.person_id, f.user_data, f.embedding, f.recognition_model, f.created_at';
+/** A person's faces' ids in the order they were added. */
+const PERSON_COLUMNS = `p.person_id, p.name, p.user_data, p.created_at,
+  ARRAY(SELECT f.persisted_face_id FROM persisted_faces f
+    WHERE f.collection_uid = p.collection_uid AND f.person_id = p.person_id ORDER BY f.seq) AS face_ids`;
+/** Joins `alias`'s collection_uid to the collection (kind $1, id $2). */
+const OF_COLLECTION = (alias: string): string => `JOIN collections c ON c.uid = ${alias}.collection_uid AND c.kind = $1 AND c.id = $2`;
+/** A face's owner: the list (NULL) or person $n. */
+const OWNER = (personId: string | null, n: number): string => (personId === null ? 'f.person_id IS NULL' : `f.person_id = $${n}`);
+
+export class PostgresCollectionStore implements CollectionStore {
+  /** Connects, applies pending migrations, and answers the store; close() ends the pool. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresCollectionStore> {
+    // A server that does not answer fails start-up (and a request) after 10 s instead of hanging.
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, types });
+    // Without a listener an idle connection's error would crash the process; the next query
+    // gets a new connection (or its own error).
+    pool.on('error', (err) => options.onError?.(err));
+    // An acknowledged write must survive a crash of the server: a session or server set to
+    // synchronous_commit = off is raised to on (queued before the connection's first query);
+    // on, local, remote_write and remote_apply are all kept.
+    pool.on('connect', (client) => {
+      client
+        .query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
+        .catch((err: Error) => options.onError?.(err));
+    });
+    try {
+      await migratePostgres(pool);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresCollectionStore(pool);
+  }
+
+  private closed = false;
+
+  constructor(private readonly pool: Pool) {}
+
+  async createCollection(c: Collection, maxOfKind: number): Promise<InsertResult> {
+    return this.tx(async (q): Promise<InsertResult> => {
+      // Creations of one kind queue here: the count below sees every committed one.
+      await q('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['facegraph.collections', c.kind]);
+      if ((await q('SELECT 1 FROM collections WHERE kind = $1 AND id = $2', [c.kind, c.id])).length > 0) {
+        return { ok: false, reason: 'exists' };
+      }
+      if ((await this.count(q, 'SELECT count(*) AS n FROM collections WHERE kind = $1', [c.kind])) >= maxOfKind) {
+        return { ok: false, reason: 'quota-exceeded' };
+      }
+      await q(`INSERT INTO collections (${COLLECTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        c.uid,
+        c.kind,
+        c.id,
+        c.name,
+        c.userData,
+        c.recognitionModel,
+        c.createdAt,
+      ]);
+      return { ok: true };
+    });
+  }
+
+  async getCollection(ref: CollectionRef): Promise<Collection | null> {
+    const [row] = await this.query<CollectionRow>(`SELECT ${COLLECTION_COLUMNS} FROM collections WHERE kind = $1 AND id = $2`, [
+      ref.kind,
+      ref.id,
+    ]);
+    return row ? toCollection(row) : null;
+  }
+
+  async updateCollection(ref: CollectionRef, patch: CollectionPatch): Promise<boolean> {
+    const rows = await this.query(
+      `UPDATE collections SET name = CASE WHEN $3 THEN $4 ELSE name END, user_data = CASE WHEN $5 THEN $6 ELSE user_data END
+       WHERE kind = $1 AND id = $2 RETURNING 1`,
+      [ref.kind, ref.id, patch.name !== undefined, patch.name ?? null, patch.userData !== undefined, patch.userData ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  async deleteCollection(ref: CollectionRef): Promise<boolean> {
+    return (await this.query('DELETE FROM collections WHERE kind = $1 AND id = $2 RETURNING 1', [ref.kind, ref.id])).length > 0;
+  }
+
+  async listCollections(kind: CollectionKind, page: Page): Promise<Collection[]> {
+    const rows = await this.query<CollectionRow>(
+      `SELECT ${COLLECTION_COLUMNS} FROM collections WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [kind, page.start ?? '', page.top],
+    );
+    return rows.map(toCollection);
+  }
+
+  async addPerson(ref: CollectionRef, person: NewPerson, maxPersons: number): Promise<InsertResult> {
+    return this.tx(async (q): Promise<InsertResult> => {
+      const uid = await this.lockCollection(q, ref);
+      if (uid === null) return { ok: false, reason: 'collection-not-found' };
+      if ((await this.count(q, 'SELECT count(*) AS n FROM collection_persons WHERE collection_uid = $1', [uid])) >= maxPersons) {
+        return { ok: false, reason: 'quota-exceeded' };
+      }
+      if ((await q('SELECT 1 FROM collection_persons WHERE collection_uid = $1 AND person_id = $2', [uid, person.personId])).length > 0) {
+        return { ok: false, reason: 'exists' };
+      }
+      await q('INSERT INTO collection_persons (collection_uid, person_id, name, user_data, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        uid,
+        person.personId,
+        person.name,
+        person.userData,
+        person.createdAt,
+      ]);
+      return { ok: true };
+    });
+  }
+
+  async getPerson(ref: CollectionRef, personId: string): Promise<Person | null> {
+    const [row] = await this.query<PersonRow>(
+      `SELECT ${PERSON_COLUMNS} FROM collection_persons p ${OF_COLLECTION('p')} WHERE p.person_id = $3`,
+      [ref.kind, ref.id, personId],
+    );
+    return row ? toPerson(row) : null;
+  }
+
+  async updatePerson(ref: CollectionRef, personId: string, patch: CollectionPatch): Promise<boolean> {
+    const rows = await this.query(
+      `UPDATE collection_persons p SET name = CASE WHEN $4 THEN $5 ELSE p.name END,
+         user_data = CASE WHEN $6 THEN $7 ELSE p.user_data END
+       FROM collections c WHERE c.uid = p.collection_uid AND c.kind = $1 AND c.id = $2 AND p.person_id = $3 RETURNING 1`,
+      [ref.kind, ref.id, personId, patch.name !== undefined, patch.name ?? null, patch.userData !== undefined, patch.userData ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  async deletePerson(ref: CollectionRef, personId: string): Promise<boolean> {
+    const rows = await this.query(
+      `DELETE FROM collection_persons p USING collections c
+       WHERE c.uid = p.collection_uid AND c.kind = $1 AND c.id = $2 AND p.person_id = $3 RETURNING 1`,
+      [ref.kind, ref.id, personId],
+    );
+    return rows.length > 0;
+  }
+
+  async listPersons(ref: CollectionRef, page: Page): Promise<Person[]> {
+    const rows = await this.query<PersonRow>(
+      `SELECT ${PERSON_COLUMNS} FROM collection_persons p ${OF_COLLECTION('p')}
+       WHERE p.person_id > $3 ORDER BY p.person_id LIMIT $4`,
+      [ref.kind, ref.id, page.start ?? '', page.top],
+    );
+    return rows.map(toPerson);
+  }
+
+  async addFace(ref: CollectionRef, face: PersistedFace, maxFaces: number): Promise<InsertResult> {
+    return this.tx(async (q): Promise<InsertResult> => {
+      const uid = await this.lockCollection(q, ref);
+      if (uid === null) return { ok: false, reason: 'collection-not-found' };
+      if (face.personId !== null) {
+        // KEY SHARE: a concurrent deletePerson waits for this insert, then cascades to it.
+        const person = await q('SELECT 1 FROM collection_persons WHERE collection_uid = $1 AND person_id = $2 FOR KEY SHARE', [
+          uid,
+          face.personId,
+        ]);
+        if (person.length === 0) return { ok: false, reason: 'person-not-found' };
+        const n = await this.count(q, 'SELECT count(*) AS n FROM persisted_faces WHERE collection_uid = $1 AND person_id = $2', [
+          uid,
+          face.personId,
+        ]);
+        if (n >= maxFaces) return { ok: false, reason: 'quota-exceeded' };
+      } else if ((await this.count(q, 'SELECT count(*) AS n FROM persisted_faces WHERE collection_uid = $1', [uid])) >= maxFaces) {
+        return { ok: false, reason: 'quota-exceeded' };
+      }
+      if (
+        (await q('SELECT 1 FROM persisted_faces WHERE collection_uid = $1 AND persisted_face_id = $2', [uid, face.persistedFaceId])).length
+      ) {
+        return { ok: false, reason: 'exists' };
+      }
+      await q(
+        `INSERT INTO persisted_faces (collection_uid, persisted_face_id, person_id, user_data, embedding, recognition_model, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [uid, face.persistedFaceId, face.personId, face.userData, embeddingToBlob(face.embedding), face.recognitionModel, face.createdAt],
+      );
+      return { ok: true };
+    });
+  }
+
+  async getFace(ref: CollectionRef, personId: string | null, persistedFaceId: string): Promise<PersistedFace | null> {
+    const [row] = await this.query<FaceRow>(
+      `SELECT ${FACE_COLUMNS} FROM persisted_faces f ${OF_COLLECTION('f')} WHERE f.persisted_face_id = $3 AND ${OWNER(personId, 4)}`,
+      personId === null ? [ref.kind, ref.id, persistedFaceId] : [ref.kind, ref.id, persistedFaceId, personId],
+    );
+    return row ? toFace(row) : null;
+  }
+
+  async updateFace(ref: CollectionRef, personId: string | null, persistedFaceId: string, userData: string | null): Promise<boolean> {
+    const rows = await this.query(
+      `UPDATE persisted_faces f SET user_data = $4 FROM collections c
+       WHERE c.uid = f.collection_uid AND c.kind = $1 AND c.id = $2 AND f.persisted_face_id = $3 AND ${OWNER(personId, 5)} RETURNING 1`,
+      personId === null ? [ref.kind, ref.id, persistedFaceId, userData] : [ref.kind, ref.id, persistedFaceId, userData, personId],
+    );
+    return rows.length > 0;
+  }
+
+  async deleteFace(ref: CollectionRef, personId: string | null, persistedFaceId: string): Promise<boolean> {
+    const rows = await this.query(
+      `DELETE FROM persisted_faces f USING collections c
+       WHERE c.uid = f.collection_uid AND c.kind = $1 AND c.id = $2 AND f.persisted_face_id = $3 AND ${OWNER(personId, 4)} RETURNING 1`,
+      personId === null ? [ref.kind, ref.id, persistedFaceId] : [ref.kind, ref.id, persistedFaceId, personId],
+    );
+    return rows.length > 0;
+  }
+
+  async listFaces(ref: CollectionRef, personId: string | null, page?: Page): Promise<PersistedFace[]> {
+    // LIMIT NULL is no limit.
+    const params: unknown[] = [ref.kind, ref.id, page?.start ?? '', page?.top ?? null];
+    if (personId !== null) params.push(personId);
+    const rows = await this.query<FaceRow>(
+      `SELECT ${FACE_COLUMNS} FROM persisted_faces f ${OF_COLLECTION('f')}
+       WHERE ${OWNER(personId, 5)} AND f.persisted_face_id > $3 ORDER BY f.persisted_face_id LIMIT $4`,
+      params,
+    );
+    return rows.map(toFace);
+  }
+
+  async countFaces(ref: CollectionRef): Promise<number> {
+    const [row] = await this.query<{ n: number }>(`SELECT count(*) AS n FROM persisted_faces f ${OF_COLLECTION('f')}`, [ref.kind, ref.id]);
+    return row?.n ?? 0;
+  }
+
+  async faceIds(ref: CollectionRef): Promise<string[]> {
+    const rows = await this.query<{ persisted_face_id: string }>(
+      `SELECT f.persisted_face_id FROM persisted_faces f ${OF_COLLECTION('f')}`,
+      [ref.kind, ref.id],
+    );
+    return rows.map((r) => r.persisted_face_id);
+  }
+
+  async embeddings(ref: CollectionRef): Promise<FaceEmbedding[]> {
+    const rows = await this.query<Pick<FaceRow, 'persisted_face_id' | 'person_id' | 'embedding'>>(
+      `SELECT f.persisted_face_id, f.person_id, f.embedding FROM persisted_faces f ${OF_COLLECTION('f')} ORDER BY f.seq`,
+      [ref.kind, ref.id],
+    );
+    return rows.map((r) => ({ persistedFaceId: r.persisted_face_id, personId: r.person_id, embedding: blobToEmbedding(r.embedding) }));
+  }
+
+  async getTraining(ref: CollectionRef): Promise<TrainingRecord | null> {
+    const [r] = await this.query<TrainingRow>(
+      `SELECT t.status, t.created_at, t.last_action_at, t.last_success_at, t.message, t.snapshot_version
+       FROM collection_training t ${OF_COLLECTION('t')}`,
+      [ref.kind, ref.id],
+    );
+    if (!r) return null;
+    return {
+      status: r.status,
+      createdDateTime: r.created_at,
+      lastActionDateTime: r.last_action_at,
+      lastSuccessfulTrainingDateTime: r.last_success_at,
+      message: r.message,
+      snapshotVersion: r.snapshot_version,
+    };
+  }
+
+  async writeTraining(
+    ref: CollectionRef,
+    uid: string,
+    status: TrainingStatus,
+    snapshot?: Buffer,
+  ): Promise<{ snapshotVersion: number | null } | null> {
+    return this.tx(async (q): Promise<{ snapshotVersion: number | null } | null> => {
+      const locked = await q('SELECT 1 FROM collections WHERE uid = $1 AND kind = $2 AND id = $3 FOR NO KEY UPDATE', [
+        uid,
+        ref.kind,
+        ref.id,
+      ]);
+      if (locked.length === 0) return null;
+      let version: number | null = null;
+      if (snapshot) {
+        const [last] = await q('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = $1', [uid]);
+        version = ((last?.v as number | null) ?? 0) + 1;
+        await q('INSERT INTO index_snapshots (collection_uid, version, bytes, created_at) VALUES ($1, $2, $3, $4)', [
+          uid,
+          version,
+          snapshot,
+          status.lastActionDateTime,
+        ]);
+        await q('DELETE FROM index_snapshots WHERE collection_uid = $1 AND version < $2', [uid, version]);
+        const notice: SnapshotNotice = { kind: ref.kind, id: ref.id, uid, version };
+        // Delivered to listeners when this transaction commits, never if it rolls back.
+        await q('SELECT pg_notify($1, $2)', [SNAPSHOT_CHANNEL, JSON.stringify(notice)]);
+      }
+      const [current] = await q(
+        `INSERT INTO collection_training AS t
+           (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (collection_uid) DO UPDATE SET status = excluded.status, created_at = excluded.created_at,
+           last_action_at = excluded.last_action_at, last_success_at = excluded.last_success_at,
+           message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, t.snapshot_version)
+         RETURNING t.snapshot_version`,
+        [
+          uid,
+          status.status,
+          status.createdDateTime,
+          status.lastActionDateTime,
+          status.lastSuccessfulTrainingDateTime,
+          status.message,
+          version,
+        ],
+      );
+      return { snapshotVersion: (current?.snapshot_version as number | null) ?? null };
+    });
+  }
+
+  async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {
+    const [row] = await this.query<{ version: number; bytes: Buffer }>(
+      `SELECT s.version, s.bytes FROM index_snapshots s ${OF_COLLECTION('s')}
+       JOIN collection_training t ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version`,
+      [ref.kind, ref.id],
+    );
+    return row ? { version: row.version, bytes: row.bytes } : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
+  }
+
+  /** Runs `fn` in a transaction on one pooled connection: COMMIT if it returns, ROLLBACK if it throws. */
+  private async tx<T>(fn: (q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>) => Promise<T>): Promise<T> {
+    const client: PoolClient = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(async (sql, params) => (await client.query<QueryResultRow>(sql, params)).rows);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      // A connection whose ROLLBACK failed is dropped, not reused.
+      client.release(broken);
+    }
+  }
+
+  /** Locks the collection's row for this transaction; its uid, or null when there is none. */
+  private async lockCollection(
+    q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>,
+    ref: CollectionRef,
+  ): Promise<string | null> {
+    const [row] = await q('SELECT uid FROM collections WHERE kind = $1 AND id = $2 FOR NO KEY UPDATE', [ref.kind, ref.id]);
+    return (row?.uid as string | undefined) ?? null;
+  }
+
+  private async count(q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>, sql: string, params: unknown[]): Promise<number> {
+    const [row] = await q(sql, params);
+    return (row?.n as number | undefined) ?? 0;
+  }
+}
