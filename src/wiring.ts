@@ -16,6 +16,8 @@ import { LivenessService } from './app/liveness/service.js';
 import { EmbeddedLivenessSessions, type LivenessSessions } from './app/liveness/sessions.js';
 import { UpstreamLivenessSessions } from './app/liveness/upstream-sessions.js';
 import type { Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
+import { instrumentStore } from './adapters/store/instrumented.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
@@ -47,6 +49,8 @@ export interface App {
 
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
+  // Its own registry: several apps in one process (tests) never share a metric.
+  const metrics = new Metrics({ processMetrics: true });
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
   // Collections: PostgreSQL when FACEGRAPH_DATABASE_URL is set (migrated here, before any worker
@@ -62,13 +66,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     db.close();
     throw err;
   }
-  const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
+  const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger, { metrics }) : null;
   const base: FaceProvider =
-    azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+    azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels, metrics });
   const provider = options.decorateProvider?.(base) ?? base;
-  const registry = new MemoryFaceRegistry({ ...config.registry, clock });
+  const registry = new MemoryFaceRegistry({ ...config.registry, clock, metrics });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
-  const liveness = new LivenessService({ store: new SqliteLivenessStore(db), provider, clock, logger, ...config.liveness });
+  const livenessStore = instrumentStore(new SqliteLivenessStore(db), 'liveness', metrics);
+  const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, ...config.liveness });
   liveness.start();
   const livenessSessions: LivenessSessions = azure
     ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
@@ -84,8 +89,9 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     fetchImage,
   );
   const recognition = new Recognition(registry, provider);
+  const observedCollectionStore = instrumentStore<CollectionStore>(collectionStore, 'collections', metrics);
   const collections = createCollectionServices({
-    store: options.decorateCollectionStore?.(collectionStore) ?? collectionStore,
+    store: options.decorateCollectionStore?.(observedCollectionStore) ?? observedCollectionStore,
     clock,
     registered: recognition,
     logger,
@@ -105,6 +111,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     livenessSessions,
     config,
     logger,
+    metrics,
     apiKeys: new ApiKeyChecker(config.apiKeys),
   };
   let server: RunningServer;

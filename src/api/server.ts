@@ -14,13 +14,19 @@ import {
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AppServices } from '../app/services.js';
+import type { Metrics, Surface } from '../platform/metrics.js';
+import { runInRequest } from '../platform/request-context.js';
+import { SpanKind, tracer, type Span } from '../platform/tracing.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { makeFormatError } from './graphql/errors.js';
+import { metricsPlugin } from './graphql/metrics-plugin.js';
 import { buildSchema } from './graphql/schema.js';
 import { faceRestRouter } from './rest/router.js';
 import { livenessRouter } from './liveness-client/routes.js';
+import { answeredError, noteAnsweredError } from './shared/observe.js';
 
 export interface RunningServer {
   url: string;
@@ -34,6 +40,95 @@ const PUBLIC_LIVENESS = fileURLToPath(new URL('../../public/liveness/', import.m
 
 /** A 6 MB image is 8 MB in base64; leave room for the rest of the JSON document. */
 const JSON_BODY_LIMIT = '9mb';
+
+/**
+ * The surface and route template of a finished request, for metric labels and span names: never
+ * the raw path (ids in it would make label values unbounded).
+ */
+function routeOf(req: Request): { surface: Surface; route: string } {
+  const path = req.originalUrl.split('?', 1)[0] ?? '';
+  const template = (prefix: string): string => {
+    const matched: unknown = (req.route as { path?: unknown } | undefined)?.path;
+    if (typeof matched === 'string') return `${prefix}${matched}`;
+    if (Array.isArray(matched)) return `${prefix}${matched.join('|')}`;
+    return 'unmatched';
+  };
+  if (path === '/graphql' || path.startsWith('/graphql/')) return { surface: 'graphql', route: '/graphql' };
+  if (path.startsWith('/face/')) return { surface: 'rest', route: template('/face/:apiVersion') };
+  if (path.startsWith('/liveness/api/') || path.startsWith('/liveness/session-images/')) {
+    return { surface: 'liveness', route: template('/liveness') };
+  }
+  if (path === '/liveness' || path.startsWith('/liveness/')) return { surface: 'static', route: '/liveness/' };
+  if (path === '/healthz' || path === '/readyz') return { surface: 'probe', route: path };
+  if (path === '/metrics') return { surface: 'metrics', route: path };
+  return { surface: 'other', route: 'unmatched' };
+}
+
+/**
+ * Every request: its id (the client's x-request-id, up to 128 characters, or a new UUID) in the
+ * response and in every log line written while serving it, an OpenTelemetry server span, the
+ * request log line, and the HTTP metrics (count, latency, answered error codes).
+ */
+function observeRequests(services: AppServices): RequestHandler {
+  const { logger, metrics } = services;
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 128) || randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const span = tracer.startSpan(req.method, {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': req.method, 'url.path': req.path, 'facegraph.request_id': requestId },
+    });
+    res.locals.span = span;
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const { surface, route } = routeOf(req);
+      const status = String(res.statusCode);
+      metrics.httpRequests.inc({ surface, method: req.method, route, status });
+      metrics.httpDuration.observe({ surface, method: req.method, route }, seconds);
+      const error = answeredError(res);
+      if (error) metrics.errors.inc({ surface, kind: 'error', code: error.code, inner_code: error.innerCode });
+      // GraphQL names its span after the operation (graphql/metrics-plugin.ts).
+      if (surface !== 'graphql') span.updateName(`${req.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': res.statusCode });
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      runInRequest({ requestId }, () =>
+        logger.info({ method: req.method, path: req.path, route, status: res.statusCode, ms: seconds * 1000 }, 'request'),
+      );
+    });
+    enterRequest(req, res, next);
+  };
+}
+
+/**
+ * Runs the rest of the chain inside the request's log context and span. Called first, and again
+ * after a body parser: its stream callbacks do not carry AsyncLocalStorage contexts along.
+ */
+function enterRequest(_req: Request, res: Response, next: () => void): void {
+  const span = res.locals.span as Span | undefined;
+  const run = (): void => runInRequest({ requestId: String(res.locals.requestId) }, next);
+  if (span) otelContext.with(trace.setSpan(otelContext.active(), span), run);
+  else run();
+}
+
+/** GET /metrics: the Prometheus text format; with FACEGRAPH_API_KEYS set, it needs a key like GraphQL. */
+function metricsRoute(services: AppServices, metrics: Metrics): RequestHandler {
+  return async (req, res) => {
+    if (!services.apiKeys.allowsGraphQL(req.headers)) {
+      noteAnsweredError(res, 'UNAUTHENTICATED');
+      res
+        .status(401)
+        .setHeader('WWW-Authenticate', 'Bearer')
+        .type('text/plain')
+        .send('An API key is required: send Authorization: Bearer <key> or Ocp-Apim-Subscription-Key.\n');
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.type(metrics.contentType).send(await metrics.render());
+  };
+}
 
 export async function startServer(services: AppServices): Promise<RunningServer> {
   const { config, logger } = services;
@@ -65,6 +160,7 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     formatError: makeFormatError(logger),
     // The plugin subpaths resolve to Apollo's CJS typings under NodeNext; same runtime objects.
     plugins: [
+      metricsPlugin(services.metrics),
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.production
@@ -74,18 +170,9 @@ export async function startServer(services: AppServices): Promise<RunningServer>
   });
   await apollo.start();
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 128) || randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader('x-request-id', requestId);
-    logger.debug({ requestId, method: req.method, path: req.path }, 'request started');
-    res.on('finish', () => {
-      logger.info(
-        { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
-        'request',
-      );
-    });
+  app.use(observeRequests(services));
+  app.use((req, _res, next) => {
+    logger.debug({ method: req.method, path: req.path }, 'request started');
     next();
   });
 
@@ -96,6 +183,7 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     const ready = !stopping && services.provider.isReady();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : stopping ? 'stopping' : 'starting' });
   });
+  if (config.metrics) app.get('/metrics', metricsRoute(services, services.metrics));
 
   // The liveness client API and session images; then the capture page (plain HTML/JS/CSS, no
   // external assets; token in the URL fragment).
@@ -127,6 +215,7 @@ export async function startServer(services: AppServices): Promise<RunningServer>
         req.query.extensions === undefined &&
         (req.headers.accept ?? '').includes('text/html');
       if (landingPage || services.apiKeys.allowsGraphQL(req.headers)) return next();
+      noteAnsweredError(res, 'UNAUTHENTICATED');
       res
         .status(401)
         .setHeader('WWW-Authenticate', 'Bearer')
@@ -140,6 +229,7 @@ export async function startServer(services: AppServices): Promise<RunningServer>
         });
     },
     express.json({ limit: JSON_BODY_LIMIT }),
+    enterRequest,
     expressMiddleware(apollo, {
       context: async ({ res }) => createContext(services, String(res.locals.requestId)),
     }),
@@ -147,6 +237,10 @@ export async function startServer(services: AppServices): Promise<RunningServer>
 
   // Body-parser failures (oversized or malformed JSON) answer in GraphQL's error shape.
   const onError: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, _next) => {
+    noteAnsweredError(
+      res,
+      err.type === 'entity.too.large' ? 'REQUEST_TOO_LARGE' : err.type === 'entity.parse.failed' ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR',
+    );
     if (err.type === 'entity.too.large') {
       res.status(413).json({
         errors: [

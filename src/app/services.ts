@@ -4,6 +4,7 @@
  */
 import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
 import type { FaceProvider } from '../ports/face-provider.js';
 import type { FaceRegistry } from '../ports/face-registry.js';
 import type { ApiKeyChecker } from './api-keys.js';
@@ -37,6 +38,8 @@ export interface AppServices {
   localCollections: CollectionServices | null;
   config: Config;
   logger: Logger;
+  /** Every Prometheus metric, on this app's own registry (GET /metrics). */
+  metrics: Metrics;
   /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */
   apiKeys: ApiKeyChecker;
 }

@@ -38,6 +38,8 @@ export interface Config {
   registry: { maxEntries: number; maxBytes: number };
   limits: { maxDepth: number; maxAliases: number; maxTokens: number };
   shutdownGraceMs: number;
+  /** FACEGRAPH_METRICS: serve GET /metrics (Prometheus text), on by default. */
+  metrics: boolean;
   /** FACEGRAPH_API_KEYS: empty means the service is open. Never logged. */
   apiKeys: string[];
   /** FACE_PROVIDER: the embedded engine (default) or an Azure AI Face endpoint. */
@@ -135,6 +137,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const metrics = env.FACEGRAPH_METRICS?.trim() || 'on';
+  if (metrics !== 'on' && metrics !== 'off') throw new ConfigError(`FACEGRAPH_METRICS must be on or off, got "${metrics}"`);
   const provider = env.FACE_PROVIDER?.trim() || 'embedded';
   if (provider !== 'embedded' && provider !== 'azure') throw new ConfigError(`FACE_PROVIDER must be embedded or azure, got "${provider}"`);
   return {
@@ -161,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: int(env, 'FACEGRAPH_MAX_TOKENS', 2000, 100, 100_000),
     },
     shutdownGraceMs: int(env, 'FACEGRAPH_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+    metrics: metrics === 'on',
     apiKeys: list(env, 'FACEGRAPH_API_KEYS'),
     provider,
     azure: provider === 'azure' ? azureConfig(env) : null,

@@ -27,6 +27,8 @@ import { Pool, type Dispatcher } from 'undici';
 import type { AzureConfig } from '../../platform/config.js';
 import { FaceError, INFRASTRUCTURE_CODES, type ErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../platform/logger.js';
+import { secondsSince, type Metrics } from '../../platform/metrics.js';
+import { SpanKind, withSpan } from '../../platform/tracing.js';
 import { type Credentials, KeyCredentials, TokenCommandCredentials } from './auth.js';
 import { badResponse, isRetryableTransport, mapAzureError, mapTransportError, parseAzureErrorBody } from './errors.js';
 import { check, type Guard, WireShapeError } from './guard.js';
@@ -66,6 +68,8 @@ export interface AzureHttpOptions {
   credentials?: Credentials;
   /** Randomness of the backoff jitter (tests). */
   random?: () => number;
+  /** Upstream call latency by operation and outcome. */
+  metrics?: Metrics;
 }
 
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
@@ -83,6 +87,7 @@ export class AzureHttpClient {
   private readonly pool: Pool;
   private readonly credentials: Credentials;
   private readonly random: () => number;
+  private readonly metrics: Metrics | undefined;
   private closed = false;
   /** HTTP requests sent per operation, retries included: for tests and metrics. */
   readonly sent = new Map<string, number>();
@@ -98,6 +103,7 @@ export class AzureHttpClient {
     this.basePath = `${url.pathname.replace(/\/+$/, '')}/face/${encodeURIComponent(config.apiVersion)}`;
     this.deadlineMs = options.deadlineMs ?? config.connectTimeoutMs + 2 * config.requestTimeoutMs;
     this.random = options.random ?? Math.random;
+    this.metrics = options.metrics;
     this.credentials = options.credentials ?? defaultCredentials(config, logger);
     // One origin, so one Pool: keep-alive connections are reused across calls.
     this.pool = new Pool(this.origin, {
@@ -155,7 +161,30 @@ export class AzureHttpClient {
   }
 
   /** Sends the request with auth, deadline and retries; resolves with a 2xx, throws FaceError otherwise. */
-  async call(req: AzureRequest): Promise<AzureResponse> {
+  call(req: AzureRequest): Promise<AzureResponse> {
+    const attributes = { 'http.request.method': req.method, 'server.address': this.origin, 'facegraph.azure.operation': req.operation };
+    return withSpan(
+      `azure.${req.operation}`,
+      attributes,
+      async (span) => {
+        const started = performance.now();
+        let outcome = 'ok';
+        try {
+          const res = await this.callWithRetries(req);
+          span.setAttribute('http.response.status_code', res.status);
+          return res;
+        } catch (err) {
+          outcome = err instanceof FaceError ? err.code : 'error';
+          throw err;
+        } finally {
+          this.metrics?.upstreamDuration.observe({ operation: req.operation, outcome }, secondsSince(started));
+        }
+      },
+      SpanKind.CLIENT,
+    );
+  }
+
+  private async callWithRetries(req: AzureRequest): Promise<AzureResponse> {
     if (this.closed)
       throw new FaceError('UPSTREAM_UNAVAILABLE', 'The Azure provider is closed.', { upstreamCode: null, upstreamStatus: null });
     const controller = new AbortController();

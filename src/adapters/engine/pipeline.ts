@@ -17,7 +17,7 @@ import { clipRect, cropRgb, type Rect } from './geometry.js';
 import { detectorBoxToLandmarkBox, dlibAlignedBox, unpackPoints } from './landmarks.js';
 import { LANDMARK_INPUT, landmarksFromOutput, RECOGNITION_INPUT, runOnCrops, type FaceNets } from './facenets.js';
 import type { LoadedModels, OrtModule, OrtSession } from './models.js';
-import type { DetectRequest, WorkerFace } from './protocol.js';
+import type { DetectRequest, StageTimings, WorkerFace } from './protocol.js';
 import { measureQuality } from './quality.js';
 import {
   decodeYunet,
@@ -100,8 +100,16 @@ export async function locateFaces(run: YunetRun, req: LocateRequest): Promise<Yu
   return nonMaxSuppression(best, YUNET_NMS_IOU);
 }
 
-export async function detect(models: LoadedModels, nets: FaceNets, req: DetectRequest): Promise<WorkerFace[]> {
+/** `timings`, when given, receives the milliseconds spent in each stage that ran. */
+export async function detect(models: LoadedModels, nets: FaceNets, req: DetectRequest, timings: StageTimings = {}): Promise<WorkerFace[]> {
   const { width, height, rgb, options } = req;
+  let started = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const ms = now - started;
+    started = now;
+    return ms;
+  };
   const located = await locateFaces(yunetRunner(models.ort, models.yunet), {
     width,
     height,
@@ -112,6 +120,7 @@ export async function detect(models: LoadedModels, nets: FaceNets, req: DetectRe
     minScore: options.minScore,
     minFaceSize: options.minFaceSize,
   });
+  timings.detector = lap();
   const faces = located
     .map((b) => {
       const raw: Rect = { x: b.x0, y: b.y0, width: b.x1 - b.x0, height: b.y1 - b.y0 };
@@ -140,11 +149,13 @@ export async function detect(models: LoadedModels, nets: FaceNets, req: DetectRe
     result[i]!.landmarks68 = flat;
     alignedBoxes.push(clipRect(dlibAlignedBox(unpackPoints(flat), width, height), width, height));
   });
+  timings.landmarks = lap();
 
   if (options.quality) {
     alignedBoxes.forEach((r, i) => {
       result[i]!.quality = measureQuality(cropRgb(rgb, width, r), r.width, r.height);
     });
+    timings.quality = lap();
   }
 
   if (options.embedding) {
@@ -162,6 +173,7 @@ export async function detect(models: LoadedModels, nets: FaceNets, req: DetectRe
         result[i]!.embedding = out.slice(k * 128, (k + 1) * 128);
       });
     }
+    timings.embedding = lap();
   }
   return result;
 }

@@ -5,20 +5,27 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FaceError } from '../../domain/errors.js';
+import { secondsSince, type EngineStage, type Metrics } from '../../platform/metrics.js';
 import { loadOrt } from './models.js';
-import type { DetectOptions, DetectRequest, ModelInfo, WorkerFace, WorkerResponse } from './protocol.js';
+import type { DetectOptions, DetectRequest, ModelInfo, StageTimings, WorkerFace, WorkerResponse } from './protocol.js';
 
 export interface PoolOptions {
   workers: number;
   /** Jobs waiting for a worker (not counting the ones running) before OVERLOADED. */
   maxQueue: number;
+  /** Queue depth, busy workers, per-stage times, OVERLOADED refusals. */
+  metrics?: Metrics;
 }
+
+const WORKER_STAGES: ReadonlyArray<keyof StageTimings & EngineStage> = ['detector', 'landmarks', 'quality', 'embedding'];
 
 export type DetectJob = Omit<DetectRequest, 'type' | 'id'>;
 
 interface Job {
   id: number;
   request: DetectRequest;
+  /** performance.now() when queued. */
+  queuedAt: number;
   resolve: (faces: WorkerFace[]) => void;
   reject: (err: Error) => void;
 }
@@ -111,6 +118,7 @@ export class EnginePool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     if (slot.ready) this.readyCount--;
+    if (slot.job) this.options.metrics?.engineJobs.inc({ outcome: 'worker_died' });
     slot.job?.reject(
       new FaceError('ENGINE_UNAVAILABLE', 'The face engine failed while processing this image; please retry.', { cause: err.message }),
     );
@@ -121,24 +129,43 @@ export class EnginePool {
     const job = slot.job;
     if (!job || (msg.type !== 'result' && msg.type !== 'error') || msg.id !== job.id) return;
     slot.job = null;
+    const metrics = this.options.metrics;
     if (msg.type === 'result') {
+      if (metrics) {
+        metrics.engineJobs.inc({ outcome: 'ok' });
+        for (const stage of WORKER_STAGES) {
+          const ms = msg.timings[stage];
+          if (ms !== undefined) metrics.engineStage.observe({ stage }, ms / 1000);
+        }
+      }
       job.resolve(msg.faces);
     } else {
+      metrics?.engineJobs.inc({ outcome: 'error' });
       job.reject(new Error(`engine error: ${msg.error}`));
     }
     this.pump();
+  }
+
+  private observeQueue(): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    metrics.engineQueueDepth.set(this.queue.length);
+    metrics.engineBusyWorkers.set(this.slots.filter((s) => s.job).length);
   }
 
   private pump(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job) continue;
       const job = this.queue.shift();
-      if (!job) return;
+      if (!job) break;
       slot.job = job;
       const started = performance.now();
+      this.options.metrics?.engineStage.observe({ stage: 'queue' }, (started - job.queuedAt) / 1000);
       const done = (): void => {
         // Exponential moving average of job time, for the OVERLOADED retry hint.
         this.avgJobMs = 0.9 * this.avgJobMs + 0.1 * (performance.now() - started);
+        this.options.metrics?.engineStage.observe({ stage: 'total' }, secondsSince(started));
+        this.observeQueue();
       };
       const { resolve, reject } = job;
       job.resolve = (faces) => (done(), resolve(faces));
@@ -149,6 +176,7 @@ export class EnginePool {
       }
       slot.worker.postMessage(job.request, transfer);
     }
+    this.observeQueue();
   }
 
   detect(job: DetectJob): Promise<WorkerFace[]> {
@@ -156,6 +184,7 @@ export class EnginePool {
       return Promise.reject(new FaceError('ENGINE_UNAVAILABLE', 'The server is shutting down; retry on another instance.'));
     }
     if (this.queue.length >= this.options.maxQueue) {
+      this.options.metrics?.overloaded.inc({ source: 'engine' });
       const retryAfterSeconds = Math.max(1, Math.ceil((this.queue.length * this.avgJobMs) / this.options.workers / 1000));
       return Promise.reject(
         new FaceError(
@@ -169,7 +198,7 @@ export class EnginePool {
     }
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.queue.push({ id, request: { ...job, type: 'detect', id }, resolve, reject });
+      this.queue.push({ id, request: { ...job, type: 'detect', id }, queuedAt: performance.now(), resolve, reject });
       this.pump();
     });
   }

@@ -45,9 +45,17 @@ export type WorkerRequest = DetectRequest | { type: 'init' } | { type: 'close' }
 export type WorkerResponse =
   | { type: 'ready'; models: ModelInfo }
   | { type: 'init-failed'; error: string }
-  | { type: 'result'; id: number; faces: WorkerFace[] }
+  | { type: 'result'; id: number; faces: WorkerFace[]; timings: StageTimings }
   | { type: 'error'; id: number; error: string }
   | { type: 'closed' };
+
+/** Milliseconds the worker spent in each model stage of one request (absent: the stage did not run). */
+export interface StageTimings {
+  detector?: number;
+  landmarks?: number;
+  quality?: number;
+  embedding?: number;
+}
 
 export interface ModelInfo {
   detector: string;

@@ -18,6 +18,8 @@ import {
   type FaceAttributes,
   type ProviderCapabilities,
 } from '../../domain/types.js';
+import type { Metrics } from '../../platform/metrics.js';
+import { withSpan } from '../../platform/tracing.js';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { estimateHeadPose } from './headpose.js';
 import { toAzureLandmarks, unpackPoints } from './landmarks.js';
@@ -30,6 +32,7 @@ export interface EmbeddedProviderOptions {
   workers: number;
   maxQueue: number;
   maxPixels: number;
+  metrics?: Metrics;
 }
 
 /** Attributes this engine really computes; the rest are refused with UNSUPPORTED_ATTRIBUTE. */
@@ -40,7 +43,7 @@ export class EmbeddedProvider implements FaceProvider {
   private readonly pool: EnginePool;
 
   constructor(private readonly options: EmbeddedProviderOptions) {
-    this.pool = new EnginePool({ workers: options.workers, maxQueue: options.maxQueue });
+    this.pool = new EnginePool({ workers: options.workers, maxQueue: options.maxQueue, metrics: options.metrics });
   }
 
   async start(): Promise<void> {
@@ -71,9 +74,14 @@ export class EmbeddedProvider implements FaceProvider {
     return this.pool.ready;
   }
 
-  async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
-    const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
-    return this.detectDecoded(decoded, options);
+  detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
+    return withSpan('engine.detect', { 'facegraph.image.bytes': image.length }, async (span) => {
+      const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
+      span.setAttributes({ 'facegraph.image.width': decoded.width, 'facegraph.image.height': decoded.height });
+      const faces = await this.detectDecoded(decoded, options);
+      span.setAttribute('facegraph.faces', faces.length);
+      return faces;
+    });
   }
 
   /** `decoded.data` is transferred to an engine worker (detached here): do not read it afterwards. */

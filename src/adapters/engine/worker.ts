@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { createFaceNets, type FaceNets } from './facenets.js';
 import { loadModels, type LoadedModels } from './models.js';
 import { detect } from './pipeline.js';
-import type { WorkerRequest, WorkerResponse } from './protocol.js';
+import type { StageTimings, WorkerRequest, WorkerResponse } from './protocol.js';
 
 if (!parentPort) throw new Error('engine worker must run in a worker thread');
 const port = parentPort;
@@ -49,13 +49,14 @@ async function handle(msg: WorkerRequest): Promise<void> {
     return;
   }
   try {
-    const faces = await detect(models, nets, msg);
+    const timings: StageTimings = {};
+    const faces = await detect(models, nets, msg, timings);
     const transfer: ArrayBuffer[] = [];
     for (const f of faces) {
       if (f.embedding) transfer.push(f.embedding.buffer as ArrayBuffer);
       if (f.landmarks68) transfer.push(f.landmarks68.buffer as ArrayBuffer);
     }
-    send({ type: 'result', id: msg.id, faces }, transfer);
+    send({ type: 'result', id: msg.id, faces, timings }, transfer);
   } catch (err) {
     send({ type: 'error', id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }

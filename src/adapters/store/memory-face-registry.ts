@@ -7,11 +7,14 @@ import { LRUCache } from 'lru-cache';
 import type { DetectedFace, DetectionModel, RecognitionModel, RegisteredFace } from '../../domain/types.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { FaceRegistry } from '../../ports/face-registry.js';
+import type { Metrics } from '../../platform/metrics.js';
 
 export interface RegistryOptions {
   maxEntries: number;
   maxBytes: number;
   clock?: Clock;
+  /** Lookups (hit / miss) and the number of faces held. */
+  metrics?: Metrics;
 }
 
 /** Rough in-memory size of an entry: the embedding plus the JSON-ish rest. */
@@ -24,9 +27,11 @@ function entrySize(entry: RegisteredFace): number {
 export class MemoryFaceRegistry implements FaceRegistry {
   private readonly cache: LRUCache<string, RegisteredFace>;
   private readonly clock: Clock;
+  private readonly metrics: Metrics | undefined;
 
   constructor(options: RegistryOptions) {
     this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics;
     const clock = this.clock;
     this.cache = new LRUCache<string, RegisteredFace>({
       max: options.maxEntries,
@@ -59,12 +64,18 @@ export class MemoryFaceRegistry implements FaceRegistry {
       expiresAt: new Date(now + ttlSeconds * 1000),
     };
     this.cache.set(entry.faceId, entry, { ttl: ttlSeconds * 1000 });
+    this.metrics?.registrySize.set(this.cache.size);
     return entry;
   }
 
   /** The face while it is valid, undefined once expired, evicted or unknown. */
   get(faceId: string): RegisteredFace | undefined {
-    return this.cache.get(faceId);
+    const face = this.cache.get(faceId);
+    if (this.metrics) {
+      this.metrics.registryLookups.inc({ result: face ? 'hit' : 'miss' });
+      this.metrics.registrySize.set(this.cache.size);
+    }
+    return face;
   }
 
   get size(): number {

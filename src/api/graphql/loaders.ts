@@ -8,6 +8,7 @@ import DataLoader from 'dataloader';
 import { contentHash, type ImageInputArg } from '../../app/images.js';
 import type { DetectedFace, DetectionModel, DetectRequestOptions, FaceAttributeName, RecognitionModel } from '../../domain/types.js';
 import type { AppServices } from '../../app/services.js';
+import { withSpan } from '../../platform/tracing.js';
 import type { FaceModel } from './models.js';
 
 export interface DetectionKey {
@@ -46,28 +47,34 @@ export function createLoaders(services: AppServices): Loaders {
   return {
     bytesByHash,
     registered: new Map(),
-    imageBytes: new DataLoader(async (inputs) => Promise.all(inputs.map((input) => images.load(input).catch((err: Error) => err))), {
-      cacheKeyFn: imageKey,
-    }),
+    imageBytes: new DataLoader(
+      async (inputs) =>
+        withSpan('loader.imageBytes', { 'facegraph.batch.size': inputs.length }, () =>
+          Promise.all(inputs.map((input) => images.load(input).catch((err: Error) => err))),
+        ),
+      { cacheKeyFn: imageKey },
+    ),
     detections: new DataLoader(
       async (keys) =>
         // All detections this document needs go to the worker pool at once.
-        Promise.all(
-          keys.map((key) => {
-            const bytes = bytesByHash.get(key.hash);
-            if (!bytes) return Promise.resolve(new Error('internal: image bytes missing for detection'));
-            const options: DetectRequestOptions = {
-              detectionModel: key.detectionModel,
-              recognitionModel: key.recognitionModel,
-              returnFaceId: key.withEmbedding,
-              faceIdTimeToLive: key.faceIdTimeToLive,
-              returnLandmarks: key.landmarks,
-              attributes: key.attributes,
-              minFaceSize: key.minFaceSize,
-              minDetectionConfidence: key.minDetectionConfidence,
-            };
-            return provider.detect(bytes, options).catch((err: Error) => err);
-          }),
+        withSpan('loader.detections', { 'facegraph.batch.size': keys.length }, () =>
+          Promise.all(
+            keys.map((key) => {
+              const bytes = bytesByHash.get(key.hash);
+              if (!bytes) return Promise.resolve(new Error('internal: image bytes missing for detection'));
+              const options: DetectRequestOptions = {
+                detectionModel: key.detectionModel,
+                recognitionModel: key.recognitionModel,
+                returnFaceId: key.withEmbedding,
+                faceIdTimeToLive: key.faceIdTimeToLive,
+                returnLandmarks: key.landmarks,
+                attributes: key.attributes,
+                minFaceSize: key.minFaceSize,
+                minDetectionConfidence: key.minDetectionConfidence,
+              };
+              return provider.detect(bytes, options).catch((err: Error) => err);
+            }),
+          ),
         ),
       // Landmarks and attributes are not in the key: they are the union over the document, so
       // every alias of one image shares one detection. The models and TTL are: an upstream

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { withSpan } from '../../platform/tracing.js';
 import { collectionResolvers } from './resolvers/collections.js';
 import { faceResolvers } from './resolvers/face.js';
 import { livenessResolvers } from './resolvers/liveness.js';
@@ -23,6 +24,13 @@ export function loadTypeDefs(): string {
     .join('\n');
 }
 
+type Resolver = (...args: unknown[]) => unknown;
+
+/** A root field's resolver in a span `graphql.resolve <Type.field>` (a no-op without an OpenTelemetry SDK). */
+function traced(coordinate: string, resolver: Resolver): Resolver {
+  return (...args) => withSpan(`graphql.resolve ${coordinate}`, { 'graphql.field.coordinate': coordinate }, () => resolver(...args));
+}
+
 export function buildSchema(): GraphQLSchema {
   // Query and Mutation fields come from several domain files: merge them, do not overwrite.
   const domains = [faceResolvers, recognitionResolvers, livenessResolvers, collectionResolvers] as Array<
@@ -31,6 +39,11 @@ export function buildSchema(): GraphQLSchema {
   const merged: Record<string, Record<string, unknown>> = {};
   for (const domain of domains) {
     for (const [type, fields] of Object.entries(domain)) merged[type] = { ...merged[type], ...fields };
+  }
+  for (const type of ['Query', 'Mutation']) {
+    for (const [field, resolver] of Object.entries(merged[type] ?? {})) {
+      if (typeof resolver === 'function') merged[type]![field] = traced(`${type}.${field}`, resolver as Resolver);
+    }
   }
   // Codegen's Resolvers (typed per field) and Apollo's map (one loose type for all fields) describe the
   // same object but are not assignable to each other; this is the cast Apollo's subgraph template makes.

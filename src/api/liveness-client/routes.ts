@@ -16,6 +16,7 @@ import { FaceError } from '../../domain/errors.js';
 import type { AppServices } from '../../app/services.js';
 import { checkDeclaredLength, readAttemptUpload, validateAttemptUpload } from '../../app/liveness/upload.js';
 import { drainBody, MAX_DRAIN_BYTES, SESSION_IMAGE_ID } from '../shared/request-body.js';
+import { noteAnsweredError } from '../shared/observe.js';
 
 export function livenessRouter(services: AppServices): Router {
   const { liveness, logger } = services;
@@ -32,10 +33,12 @@ export function livenessRouter(services: AppServices): Router {
       }
       const retryAfter = err.details.retryAfterSeconds;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
+      noteAnsweredError(res, err.code);
       res.status(HTTP_STATUS[err.kind]).json({ error: { code: err.code, message: err.message } });
       return;
     }
     logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'liveness route failed');
+    noteAnsweredError(res, 'INTERNAL_SERVER_ERROR');
     res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
   };
 
@@ -46,6 +49,7 @@ export function livenessRouter(services: AppServices): Router {
 
   if (!clientApi) {
     router.all('/api/{*rest}', (_req, res) => {
+      noteAnsweredError(res, 'NOT_FOUND');
       res.status(404).json({
         error: {
           code: 'NOT_FOUND',
@@ -94,6 +98,7 @@ export function livenessRouter(services: AppServices): Router {
   });
 
   router.all('/api/{*rest}', (_req, res) => {
+    noteAnsweredError(res, 'NOT_FOUND');
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: 'No such liveness API route: GET /liveness/api/session, POST /liveness/api/attempts.' },
     });
@@ -102,6 +107,7 @@ export function livenessRouter(services: AppServices): Router {
   router.get('/session-images/:sessionImageId', async (req, res) => {
     // Server-side route: with FACEGRAPH_API_KEYS set it needs a key, like GraphQL.
     if (!services.apiKeys.allowsGraphQL(req.headers)) {
+      noteAnsweredError(res, 'UNAUTHENTICATED');
       res
         .status(401)
         .setHeader('WWW-Authenticate', 'Bearer')
@@ -123,6 +129,7 @@ export function livenessRouter(services: AppServices): Router {
       return;
     }
     if (!image) {
+      noteAnsweredError(res, 'SESSION_IMAGE_NOT_FOUND');
       res.status(404).json({
         error: {
           code: 'SESSION_IMAGE_NOT_FOUND',

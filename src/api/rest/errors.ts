@@ -8,6 +8,7 @@ import type { Response } from 'express';
 import type { CollectionKind } from '../../domain/collections.js';
 import { FaceError, type ErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../platform/logger.js';
+import { noteAnsweredError } from '../shared/observe.js';
 import type { WireFaceErrorResponse, WireInnerError } from '../../contracts/azure-face-v1.2.js';
 import { AZURE_COLLECTION_ERRORS, azureCodesByKind, type CollectionErrorCode } from '../../contracts/azure-collection-errors.js';
 
@@ -202,6 +203,7 @@ export function sendError(res: Response, err: unknown, logger: Logger, path: str
   }
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.setHeader('x-ms-error-code', error.code);
+  noteAnsweredError(res, error.code, error.inner?.code ?? '');
   const body: WireFaceErrorResponse = { error: { code: error.code, message: error.message } };
   if (error.inner) body.error.innererror = error.inner;
   res.status(error.status).json(body);

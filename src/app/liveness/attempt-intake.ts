@@ -7,6 +7,7 @@ import { FaceError } from '../../domain/errors.js';
 import { MAX_ATTEMPTS, type LivenessDecision, type SessionStatus } from '../../domain/liveness/types.js';
 import type { AttemptOutcome, ReserveResult, SessionRecord } from '../../ports/liveness-store.js';
 import type { Logger } from '../../platform/logger.js';
+import type { Metrics } from '../../platform/metrics.js';
 import { framesDigest } from './analysis.js';
 import { assertAttemptsLeft, attemptsExhausted, attemptsLeft } from './attempt-budget.js';
 import { attemptOutcome, type OutcomeDeps } from './attempt-outcome.js';
@@ -36,6 +37,8 @@ export interface AttemptMeta {
 export interface AttemptIntakeDeps extends OutcomeDeps {
   logger: Logger;
   maxConcurrentAttempts: number;
+  /** Counts the OVERLOADED refusals of the attempt limit. */
+  metrics?: Metrics;
 }
 
 /** A refused reservation as the client's error. */
@@ -66,6 +69,7 @@ export class AttemptIntake {
       throw new FaceError('ATTEMPT_IN_PROGRESS', 'Another attempt of this session is being uploaded or analysed.');
     }
     if (this.inFlight.size >= this.deps.maxConcurrentAttempts) {
+      this.deps.metrics?.overloaded.inc({ source: 'liveness_attempts' });
       throw new FaceError('OVERLOADED', 'The service is analysing as many attempts as it can. Retry after 2 s.', { retryAfterSeconds: 2 });
     }
     this.inFlight.add(session.id);

@@ -15,6 +15,7 @@ import type { FaceProvider } from '../../ports/face-provider.js';
 import type { CreateSessionOptions } from '../../domain/liveness/types.js';
 import type { LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
 import type { Logger } from '../../platform/logger.js';
+import type { Metrics } from '../../platform/metrics.js';
 import { AttemptIntake, type AttemptMeta, type AttemptResponse } from './attempt-intake.js';
 import { issueChallenge, type ClientSessionDocument } from './challenge-issue.js';
 import { authenticate } from './client-auth.js';
@@ -32,6 +33,7 @@ export interface LivenessServiceOptions {
   retentionSeconds: number;
   purgeIntervalMs: number;
   maxConcurrentAttempts: number;
+  metrics?: Metrics;
 }
 
 export class LivenessService {
