@@ -50,7 +50,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const db = openDatabase(config.dataDir);
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger) : null;
   const base: FaceProvider =
-    azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels });
+    azure ??
+    new EmbeddedProvider({
+      workers: config.workers,
+      maxQueue: config.maxQueue,
+      maxQueueWaitMs: config.maxQueueWaitMs,
+      jobTimeoutMs: config.engineJobTimeoutMs,
+      maxPixels: config.maxPixels,
+    });
   const provider = options.decorateProvider?.(base) ?? base;
   const registry = new MemoryFaceRegistry({ ...config.registry, clock });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.

@@ -29,6 +29,9 @@ import { wholePassSize } from './yunet.js';
 export interface EmbeddedProviderOptions {
   workers: number;
   maxQueue: number;
+  /** See PoolOptions; defaults: 1000 ms and 30 s (the config's defaults). */
+  maxQueueWaitMs?: number;
+  jobTimeoutMs?: number;
   maxPixels: number;
 }
 
@@ -40,7 +43,17 @@ export class EmbeddedProvider implements FaceProvider {
   private readonly pool: EnginePool;
 
   constructor(private readonly options: EmbeddedProviderOptions) {
-    this.pool = new EnginePool({ workers: options.workers, maxQueue: options.maxQueue });
+    this.pool = new EnginePool({
+      workers: options.workers,
+      maxQueue: options.maxQueue,
+      maxQueueWaitMs: options.maxQueueWaitMs ?? 1000,
+      jobTimeoutMs: options.jobTimeoutMs ?? 30_000,
+    });
+  }
+
+  /** Test seam: the engine's worker pool (tests kill or stall its workers through `engine.testSeam`). */
+  get engine(): EnginePool {
+    return this.pool;
   }
 
   async start(): Promise<void> {
@@ -72,6 +85,10 @@ export class EmbeddedProvider implements FaceProvider {
   }
 
   async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
+    // Refuse before decoding when even the cheapest image would be refused: an overloaded engine
+    // should not also spend the CPU on decoding what it will not run.
+    const refusal = this.pool.admissionError();
+    if (refusal) throw refusal;
     const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
     return this.detectDecoded(decoded, options);
   }
