@@ -142,7 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     workers: int(env, 'FACEGRAPH_WORKERS', Math.max(1, cores), 1, 64),
     maxQueue: int(env, 'FACEGRAPH_MAX_QUEUE', 64, 0, 100_000),
-    maxQueueWaitMs: int(env, 'FACEGRAPH_MAX_QUEUE_WAIT_MS', 1000, 0, 600_000),
+    maxQueueWaitMs: int(env, 'FACEGRAPH_MAX_QUEUE_WAIT_MS', 750, 0, 600_000),
     engineJobTimeoutMs: int(env, 'FACEGRAPH_ENGINE_JOB_TIMEOUT_MS', 30_000, 100, 3_600_000),
     http: httpTimeouts(env),
     maxPixels: int(env, 'FACEGRAPH_MAX_PIXELS', 36_000_000, 1_000, 268_000_000),

@@ -29,7 +29,7 @@ import { wholePassSize } from './yunet.js';
 export interface EmbeddedProviderOptions {
   workers: number;
   maxQueue: number;
-  /** See PoolOptions; defaults: 1000 ms and 30 s (the config's defaults). */
+  /** See PoolOptions; defaults: 750 ms and 30 s (the config's defaults). */
   maxQueueWaitMs?: number;
   jobTimeoutMs?: number;
   maxPixels: number;
@@ -46,7 +46,7 @@ export class EmbeddedProvider implements FaceProvider {
     this.pool = new EnginePool({
       workers: options.workers,
       maxQueue: options.maxQueue,
-      maxQueueWaitMs: options.maxQueueWaitMs ?? 1000,
+      maxQueueWaitMs: options.maxQueueWaitMs ?? 750,
       jobTimeoutMs: options.jobTimeoutMs ?? 30_000,
     });
   }
