@@ -68,7 +68,15 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   }
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger, { metrics }) : null;
   const base: FaceProvider =
-    azure ?? new EmbeddedProvider({ workers: config.workers, maxQueue: config.maxQueue, maxPixels: config.maxPixels, metrics });
+    azure ??
+    new EmbeddedProvider({
+      workers: config.workers,
+      maxQueue: config.maxQueue,
+      maxQueueWaitMs: config.maxQueueWaitMs,
+      jobTimeoutMs: config.engineJobTimeoutMs,
+      maxPixels: config.maxPixels,
+      metrics,
+    });
   const provider = options.decorateProvider?.(base) ?? base;
   const registry = new MemoryFaceRegistry({ ...config.registry, clock, metrics });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.

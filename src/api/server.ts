@@ -134,7 +134,18 @@ export async function startServer(services: AppServices): Promise<RunningServer>
   const { config, logger } = services;
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  // Bodies are read whole before any engine work is queued (express.json, the REST body readers),
+  // so a client trickling its upload holds a connection, never an engine worker. These cut such
+  // a client off: headers within headersTimeout, the whole request within requestTimeout
+  // (checked every 2 s instead of node's 30 s, so the limits hold roughly as configured).
+  const httpServer = http.createServer(
+    {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      connectionsCheckingInterval: 2000,
+    },
+    app,
+  );
   let stopping = false;
 
   const armor = new ApolloArmor({

@@ -31,7 +31,14 @@ export interface Config {
   production: boolean;
   logLevel: string;
   workers: number;
+  /** Hard cap on images waiting for an engine worker. */
   maxQueue: number;
+  /** Images whose estimated wait for an engine worker is over this are refused (OVERLOADED); 0: no latency bound. */
+  maxQueueWaitMs: number;
+  /** An engine job running longer than this fails (ENGINE_UNAVAILABLE) and its worker is replaced. */
+  engineJobTimeoutMs: number;
+  /** node:http's requestTimeout (whole request received) and headersTimeout: slow uploads are cut off. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number };
   maxPixels: number;
   image: { minBytes: number; maxBytes: number };
   fetch: { timeoutMs: number; maxRedirects: number; allowPrivateHosts: string[] };
@@ -131,6 +138,17 @@ function azureConfig(env: Env): AzureConfig {
   };
 }
 
+function httpTimeouts(env: Env): Config['http'] {
+  const requestTimeoutMs = int(env, 'FACEGRAPH_REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000);
+  const headersTimeoutMs = int(env, 'FACEGRAPH_HEADERS_TIMEOUT_MS', Math.min(20_000, requestTimeoutMs), 1000, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `FACEGRAPH_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be over FACEGRAPH_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return { requestTimeoutMs, headersTimeoutMs };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const logLevel = env.LOG_LEVEL ?? 'info';
@@ -148,6 +166,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     workers: int(env, 'FACEGRAPH_WORKERS', Math.max(1, cores), 1, 64),
     maxQueue: int(env, 'FACEGRAPH_MAX_QUEUE', 64, 0, 100_000),
+    maxQueueWaitMs: int(env, 'FACEGRAPH_MAX_QUEUE_WAIT_MS', 750, 0, 600_000),
+    engineJobTimeoutMs: int(env, 'FACEGRAPH_ENGINE_JOB_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    http: httpTimeouts(env),
     maxPixels: int(env, 'FACEGRAPH_MAX_PIXELS', 36_000_000, 1_000, 268_000_000),
     image: { minBytes: 1024, maxBytes: 6 * 1024 * 1024 },
     fetch: {

@@ -3,12 +3,13 @@
  * hint and the service recovers; stopping lets in-flight requests finish.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { faceBase64, manifest, REPO_ROOT } from '../helpers/paths.js';
+import { face, faceBase64, manifest, REPO_ROOT } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/server.js';
 
 const DETECT = `query($b: String) { detectFaces(image: { base64: $b }) { faceRectangle { width } } }`;
@@ -34,6 +35,92 @@ describe('bounded engine queue', () => {
       const after = await server.gql<{ detectFaces: unknown[] }>(DETECT, { b: faceBase64('people/obama/1.jpg') });
       expect(after.errors).toBeUndefined();
       expect(after.data!.detectFaces).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('queue bounded by the wait it implies', () => {
+  it('refuses at once with OVERLOADED and a Retry-After when the estimated wait is over FACEGRAPH_MAX_QUEUE_WAIT_MS, though the count cap is far', async () => {
+    // One worker, a count cap no burst reaches, and a 1 ms wait limit: once one image is running
+    // and another waits, every further one implies a longer wait and is refused.
+    const server = await startTestServer({ FACEGRAPH_WORKERS: '1', FACEGRAPH_MAX_QUEUE: '1000', FACEGRAPH_MAX_QUEUE_WAIT_MS: '1' });
+    try {
+      const base = server.url.replace(/\/graphql$/, '');
+      const files = manifest()
+        .map((m) => m.file)
+        .slice(0, 10);
+      const results = await Promise.all(
+        files.map((f) =>
+          fetch(`${base}/face/v1.2/detect?detectionModel=detection_03&returnFaceId=false`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/octet-stream' },
+            body: new Uint8Array(face(f)),
+          }),
+        ),
+      );
+      const refused = results.filter((r) => r.status === 429);
+      const served = results.filter((r) => r.status === 200);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(served.length).toBeGreaterThan(0);
+      expect(refused.length + served.length).toBe(files.length);
+      for (const r of refused) {
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        const body = (await r.json()) as { error: { code: string; innererror?: { code: string; message: string } } };
+        expect(body.error.code).toBe('429');
+        expect(body.error.innererror?.code).toBe('OVERLOADED');
+        expect(body.error.innererror?.message).toMatch(/estimated .* wait/);
+      }
+      const after = await server.gql<{ detectFaces: unknown[] }>(DETECT, { b: faceBase64('people/obama/1.jpg') });
+      expect(after.errors).toBeUndefined();
+      expect(after.data!.detectFaces).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('slow clients', () => {
+  /** Sends a REST detect's headers and the first half of its body, then nothing: a trickling upload. */
+  function startSlowUpload(port: number, body: Buffer): { socket: net.Socket; answer: Promise<string>; finish(): void } {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.write(
+      `POST /face/v1.2/detect?detectionModel=detection_03&returnFaceId=false HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Content-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    socket.write(body.subarray(0, body.length >> 1));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const answer = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+    return { socket, answer, finish: () => socket.write(body.subarray(body.length >> 1)) };
+  }
+
+  it('an upload that is still arriving holds no engine worker: others are served meanwhile', async () => {
+    const server = await startTestServer({ FACEGRAPH_WORKERS: '1' });
+    try {
+      const slow = startSlowUpload(server.app.server.port, face('people/obama/1.jpg'));
+      let slowDone = false;
+      void slow.answer.then(() => (slowDone = true));
+      // With one worker, these are served only if the half-sent upload did not take it.
+      for (const file of ['people/obama/2.jpg', 'groups/obama_biden_2.jpg']) {
+        const res = await server.gql<{ detectFaces: unknown[] }>(DETECT, { b: faceBase64(file) });
+        expect(res.errors).toBeUndefined();
+        expect(res.data!.detectFaces.length).toBeGreaterThanOrEqual(1);
+      }
+      expect(slowDone).toBe(false);
+      slow.finish();
+      expect(await slow.answer).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('an upload that stops arriving is cut off by FACEGRAPH_REQUEST_TIMEOUT_MS with 408', async () => {
+    const server = await startTestServer({ FACEGRAPH_REQUEST_TIMEOUT_MS: '1000' });
+    try {
+      const slow = startSlowUpload(server.app.server.port, face('people/obama/1.jpg'));
+      expect(await slow.answer).toMatch(/^HTTP\/1\.1 408 /);
     } finally {
       await server.stop();
     }

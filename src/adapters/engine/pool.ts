@@ -1,23 +1,58 @@
 /**
- * A fixed pool of engine worker threads (one set of onnxruntime sessions each) behind a bounded
- * queue. When the queue is full, callers get OVERLOADED with a retry hint instead of the
- * process growing without bound. Workers that die are replaced; their job fails cleanly.
+ * A fixed pool of engine worker threads (one set of onnxruntime sessions each) behind a queue
+ * bounded by the wait it implies. A job is admitted only if the work ahead of it (queued jobs plus
+ * what is left of the running ones, each estimated by its cost class), shared among the workers,
+ * would start it within `maxQueueWaitMs`; the count bound `maxQueue` stays as a hard cap. Beyond
+ * either, callers get OVERLOADED at once with a Retry-After from the same estimate, instead of
+ * waiting seconds in the queue.
+ *
+ * Workers that die are replaced and their job fails with ENGINE_UNAVAILABLE (retryable). A job
+ * that runs past `jobTimeoutMs` is treated the same way: its worker (hung, or stuck in a native
+ * call) is terminated and replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { FaceError } from '../../domain/errors.js';
 import { secondsSince, type EngineStage, type Metrics } from '../../platform/metrics.js';
 import { loadOrt } from './models.js';
-import type { DetectOptions, DetectRequest, ModelInfo, StageTimings, WorkerFace, WorkerResponse } from './protocol.js';
+import type { DetectOptions, DetectRequest, ModelInfo, StageTimings, WorkerFace, WorkerRequest, WorkerResponse } from './protocol.js';
 
 export interface PoolOptions {
   workers: number;
-  /** Jobs waiting for a worker (not counting the ones running) before OVERLOADED. */
+  /** Hard cap: jobs waiting for a worker (not counting the ones running) before OVERLOADED. */
   maxQueue: number;
+  /** A job whose estimated wait for a worker is over this is refused with OVERLOADED; 0: no latency bound. */
+  maxQueueWaitMs: number;
+  /** A job running longer than this fails with ENGINE_UNAVAILABLE and its worker is replaced. */
+  jobTimeoutMs: number;
   /** Queue depth, busy workers, per-stage times, OVERLOADED refusals. */
   metrics?: Metrics;
 }
 
 const WORKER_STAGES: ReadonlyArray<keyof StageTimings & EngineStage> = ['detector', 'landmarks', 'quality', 'embedding'];
+
+/**
+ * Cost classes by image size (pixels): a job's time is estimated from the recent jobs of its
+ * class (an exponential moving average each). The face count, which also drives the cost
+ * (landmarks and an embedding per face), is not known before the job runs; each class's average
+ * absorbs the face counts its images usually have. The defaults are used until a class has a
+ * measurement: roughly this engine's times on one core (bench/detect.ts), rounded up.
+ */
+const COST_CLASSES: ReadonlyArray<{ maxPixels: number; initialMs: number }> = [
+  { maxPixels: 500_000, initialMs: 100 }, // up to ~800 x 600
+  { maxPixels: 2_500_000, initialMs: 250 }, // up to ~1920 x 1280
+  { maxPixels: 9_000_000, initialMs: 700 },
+  { maxPixels: Infinity, initialMs: 2000 },
+];
+
+export function costClass(pixels: number): number {
+  return COST_CLASSES.findIndex((c) => pixels <= c.maxPixels);
+}
+
+/** Weight of the newest job in its class's moving average. */
+const EMA_WEIGHT = 0.2;
+
+/** Retry hint for a job that failed because its worker died or hung: a replacement is loading. */
+const WORKER_FAILED_RETRY_S = 1;
 
 export type DetectJob = Omit<DetectRequest, 'type' | 'id'>;
 
@@ -26,6 +61,10 @@ interface Job {
   request: DetectRequest;
   /** performance.now() when queued. */
   queuedAt: number;
+  costClass: number;
+  /** performance.now() when a worker took it. */
+  startedAt?: number;
+  deadline?: NodeJS.Timeout;
   resolve: (faces: WorkerFace[]) => void;
   reject: (err: Error) => void;
 }
@@ -53,10 +92,30 @@ export class EnginePool {
   private nextId = 1;
   private closing = false;
   private readyCount = 0;
-  private avgJobMs = 100;
+  /** Recent job time per cost class (ms). */
+  private readonly estimateMs: number[] = COST_CLASSES.map((c) => c.initialMs);
+  private readonly measured: boolean[] = COST_CLASSES.map(() => false);
   models: ModelInfo | null = null;
 
   constructor(private readonly options: PoolOptions) {}
+
+  /**
+   * Test seam, for tests only (the service never calls it): the worker threads by threadId, to
+   * kill one mid-request (`terminate`, as a crash would) or to wedge one (`stall`: its thread spins
+   * and answers nothing, as a hung native call would).
+   */
+  readonly testSeam = {
+    threadIds: (): number[] => this.slots.map((s) => s.worker.threadId),
+    busyThreadIds: (): number[] => this.slots.filter((s) => s.job).map((s) => s.worker.threadId),
+    terminate: (threadId: number): Promise<number> => this.slotOf(threadId).worker.terminate(),
+    stall: (threadId: number): void => this.slotOf(threadId).worker.postMessage({ type: 'stall' } satisfies WorkerRequest),
+  };
+
+  private slotOf(threadId: number): Slot {
+    const slot = this.slots.find((s) => s.worker.threadId === threadId);
+    if (!slot) throw new Error(`no engine worker with threadId ${threadId}`);
+    return slot;
+  }
 
   async start(): Promise<void> {
     // onnxruntime-node's addon registers itself only when the OS first loads it. Once every thread
@@ -118,19 +177,38 @@ export class EnginePool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     if (slot.ready) this.readyCount--;
-    if (slot.job) this.options.metrics?.engineJobs.inc({ outcome: 'worker_died' });
-    slot.job?.reject(
-      new FaceError('ENGINE_UNAVAILABLE', 'The face engine failed while processing this image; please retry.', { cause: err.message }),
-    );
+    const job = slot.job;
+    slot.job = null;
+    if (job) {
+      this.options.metrics?.engineJobs.inc({ outcome: 'worker_died' });
+      clearTimeout(job.deadline);
+      job.reject(
+        new FaceError('ENGINE_UNAVAILABLE', `The face engine failed while processing this image; retry after ${WORKER_FAILED_RETRY_S} s.`, {
+          cause: err.message,
+          retryAfterSeconds: WORKER_FAILED_RETRY_S,
+        }),
+      );
+    }
     if (!this.closing) void this.spawn().catch(() => undefined);
+  }
+
+  /** The job outlived its deadline: its worker is hung (or stuck in native code). Fail the job, replace the worker. */
+  private expire(slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    this.failSlot(slot, new Error(`engine job ${job.id} ran over ${this.options.jobTimeoutMs} ms; worker terminated`));
+    // Not awaited: a thread stuck in a native call may never exit; it is already out of the pool.
+    void slot.worker.terminate().catch(() => undefined);
   }
 
   private finish(slot: Slot, msg: WorkerResponse): void {
     const job = slot.job;
     if (!job || (msg.type !== 'result' && msg.type !== 'error') || msg.id !== job.id) return;
     slot.job = null;
+    clearTimeout(job.deadline);
     const metrics = this.options.metrics;
+    if (job.startedAt !== undefined) metrics?.engineStage.observe({ stage: 'total' }, secondsSince(job.startedAt));
     if (msg.type === 'result') {
+      this.measure(job);
       if (metrics) {
         metrics.engineJobs.inc({ outcome: 'ok' });
         for (const stage of WORKER_STAGES) {
@@ -159,17 +237,9 @@ export class EnginePool {
       const job = this.queue.shift();
       if (!job) break;
       slot.job = job;
-      const started = performance.now();
-      this.options.metrics?.engineStage.observe({ stage: 'queue' }, (started - job.queuedAt) / 1000);
-      const done = (): void => {
-        // Exponential moving average of job time, for the OVERLOADED retry hint.
-        this.avgJobMs = 0.9 * this.avgJobMs + 0.1 * (performance.now() - started);
-        this.options.metrics?.engineStage.observe({ stage: 'total' }, secondsSince(started));
-        this.observeQueue();
-      };
-      const { resolve, reject } = job;
-      job.resolve = (faces) => (done(), resolve(faces));
-      job.reject = (err) => (done(), reject(err));
+      job.startedAt = performance.now();
+      this.options.metrics?.engineStage.observe({ stage: 'queue' }, (job.startedAt - job.queuedAt) / 1000);
+      job.deadline = setTimeout(() => this.expire(slot, job), this.options.jobTimeoutMs);
       const transfer: ArrayBuffer[] = [];
       for (const view of [job.request.rgb, job.request.detectorInput]) {
         if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) transfer.push(view.buffer as ArrayBuffer);
@@ -179,26 +249,70 @@ export class EnginePool {
     this.observeQueue();
   }
 
+  /** A successful job's time updates its class's moving average (the first measurement replaces the default). */
+  private measure(job: Job): void {
+    if (job.startedAt === undefined) return;
+    const ms = performance.now() - job.startedAt;
+    const c = job.costClass;
+    this.estimateMs[c] = this.measured[c] ? (1 - EMA_WEIGHT) * this.estimateMs[c]! + EMA_WEIGHT * ms : ms;
+    this.measured[c] = true;
+  }
+
+  /**
+   * How long a job admitted now would wait for a worker (ms): the estimated time of the queued
+   * jobs plus what is left of the running ones, shared among the ready workers.
+   */
+  estimatedWaitMs(): number {
+    const now = performance.now();
+    let work = 0;
+    for (const job of this.queue) work += this.estimateMs[job.costClass]!;
+    for (const slot of this.slots) {
+      const job = slot.job;
+      if (job?.startedAt !== undefined) work += Math.max(0, this.estimateMs[job.costClass]! - (now - job.startedAt));
+    }
+    return work / Math.max(1, this.readyCount);
+  }
+
+  /**
+   * OVERLOADED if a job of `pixels` would be refused now (checked again when it is queued). Lets a
+   * caller refuse before spending work on a request, e.g. decoding its image.
+   */
+  admissionError(pixels = 0): FaceError | null {
+    const queued = this.queue.length;
+    const waitMs = this.estimatedWaitMs();
+    const full = queued >= this.options.maxQueue;
+    const tooSlow = this.options.maxQueueWaitMs > 0 && waitMs > this.options.maxQueueWaitMs;
+    if (!full && !tooSlow) return null;
+    // When the work now ahead would have drained; with a full queue, at least one job's time.
+    const aheadMs = Math.max(waitMs, full ? this.estimateMs[costClass(pixels)]! : 0);
+    const retryAfterSeconds = Math.max(1, Math.ceil(aheadMs / 1000));
+    const reason = full
+      ? `${queued} images queued`
+      : `an estimated ${(waitMs / 1000).toFixed(1)} s wait, over the ${this.options.maxQueueWaitMs / 1000} s limit`;
+    return new FaceError('OVERLOADED', `The face engine is at capacity (${reason}). Retry after ${retryAfterSeconds} s.`, {
+      retryAfterSeconds,
+    });
+  }
+
   detect(job: DetectJob): Promise<WorkerFace[]> {
     if (this.closing) {
       return Promise.reject(new FaceError('ENGINE_UNAVAILABLE', 'The server is shutting down; retry on another instance.'));
     }
-    if (this.queue.length >= this.options.maxQueue) {
+    const refusal = this.admissionError(job.width * job.height);
+    if (refusal) {
       this.options.metrics?.overloaded.inc({ source: 'engine' });
-      const retryAfterSeconds = Math.max(1, Math.ceil((this.queue.length * this.avgJobMs) / this.options.workers / 1000));
-      return Promise.reject(
-        new FaceError(
-          'OVERLOADED',
-          `The face engine is at capacity (${this.queue.length} images queued). Retry after ${retryAfterSeconds} s.`,
-          {
-            retryAfterSeconds,
-          },
-        ),
-      );
+      return Promise.reject(refusal);
     }
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.queue.push({ id, request: { ...job, type: 'detect', id }, queuedAt: performance.now(), resolve, reject });
+      this.queue.push({
+        id,
+        request: { ...job, type: 'detect', id },
+        queuedAt: performance.now(),
+        costClass: costClass(job.width * job.height),
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }

@@ -40,7 +40,8 @@ export interface WorkerFace {
   quality?: QualityMeasures;
 }
 
-export type WorkerRequest = DetectRequest | { type: 'init' } | { type: 'close' };
+/** `stall` is a test seam (EnginePool.testSeam): the worker spins forever, as if hung in a native call. */
+export type WorkerRequest = DetectRequest | { type: 'init' } | { type: 'close' } | { type: 'stall' };
 
 export type WorkerResponse =
   | { type: 'ready'; models: ModelInfo }

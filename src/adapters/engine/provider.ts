@@ -31,6 +31,9 @@ import { wholePassSize } from './yunet.js';
 export interface EmbeddedProviderOptions {
   workers: number;
   maxQueue: number;
+  /** See PoolOptions; defaults: 750 ms and 30 s (the config's defaults). */
+  maxQueueWaitMs?: number;
+  jobTimeoutMs?: number;
   maxPixels: number;
   metrics?: Metrics;
 }
@@ -43,7 +46,18 @@ export class EmbeddedProvider implements FaceProvider {
   private readonly pool: EnginePool;
 
   constructor(private readonly options: EmbeddedProviderOptions) {
-    this.pool = new EnginePool({ workers: options.workers, maxQueue: options.maxQueue, metrics: options.metrics });
+    this.pool = new EnginePool({
+      workers: options.workers,
+      maxQueue: options.maxQueue,
+      maxQueueWaitMs: options.maxQueueWaitMs ?? 750,
+      jobTimeoutMs: options.jobTimeoutMs ?? 30_000,
+      metrics: options.metrics,
+    });
+  }
+
+  /** Test seam: the engine's worker pool (tests kill or stall its workers through `engine.testSeam`). */
+  get engine(): EnginePool {
+    return this.pool;
   }
 
   async start(): Promise<void> {
@@ -76,6 +90,13 @@ export class EmbeddedProvider implements FaceProvider {
 
   detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
     return withSpan('engine.detect', { 'facegraph.image.bytes': image.length }, async (span) => {
+      // Refuse before decoding when even the cheapest image would be refused: an overloaded engine
+      // should not also spend the CPU on decoding what it will not run.
+      const refusal = this.pool.admissionError();
+      if (refusal) {
+        this.options.metrics?.overloaded.inc({ source: 'engine' });
+        throw refusal;
+      }
       const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
       span.setAttributes({ 'facegraph.image.width': decoded.width, 'facegraph.image.height': decoded.height });
       const faces = await this.detectDecoded(decoded, options);

@@ -44,6 +44,13 @@ async function handle(msg: WorkerRequest): Promise<void> {
     send({ type: 'closed' });
     return;
   }
+  if (msg.type === 'stall') {
+    // Test seam (EnginePool.testSeam.stall): block this thread's event loop for good, so it answers
+    // nothing, as a worker wedged in a native call would. Only terminate() ends it.
+    for (;;) {
+      /* spin */
+    }
+  }
   if (!models || !nets) {
     send({ type: 'error', id: msg.id, error: 'engine worker not initialised' });
     return;
