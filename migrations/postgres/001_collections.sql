@@ -52,7 +52,8 @@ CREATE TABLE collection_training (
 CREATE TABLE index_snapshots (
   collection_uid text COLLATE "C" NOT NULL REFERENCES collections (uid) ON DELETE CASCADE,
   version integer NOT NULL,
+  part integer NOT NULL,                                       -- 0, 1, …: a snapshot is stored in parts
   bytes bytea NOT NULL,
   created_at bigint NOT NULL,
-  PRIMARY KEY (collection_uid, version)
+  PRIMARY KEY (collection_uid, version, part)
 );

@@ -37,6 +37,22 @@ export interface TrainingRecord extends TrainingStatus {
 }
 
 /** A trained index, serialised by the use case (an exact matrix now, an ANN index later). */
+/**
+ * Snapshots are stored in parts of at most this many bytes: one SQLite blob or bound parameter
+ * stops at ~512 MiB here (better-sqlite3 refused 600 MB) and a PostgreSQL bytea at 1 GB, while a
+ * trained index of 1M faces is ~600–700 MB.
+ */
+export const SNAPSHOT_PART_BYTES = 64 * 1024 * 1024;
+
+/** `bytes` cut into parts of at most `partBytes` (views, not copies); an empty snapshot is one empty part. */
+export function snapshotParts(bytes: Buffer, partBytes = SNAPSHOT_PART_BYTES): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length || parts.length === 0; offset += partBytes) {
+    parts.push(bytes.subarray(offset, offset + partBytes));
+  }
+  return parts;
+}
+
 export interface IndexSnapshot {
   version: number;
   bytes: Buffer;

@@ -12,6 +12,9 @@ import { COLLECTION_TABLES, vec, type RowCounts } from '../helpers/collections.j
 
 export { COLLECTION_TABLES, type RowCounts };
 
+/** Harnesses open their stores with this snapshot part size, so multi-part snapshots are exercised. */
+export const TEST_SNAPSHOT_PART_BYTES = 1024;
+
 /** One adapter on fresh, empty data. */
 export interface StoreHarness {
   store: CollectionStore;
@@ -191,6 +194,20 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
       expect(await store.deleteFace(ref, 'p', 'f1')).toBe(false);
       expect((await store.getPerson(ref, 'p'))?.persistedFaceIds).toEqual(['f3', 'f2']);
       expect(await store.countFaces(ref)).toBe(2);
+    });
+
+    it('stores a snapshot larger than one part in parts, reads it back whole, and drops the old parts', async () => {
+      const ref: CollectionRef = { kind: 'largePersonGroup', id: 'big' };
+      const c = collection('big', 'largePersonGroup');
+      await store.createCollection(c, 10);
+      const first = Buffer.from(Array.from({ length: 5 * TEST_SNAPSHOT_PART_BYTES - 3 }, (_, i) => (i * 31 + 7) % 256));
+      expect(await store.writeTraining(ref, c.uid, succeeded(5), first)).toEqual({ snapshotVersion: 1 });
+      expect(await store.readSnapshot(ref)).toEqual({ version: 1, bytes: first });
+      expect((await h.rowCounts()).index_snapshots).toBe(5);
+      const second = Buffer.from(Array.from({ length: 2 * TEST_SNAPSHOT_PART_BYTES + 1 }, (_, i) => (i * 17 + 3) % 256));
+      expect(await store.writeTraining(ref, c.uid, succeeded(6), second)).toEqual({ snapshotVersion: 2 });
+      expect(await (await h.another()).readSnapshot(ref)).toEqual({ version: 2, bytes: second });
+      expect((await h.rowCounts()).index_snapshots).toBe(3);
     });
 
     it('keeps the latest snapshot version only, and writes nothing for a collection gone or re-created', async () => {

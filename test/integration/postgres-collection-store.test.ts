@@ -16,6 +16,7 @@ import {
   succeeded,
   type RowCounts,
   type StoreHarness,
+  TEST_SNAPSHOT_PART_BYTES,
 } from '../contracts/collection-store.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../helpers/postgres.js';
 
@@ -31,7 +32,7 @@ collectionStoreContract('PostgreSQL', async (): Promise<StoreHarness> => {
   const db = await createTestDatabase();
   const opened: CollectionStore[] = [];
   const open = async (): Promise<CollectionStore> => {
-    const s = await PostgresCollectionStore.open(db.url, { poolSize: 4 });
+    const s = await PostgresCollectionStore.open(db.url, { poolSize: 4, snapshotPartBytes: TEST_SNAPSHOT_PART_BYTES });
     opened.push(s);
     return s;
   };

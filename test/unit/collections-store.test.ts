@@ -21,6 +21,7 @@ import {
   succeeded,
   type RowCounts,
   type StoreHarness,
+  TEST_SNAPSHOT_PART_BYTES,
 } from '../contracts/collection-store.js';
 
 /** Row counts of every collection table, read from the file by another connection. */
@@ -39,7 +40,7 @@ collectionStoreContract('SQLite', async (): Promise<StoreHarness> => {
   const dir = mkdtempSync(path.join(tmpdir(), 'collection-store-'));
   const opened: CollectionStore[] = [];
   const open = (): SqliteCollectionStore => {
-    const s = SqliteCollectionStore.open(dir);
+    const s = SqliteCollectionStore.open(dir, { snapshotPartBytes: TEST_SNAPSHOT_PART_BYTES });
     opened.push(s);
     return s;
   };

@@ -31,7 +31,10 @@ import { wholePassSize } from './yunet.js';
 export interface EmbeddedProviderOptions {
   workers: number;
   maxQueue: number;
-  /** See PoolOptions; defaults: 750 ms and 30 s (the config's defaults). */
+  /**
+   * See PoolOptions. maxQueueWaitMs defaults to 0 (no latency bound: a batch caller of this class
+   * queues its images); the server passes FACEGRAPH_MAX_QUEUE_WAIT_MS (750 ms). jobTimeoutMs: 30 s.
+   */
   maxQueueWaitMs?: number;
   jobTimeoutMs?: number;
   maxPixels: number;
@@ -49,7 +52,7 @@ export class EmbeddedProvider implements FaceProvider {
     this.pool = new EnginePool({
       workers: options.workers,
       maxQueue: options.maxQueue,
-      maxQueueWaitMs: options.maxQueueWaitMs ?? 750,
+      maxQueueWaitMs: options.maxQueueWaitMs ?? 0,
       jobTimeoutMs: options.jobTimeoutMs ?? 30_000,
       metrics: options.metrics,
     });

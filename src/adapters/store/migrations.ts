@@ -140,9 +140,10 @@ const MIGRATIONS: ReadonlyArray<(db: Db) => void> = [
       CREATE TABLE IF NOT EXISTS index_snapshots (
         collection_uid TEXT NOT NULL REFERENCES collections (uid) ON DELETE CASCADE,
         version INTEGER NOT NULL,
+        part INTEGER NOT NULL,                          -- 0, 1, …: a snapshot is stored in parts (SNAPSHOT_PART_BYTES)
         bytes BLOB NOT NULL,
         created_at INTEGER NOT NULL,
-        PRIMARY KEY (collection_uid, version)
+        PRIMARY KEY (collection_uid, version, part)
       );
     `);
   },

@@ -38,6 +38,7 @@ import type {
   NewPerson,
   TrainingRecord,
 } from '../../ports/collection-store.js';
+import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
 import { migratePostgres } from './postgres-migrations.js';
 
@@ -56,6 +57,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
   onError?: (err: Error) => void;
+  /** Snapshots are stored in parts of this size (default SNAPSHOT_PART_BYTES; tests use small ones). */
+  snapshotPartBytes?: number;
 }
 
 /** bigint (epoch ms, counts) as a JS number: every value stored is far below 2^53. Per pool, not global. */
@@ -158,12 +161,15 @@ export class PostgresCollectionStore implements CollectionStore {
       await pool.end();
       throw err;
     }
-    return new PostgresCollectionStore(pool);
+    return new PostgresCollectionStore(pool, options.snapshotPartBytes);
   }
 
   private closed = false;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly partBytes = SNAPSHOT_PART_BYTES,
+  ) {}
 
   async createCollection(c: Collection, maxOfKind: number): Promise<InsertResult> {
     return this.tx(async (q): Promise<InsertResult> => {
@@ -400,12 +406,15 @@ export class PostgresCollectionStore implements CollectionStore {
       if (snapshot) {
         const [last] = await q('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = $1', [uid]);
         version = ((last?.v as number | null) ?? 0) + 1;
-        await q('INSERT INTO index_snapshots (collection_uid, version, bytes, created_at) VALUES ($1, $2, $3, $4)', [
-          uid,
-          version,
-          snapshot,
-          status.lastActionDateTime,
-        ]);
+        for (const [part, bytes] of snapshotParts(snapshot, this.partBytes).entries()) {
+          await q('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES ($1, $2, $3, $4, $5)', [
+            uid,
+            version,
+            part,
+            bytes,
+            status.lastActionDateTime,
+          ]);
+        }
         await q('DELETE FROM index_snapshots WHERE collection_uid = $1 AND version < $2', [uid, version]);
         const notice: SnapshotNotice = { kind: ref.kind, id: ref.id, uid, version };
         // Delivered to listeners when this transaction commits, never if it rolls back.
@@ -434,12 +443,14 @@ export class PostgresCollectionStore implements CollectionStore {
   }
 
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {
-    const [row] = await this.query<{ version: number; bytes: Buffer }>(
+    const rows = await this.query<{ version: number; bytes: Buffer }>(
       `SELECT s.version, s.bytes FROM index_snapshots s ${OF_COLLECTION('s')}
-       JOIN collection_training t ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version`,
+       JOIN collection_training t ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version
+       ORDER BY s.part`,
       [ref.kind, ref.id],
     );
-    return row ? { version: row.version, bytes: row.bytes } : null;
+    if (rows.length === 0) return null;
+    return { version: rows[0]!.version, bytes: rows.length === 1 ? rows[0]!.bytes : Buffer.concat(rows.map((r) => r.bytes)) };
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ import type {
   NewPerson,
   TrainingRecord,
 } from '../../ports/collection-store.js';
+import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { openDatabase, type Db } from './database.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
 
@@ -106,8 +107,8 @@ const PERSON_COLUMNS = `p.person_id, p.name, p.user_data, p.created_at,
 
 export class SqliteCollectionStore implements CollectionStore {
   /** The store on its own connection (synchronous = FULL) to `dataDir`'s database; close() closes it. */
-  static open(dataDir: string): SqliteCollectionStore {
-    return new SqliteCollectionStore(openDatabase(dataDir, { synchronous: 'FULL' }), true);
+  static open(dataDir: string, options: { snapshotPartBytes?: number } = {}): SqliteCollectionStore {
+    return new SqliteCollectionStore(openDatabase(dataDir, { synchronous: 'FULL' }), true, options.snapshotPartBytes);
   }
 
   private readonly s: Record<string, Statement>;
@@ -116,6 +117,8 @@ export class SqliteCollectionStore implements CollectionStore {
   constructor(
     private readonly db: Db,
     private readonly ownsDb = false,
+    /** Snapshots are stored in parts of this size (tests use small ones). */
+    private readonly partBytes = SNAPSHOT_PART_BYTES,
   ) {
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
@@ -165,10 +168,11 @@ export class SqliteCollectionStore implements CollectionStore {
           last_action_at = excluded.last_action_at, last_success_at = excluded.last_success_at,
           message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, snapshot_version)`),
       lastSnapshotVersion: p('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = ?'),
-      insertSnapshot: p('INSERT INTO index_snapshots (collection_uid, version, bytes, created_at) VALUES (?, ?, ?, ?)'),
+      insertSnapshot: p('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
       dropOlderSnapshots: p('DELETE FROM index_snapshots WHERE collection_uid = ? AND version < ?'),
       readSnapshot: p(`SELECT s.version, s.bytes FROM index_snapshots s JOIN collection_training t
-        ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version WHERE s.collection_uid = ${UID}`),
+        ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version WHERE s.collection_uid = ${UID}
+        ORDER BY s.part`),
     };
   }
 
@@ -320,7 +324,9 @@ export class SqliteCollectionStore implements CollectionStore {
       let version: number | null = null;
       if (snapshot) {
         version = ((this.s.lastSnapshotVersion!.get(uid) as { v: number | null }).v ?? 0) + 1;
-        this.s.insertSnapshot!.run(uid, version, snapshot, status.lastActionDateTime);
+        snapshotParts(snapshot, this.partBytes).forEach((part, i) =>
+          this.s.insertSnapshot!.run(uid, version, i, part, status.lastActionDateTime),
+        );
         this.s.dropOlderSnapshots!.run(uid, version);
       }
       this.s.upsertTraining!.run({
@@ -342,8 +348,9 @@ export class SqliteCollectionStore implements CollectionStore {
   }
 
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {
-    const row = this.s.readSnapshot!.get(ref.kind, ref.id) as { version: number; bytes: Buffer } | undefined;
-    return row ? { version: row.version, bytes: row.bytes } : null;
+    const rows = this.s.readSnapshot!.all(ref.kind, ref.id) as Array<{ version: number; bytes: Buffer }>;
+    if (rows.length === 0) return null;
+    return { version: rows[0]!.version, bytes: rows.length === 1 ? rows[0]!.bytes : Buffer.concat(rows.map((r) => r.bytes)) };
   }
 
   async close(): Promise<void> {
