@@ -7,7 +7,7 @@ import type { FaceProvider } from './ports/face-provider.js';
 import { MemoryFaceRegistry } from './adapters/store/memory-face-registry.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { ApiKeyChecker } from './app/api-keys.js';
-import { RequestBudget } from './app/rate-limits.js';
+import { PixelBudget, pixelPoints, RequestBudget } from './app/rate-limits.js';
 import { memoryRateLimiter } from './adapters/ratelimit/flexible.js';
 import { ImageLoader } from './app/images.js';
 import { Recognition } from './app/faces/recognition.js';
@@ -134,6 +134,12 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     // One process's memory for now; a RateLimiterRedis (adapters/ratelimit) makes it the replicas' budget.
     requestBudget: new RequestBudget(
       config.rateLimit.requestsPerSecond > 0 ? memoryRateLimiter(config.rateLimit.requestsPerSecond, 'facegraph:rps') : null,
+    ),
+    pixelBudget: new PixelBudget(
+      config.rateLimit.megapixelsPerSecond > 0
+        ? memoryRateLimiter(pixelPoints(config.rateLimit.megapixelsPerSecond), 'facegraph:kpx')
+        : null,
+      config.rateLimit.megapixelsPerSecond,
     ),
   };
   let server: RunningServer;

@@ -242,7 +242,10 @@ export async function startServer(services: AppServices): Promise<RunningServer>
         // One request of the key's budget per HTTP request (a batch or many aliases are one).
         const subject = services.apiKeys.subjectFor('graphql', req.headers, req.socket.remoteAddress);
         services.requestBudget.charge(subject).then(
-          () => next(),
+          () => {
+            res.locals.budgetSubject = subject;
+            next();
+          },
           (err: unknown) => (err instanceof FaceError ? rateLimited(res, err) : next(err)),
         );
         return;
@@ -263,7 +266,12 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     express.json({ limit: JSON_BODY_LIMIT }),
     enterRequest,
     expressMiddleware(apollo, {
-      context: async ({ res }) => createContext(services, String(res.locals.requestId)),
+      context: async ({ res }) =>
+        createContext(
+          services,
+          String(res.locals.requestId),
+          typeof res.locals.budgetSubject === 'string' ? res.locals.budgetSubject : undefined,
+        ),
     }),
   );
 

@@ -8,7 +8,7 @@ import type { Metrics } from '../platform/metrics.js';
 import type { FaceProvider } from '../ports/face-provider.js';
 import type { FaceRegistry } from '../ports/face-registry.js';
 import type { ApiKeyChecker } from './api-keys.js';
-import type { RequestBudget } from './rate-limits.js';
+import type { PixelBudget, RequestBudget } from './rate-limits.js';
 import type { CollectionsApi } from './collections/api.js';
 import type { CollectionServices } from './collections/service.js';
 import type { Recognition } from './faces/recognition.js';
@@ -45,4 +45,6 @@ export interface AppServices {
   apiKeys: ApiKeyChecker;
   /** FACEGRAPH_RATE_LIMIT_RPS: each caller's request budget, charged by the edges. */
   requestBudget: RequestBudget;
+  /** FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S: each caller's image-pixel budget, charged as images are accepted. */
+  pixelBudget: PixelBudget;
 }

@@ -55,8 +55,11 @@ export interface Config {
    * start and again on SIGHUP. Set, keys are required even if the file is emptied. Never logged.
    */
   apiKeysFile: { path: string; keys: string[] } | null;
-  /** FACEGRAPH_RATE_LIMIT_RPS: requests per second per API key (or client address); 0: no limit. */
-  rateLimit: { requestsPerSecond: number };
+  /**
+   * FACEGRAPH_RATE_LIMIT_RPS: requests per second per API key (or client address);
+   * FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S: image megapixels per second per key. 0: no limit.
+   */
+  rateLimit: { requestsPerSecond: number; megapixelsPerSecond: number };
   /** FACE_PROVIDER: the embedded engine (default) or an Azure AI Face endpoint. */
   provider: 'embedded' | 'azure';
   azure: AzureConfig | null;
@@ -111,6 +114,16 @@ function list(env: Env, name: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
 }
 
 function apiKeysFile(env: Env): Config['apiKeysFile'] {
@@ -216,7 +229,10 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: metrics === 'on',
     apiKeys: list(env, 'FACEGRAPH_API_KEYS'),
     apiKeysFile: apiKeysFile(env),
-    rateLimit: { requestsPerSecond: int(env, 'FACEGRAPH_RATE_LIMIT_RPS', 0, 0, 1_000_000) },
+    rateLimit: {
+      requestsPerSecond: int(env, 'FACEGRAPH_RATE_LIMIT_RPS', 0, 0, 1_000_000),
+      megapixelsPerSecond: decimal(env, 'FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S', 0, 0, 1_000_000),
+    },
     provider,
     azure: provider === 'azure' ? azureConfig(env) : null,
     dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),

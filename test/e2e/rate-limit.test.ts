@@ -2,7 +2,8 @@
  * FACEGRAPH_RATE_LIMIT_RPS on the real server: a key's burst over its budget is refused with 429
  * and Retry-After (REST: Azure's body; GraphQL: RATE_LIMITED with retryAfterSeconds), another key
  * keeps its own budget, and after the advertised wait the key is served again. No timing
- * assertions: the test only waits what the server says. Key rotation on SIGHUP
+ * assertions: the test only waits what the server says. The pixel budget
+ * (FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S) likewise, on its own server. Key rotation on SIGHUP
  * (FACEGRAPH_API_KEYS_FILE) runs on a real child process.
  */
 import { spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { face, faceBase64, REPO_ROOT } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const KEYS = ['rate-key-one-0123456789', 'rate-key-two-abcdef'];
@@ -80,6 +81,68 @@ describe('per-key request budget', () => {
       Array.from({ length: 10 }, (_, i) => fetch(`${base}/${['healthz', 'readyz', 'metrics'][i % 3]}`, { headers: key })),
     );
     expect(answers.map((r) => r.status).filter((s) => s === 429)).toEqual([]);
+  });
+});
+
+describe('per-key image-pixel budget (FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S)', () => {
+  // 0.5 MP a second; the image is 910x1137 (1.03 MP): more than a whole second's budget, so it is
+  // charged the whole budget and the next image within the second is refused.
+  const IMAGE = 'people/obama/1.jpg';
+  let pixels: TestServer;
+  let pixelsBase: string;
+
+  beforeAll(async () => {
+    pixels = await startTestServer(
+      { FACEGRAPH_API_KEYS: KEYS.join(','), FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S: '0.5' },
+      undefined,
+      'embedded',
+    );
+    pixelsBase = pixels.url.replace(/\/graphql$/, '');
+  });
+
+  afterAll(async () => {
+    await pixels?.stop();
+  });
+
+  const detect = (key: string): Promise<Response> =>
+    fetch(`${pixelsBase}/face/v1.2/detect?returnFaceId=false`, {
+      method: 'POST',
+      headers: { 'ocp-apim-subscription-key': key, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(face(IMAGE)),
+    });
+
+  it('REST detect: the second image within the second is 429 with Retry-After; other keys and non-image requests are not charged', async () => {
+    expect((await detect(KEYS[0]!)).status).toBe(200);
+    const refused = await detect(KEYS[0]!);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    const body = (await refused.json()) as { error: { code: string; innererror?: { code: string } } };
+    expect(body.error.code).toBe('429');
+    expect(body.error.innererror?.code).toBe('RATE_LIMITED');
+    // Requests without an image, and the other key, are unaffected.
+    expect((await fetch(`${pixelsBase}/face/v1.2/facelists`, { headers: { 'ocp-apim-subscription-key': KEYS[0]! } })).status).toBe(200);
+    expect((await detect(KEYS[1]!)).status).toBe(200);
+
+    await sleep(retryAfter * 1000);
+    expect((await detect(KEYS[0]!)).status).toBe(200);
+  });
+
+  it('GraphQL detectFaces: a spent pixel budget is the error RATE_LIMITED with retryAfterSeconds', async () => {
+    const q = 'query($b: String) { detectFaces(image: { base64: $b }) { faceRectangle { width } } }';
+    const headers = { 'ocp-apim-subscription-key': KEYS[0]! };
+    // The key may still be within the previous test's second: then wait what the server says.
+    let first = await pixels.gql(q, { b: faceBase64(IMAGE) }, headers);
+    const wait = first.errors?.[0]?.extensions?.retryAfterSeconds;
+    if (typeof wait === 'number') {
+      await sleep(wait * 1000);
+      first = await pixels.gql(q, { b: faceBase64(IMAGE) }, headers);
+    }
+    expect(first.errors).toBeUndefined();
+    const second = await pixels.gql(q, { b: faceBase64(IMAGE) }, headers);
+    const error = second.errors?.[0];
+    expect(error?.extensions?.code).toBe('RATE_LIMITED');
+    expect(Number(error?.extensions?.retryAfterSeconds)).toBeGreaterThanOrEqual(1);
   });
 });
 

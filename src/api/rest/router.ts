@@ -29,7 +29,9 @@ export function faceRestRouter(services: AppServices): Router {
     res.setHeader('apim-request-id', String(res.locals.requestId ?? ''));
     if (!apiKeys.allowsRest(req.headers)) return next(unauthorized());
     // The key's request budget, before the body is read: RATE_LIMITED is Azure's 429 + Retry-After.
-    await requestBudget.charge(apiKeys.subjectFor('rest', req.headers, req.socket.remoteAddress));
+    const subject = apiKeys.subjectFor('rest', req.headers, req.socket.remoteAddress);
+    await requestBudget.charge(subject);
+    res.locals.budgetSubject = subject; // the pixel budget's subject (images.ts: budgetSubject)
     next();
   });
 
