@@ -61,6 +61,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Key rotation without restart: FACEGRAPH_API_KEYS_FILE is read again (never the keys logged).
+  // Without a keys file SIGHUP keeps its default action (the process ends), as before.
+  if (config.apiKeysFile)
+    process.on('SIGHUP', () => {
+      try {
+        const keys = app.reloadApiKeys();
+        logger.info({ keys }, 'API keys reloaded');
+      } catch (err) {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'API keys not reloaded: the previous keys stay');
+      }
+    });
   // A bug in one request must not take the service down; log it loudly instead.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 }

@@ -1,5 +1,5 @@
 /** Wires config, store, provider, registry, liveness and the HTTP server together (used by main and tests). */
-import type { Config } from './platform/config.js';
+import { readApiKeysFile, type Config } from './platform/config.js';
 import { AzureProvider } from './adapters/azure/provider.js';
 import { AzureUpstreamLiveness } from './adapters/azure/upstream-liveness.js';
 import { EmbeddedProvider } from './adapters/engine/provider.js';
@@ -7,6 +7,8 @@ import type { FaceProvider } from './ports/face-provider.js';
 import { MemoryFaceRegistry } from './adapters/store/memory-face-registry.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { ApiKeyChecker } from './app/api-keys.js';
+import { PixelBudget, pixelPoints, RequestBudget } from './app/rate-limits.js';
+import { memoryRateLimiter } from './adapters/ratelimit/flexible.js';
 import { ImageLoader } from './app/images.js';
 import { Recognition } from './app/faces/recognition.js';
 import { fetchImage } from './adapters/net/safe-fetch.js';
@@ -44,6 +46,11 @@ export interface App {
   server: RunningServer;
   services: AppServices;
   provider: FaceProvider;
+  /**
+   * Key rotation (SIGHUP): FACEGRAPH_API_KEYS plus FACEGRAPH_API_KEYS_FILE read again. Returns
+   * how many keys are accepted now; throws ConfigError (old keys kept) if the file cannot be read.
+   */
+  reloadApiKeys(): number;
   stop(): Promise<void>;
 }
 
@@ -106,6 +113,9 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     limits: options.collectionLimits,
     vectorIndex: new UsearchIndexFactory(),
   });
+  const apiKeys = new ApiKeyChecker([...config.apiKeys, ...(config.apiKeysFile?.keys ?? [])], {
+    required: config.apiKeysFile !== null,
+  });
   const services: AppServices = {
     provider,
     images,
@@ -120,7 +130,17 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     config,
     logger,
     metrics,
-    apiKeys: new ApiKeyChecker(config.apiKeys),
+    apiKeys,
+    // One process's memory for now; a RateLimiterRedis (adapters/ratelimit) makes it the replicas' budget.
+    requestBudget: new RequestBudget(
+      config.rateLimit.requestsPerSecond > 0 ? memoryRateLimiter(config.rateLimit.requestsPerSecond, 'facegraph:rps') : null,
+    ),
+    pixelBudget: new PixelBudget(
+      config.rateLimit.megapixelsPerSecond > 0
+        ? memoryRateLimiter(pixelPoints(config.rateLimit.megapixelsPerSecond), 'facegraph:kpx')
+        : null,
+      config.rateLimit.megapixelsPerSecond,
+    ),
   };
   let server: RunningServer;
   try {
@@ -137,6 +157,11 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     server,
     services,
     provider,
+    reloadApiKeys() {
+      const fileKeys = config.apiKeysFile ? readApiKeysFile(config.apiKeysFile.path) : [];
+      apiKeys.replace([...config.apiKeys, ...fileKeys]);
+      return apiKeys.size;
+    },
     async stop() {
       await server.stop();
       liveness.stop();

@@ -27,6 +27,8 @@ import { buildSchema } from './graphql/schema.js';
 import { faceRestRouter } from './rest/router.js';
 import { livenessRouter } from './liveness-client/routes.js';
 import { answeredError, noteAnsweredError } from './shared/observe.js';
+import { HTTP_STATUS } from './shared/http-status.js';
+import { FaceError } from '../domain/errors.js';
 
 export interface RunningServer {
   url: string;
@@ -130,6 +132,16 @@ function metricsRoute(services: AppServices, metrics: Metrics): RequestHandler {
   };
 }
 
+/** RATE_LIMITED on /graphql: HTTP 429 with Retry-After and the coded error (nothing ran). */
+function rateLimited(res: Response, err: FaceError): void {
+  noteAnsweredError(res, err.code);
+  const retryAfterSeconds = Number(err.details.retryAfterSeconds ?? 1);
+  res
+    .status(HTTP_STATUS[err.kind])
+    .setHeader('Retry-After', String(retryAfterSeconds))
+    .json({ errors: [{ message: err.message, extensions: { code: err.code, ...err.details } }] });
+}
+
 export async function startServer(services: AppServices): Promise<RunningServer> {
   const { config, logger } = services;
   const app = express();
@@ -225,7 +237,19 @@ export async function startServer(services: AppServices): Promise<RunningServer>
         req.query.query === undefined &&
         req.query.extensions === undefined &&
         (req.headers.accept ?? '').includes('text/html');
-      if (landingPage || services.apiKeys.allowsGraphQL(req.headers)) return next();
+      if (landingPage) return next();
+      if (services.apiKeys.allowsGraphQL(req.headers)) {
+        // One request of the key's budget per HTTP request (a batch or many aliases are one).
+        const subject = services.apiKeys.subjectFor('graphql', req.headers, req.socket.remoteAddress);
+        services.requestBudget.charge(subject).then(
+          () => {
+            res.locals.budgetSubject = subject;
+            next();
+          },
+          (err: unknown) => (err instanceof FaceError ? rateLimited(res, err) : next(err)),
+        );
+        return;
+      }
       noteAnsweredError(res, 'UNAUTHENTICATED');
       res
         .status(401)
@@ -242,7 +266,12 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     express.json({ limit: JSON_BODY_LIMIT }),
     enterRequest,
     expressMiddleware(apollo, {
-      context: async ({ res }) => createContext(services, String(res.locals.requestId)),
+      context: async ({ res }) =>
+        createContext(
+          services,
+          String(res.locals.requestId),
+          typeof res.locals.budgetSubject === 'string' ? res.locals.budgetSubject : undefined,
+        ),
     }),
   );
 

@@ -8,6 +8,7 @@ import type { Metrics } from '../platform/metrics.js';
 import type { FaceProvider } from '../ports/face-provider.js';
 import type { FaceRegistry } from '../ports/face-registry.js';
 import type { ApiKeyChecker } from './api-keys.js';
+import type { PixelBudget, RequestBudget } from './rate-limits.js';
 import type { CollectionsApi } from './collections/api.js';
 import type { CollectionServices } from './collections/service.js';
 import type { Recognition } from './faces/recognition.js';
@@ -40,6 +41,10 @@ export interface AppServices {
   logger: Logger;
   /** Every Prometheus metric, on this app's own registry (GET /metrics). */
   metrics: Metrics;
-  /** FACEGRAPH_API_KEYS; disabled (everything allowed) when none are configured. */
+  /** FACEGRAPH_API_KEYS and FACEGRAPH_API_KEYS_FILE; disabled (everything allowed) when none are configured. */
   apiKeys: ApiKeyChecker;
+  /** FACEGRAPH_RATE_LIMIT_RPS: each caller's request budget, charged by the edges. */
+  requestBudget: RequestBudget;
+  /** FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S: each caller's image-pixel budget, charged as images are accepted. */
+  pixelBudget: PixelBudget;
 }

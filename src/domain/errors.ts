@@ -19,6 +19,7 @@ export type ErrorKind =
   | 'gone'
   | 'too-large'
   | 'quota-exceeded'
+  | 'rate-limited'
   | 'unsupported-media-type'
   | 'unavailable'
   | 'bad-gateway'
@@ -67,6 +68,8 @@ export const ERRORS = {
   ENGINE_UNAVAILABLE: 'unavailable',
   /** FACEGRAPH_API_KEYS is set and the request carries no valid key. */
   UNAUTHENTICATED: 'unauthenticated',
+  /** The API key (or, with no keys configured, the client address) is over FACEGRAPH_RATE_LIMIT_RPS; retry after `retryAfterSeconds`. */
+  RATE_LIMITED: 'rate-limited',
   // Azure provider (docs/azure-compatibility.md): the upstream's failures. Azure's own
   // code and HTTP status travel in `extensions.upstreamCode` / `extensions.upstreamStatus`.
   /** The upstream refused facegraph's credentials (401/403): a configuration problem, not the caller's. */

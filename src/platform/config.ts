@@ -2,6 +2,7 @@
  * Environment -> one typed, validated Config. A bad value stops start-up with a message that
  * names the variable and the accepted range.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -49,6 +50,16 @@ export interface Config {
   metrics: boolean;
   /** FACEGRAPH_API_KEYS: empty means the service is open. Never logged. */
   apiKeys: string[];
+  /**
+   * FACEGRAPH_API_KEYS_FILE: more keys, one a line (blank lines and `#` comments skipped), read on
+   * start and again on SIGHUP. Set, keys are required even if the file is emptied. Never logged.
+   */
+  apiKeysFile: { path: string; keys: string[] } | null;
+  /**
+   * FACEGRAPH_RATE_LIMIT_RPS: requests per second per API key (or client address);
+   * FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S: image megapixels per second per key. 0: no limit.
+   */
+  rateLimit: { requestsPerSecond: number; megapixelsPerSecond: number };
   /** FACE_PROVIDER: the embedded engine (default) or an Azure AI Face endpoint. */
   provider: 'embedded' | 'azure';
   azure: AzureConfig | null;
@@ -103,6 +114,35 @@ function list(env: Env, name: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function apiKeysFile(env: Env): Config['apiKeysFile'] {
+  const file = (env.FACEGRAPH_API_KEYS_FILE ?? '').trim();
+  return file ? { path: path.resolve(file), keys: readApiKeysFile(path.resolve(file)) } : null;
+}
+
+/** The keys of a FACEGRAPH_API_KEYS_FILE: one a line, blank lines and `#` comments skipped. */
+export function readApiKeysFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`FACEGRAPH_API_KEYS_FILE: cannot read ${file}: ${(err as Error).message}`);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 function azureConfig(env: Env): AzureConfig {
@@ -188,6 +228,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int(env, 'FACEGRAPH_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     metrics: metrics === 'on',
     apiKeys: list(env, 'FACEGRAPH_API_KEYS'),
+    apiKeysFile: apiKeysFile(env),
+    rateLimit: {
+      requestsPerSecond: int(env, 'FACEGRAPH_RATE_LIMIT_RPS', 0, 0, 1_000_000),
+      megapixelsPerSecond: decimal(env, 'FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S', 0, 0, 1_000_000),
+    },
     provider,
     azure: provider === 'azure' ? azureConfig(env) : null,
     dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),

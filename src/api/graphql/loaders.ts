@@ -41,7 +41,7 @@ const imageKey = (input: ImageInputArg): string =>
     ? `url:${input.url}|${input.base64 ? 'both' : ''}`
     : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
 
-export function createLoaders(services: AppServices): Loaders {
+export function createLoaders(services: AppServices, budgetSubject?: string): Loaders {
   const bytesByHash = new Map<string, Buffer>();
   const { images, provider } = services;
   return {
@@ -50,7 +50,18 @@ export function createLoaders(services: AppServices): Loaders {
     imageBytes: new DataLoader(
       async (inputs) =>
         withSpan('loader.imageBytes', { 'facegraph.batch.size': inputs.length }, () =>
-          Promise.all(inputs.map((input) => images.load(input).catch((err: Error) => err))),
+          Promise.all(
+            inputs.map((input) =>
+              images
+                .load(input)
+                // Each distinct image of the document is charged once to the caller's pixel budget.
+                .then(async (bytes) => {
+                  await services.pixelBudget.charge(budgetSubject, bytes);
+                  return bytes;
+                })
+                .catch((err: Error) => err),
+            ),
+          ),
         ),
       { cacheKeyFn: imageKey },
     ),

@@ -28,7 +28,8 @@ export async function payload<T extends object>(
   try {
     return { ...(await run()), userErrors: [] };
   } catch (err) {
-    if (err instanceof FaceError && !err.isInfrastructure) {
+    // RATE_LIMITED (a spent pixel budget) is retryable like the service's failures: an error, not a userError.
+    if (err instanceof FaceError && !err.isInfrastructure && err.code !== 'RATE_LIMITED') {
       return { ...empty, userErrors: [{ code: err.code, message: err.message, field: fieldOf(err, fallbackField) }] };
     }
     return rethrow(err);

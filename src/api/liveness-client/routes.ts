@@ -122,6 +122,7 @@ export function livenessRouter(services: AppServices): Router {
     const id = req.params.sessionImageId;
     let image: { bytes: Buffer; contentType: string } | null;
     try {
+      await services.requestBudget.charge(services.apiKeys.subjectFor('graphql', req.headers, req.socket.remoteAddress));
       // The embedded engine's stored frame, or the upstream's (Azure GET /sessionImages/{id}).
       image = SESSION_IMAGE_ID.test(id) ? await services.livenessSessions.sessionImage(id) : null;
     } catch (err) {

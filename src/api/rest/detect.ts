@@ -116,13 +116,20 @@ export function parseDetectParameters(query: Query, capabilities: Pick<ProviderC
   return { detectionModel, recognitionModel, returnFaceId, returnFaceLandmarks, returnRecognitionModel, faceIdTimeToLive, attributes };
 }
 
+/** Charges the caller's pixel budget for an accepted image (RATE_LIMITED, 429, when it is spent). */
+export async function charged(res: Response, services: AppServices, bytes: Buffer): Promise<Buffer> {
+  const subject: unknown = res.locals.budgetSubject;
+  await services.pixelBudget.charge(typeof subject === 'string' ? subject : undefined, bytes);
+  return bytes;
+}
+
 /**
  * The image of a request: body bytes, a URL, or (detect only, `sessionImages`) a liveness
  * session image. Add-face reads its image the same way, without session images.
  */
 export async function imageOf(req: Request, res: Response, services: AppServices, sessionImages = true): Promise<Buffer> {
   const type = mediaType(req);
-  if (type === 'application/octet-stream') return services.images.enforceSize(await readImageBody(req, res));
+  if (type === 'application/octet-stream') return charged(res, services, services.images.enforceSize(await readImageBody(req, res)));
   const json = sessionImages ? '{"url"} or {"sessionImageId"}' : '{"url"}';
   if (type !== 'application/json') {
     await discardBody(req, res);
@@ -140,7 +147,7 @@ export async function imageOf(req: Request, res: Response, services: AppServices
   if (url !== undefined) {
     if (typeof url !== 'string' || url === '') throw new FaceError('INVALID_URL', 'url must be a non-empty string.');
     // The policy GraphQL's loaders use: same size limit, timeout, redirects and private-host allow-list.
-    return services.images.load({ url });
+    return charged(res, services, await services.images.load({ url }));
   }
   const image =
     typeof sessionImageId === 'string' && SESSION_IMAGE_ID.test(sessionImageId)

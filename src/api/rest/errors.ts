@@ -115,6 +115,7 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   OVERLOADED: m(429, '429', RATE_LIMITED),
   ENGINE_UNAVAILABLE: m(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.'),
   UNAUTHENTICATED: m(401, '401', UNAUTHORIZED_MESSAGE),
+  RATE_LIMITED: m(429, '429', RATE_LIMITED),
   // The upstream's failures (Azure provider): facegraph is the gateway that failed.
   UPSTREAM_UNAUTHORIZED: m(502, 'BadGateway', "The upstream face service refused facegraph's credentials."),
   UPSTREAM_RATE_LIMITED: m(429, '429', RATE_LIMITED),

@@ -19,6 +19,7 @@ import type { SessionView } from '../../app/liveness/model.js';
 import { verifyReferenceOf, type VerifyImage } from '../../app/liveness/sessions.js';
 import type { VerifyReferenceRecord } from '../../ports/liveness-store.js';
 import { readJsonObject } from './body.js';
+import { charged } from './detect.js';
 import { AzureError, badArgument, fromFaceError, invalidRequestBody, mapping, sessionNotFound } from './errors.js';
 import { readMultipartForm } from './multipart.js';
 import { session as sessionWire, sessionKind, type SessionKind } from './wire.js';
@@ -165,7 +166,7 @@ export async function createLivenessWithVerifySession(req: Request, res: Respons
       message: 'facegraph needs the verify image at creation (file part "verifyImage").',
     });
   }
-  services.images.enforceSize(file);
+  await charged(res, services, services.images.enforceSize(file));
   const verifyImage: VerifyImage = { bytes: file, reference: () => referenceFace(services, file) };
   return sessionWire(await mapping({}, () => services.livenessSessions.create(options, verifyImage)), true);
 }

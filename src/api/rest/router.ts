@@ -6,6 +6,7 @@
  *
  * Every response carries `apim-request-id` (facegraph's request id). With FACEGRAPH_API_KEYS set,
  * every route needs `Ocp-Apim-Subscription-Key` (Azure's 401 otherwise); keys are never logged.
+ * With FACEGRAPH_RATE_LIMIT_RPS set, every route spends one request of the key's budget (429).
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { AppServices } from '../../app/services.js';
@@ -21,12 +22,16 @@ export const SUPPORTED_API_VERSIONS: ReadonlySet<string> = new Set(['v1.2']);
 type Handler<T> = (req: Request, res: Response, services: AppServices) => Promise<T>;
 
 export function faceRestRouter(services: AppServices): Router {
-  const { apiKeys, logger } = services;
+  const { apiKeys, requestBudget, logger } = services;
   const router = express.Router();
 
-  router.use((req, res, next) => {
+  router.use(async (req, res, next) => {
     res.setHeader('apim-request-id', String(res.locals.requestId ?? ''));
     if (!apiKeys.allowsRest(req.headers)) return next(unauthorized());
+    // The key's request budget, before the body is read: RATE_LIMITED is Azure's 429 + Retry-After.
+    const subject = apiKeys.subjectFor('rest', req.headers, req.socket.remoteAddress);
+    await requestBudget.charge(subject);
+    res.locals.budgetSubject = subject; // the pixel budget's subject (images.ts: budgetSubject)
     next();
   });
 

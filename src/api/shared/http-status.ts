@@ -9,6 +9,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
   gone: 410,
   'too-large': 413,
   'quota-exceeded': 403,
+  'rate-limited': 429,
   'unsupported-media-type': 415,
   unavailable: 503,
   'bad-gateway': 502,
