@@ -155,6 +155,10 @@ export async function startServer(services: AppServices): Promise<RunningServer>
       requestTimeout: config.http.requestTimeoutMs,
       headersTimeout: config.http.headersTimeoutMs,
       connectionsCheckingInterval: 2000,
+      // Node closes an idle keep-alive socket after 5 s; a client reusing it at that moment gets
+      // "socket hang up" (seen once in CI with Microsoft's client). Load balancers and clients keep
+      // idle sockets ~60 s, so the server keeps them longer than that.
+      keepAliveTimeout: 65_000,
     },
     app,
   );
