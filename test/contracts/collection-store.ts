@@ -226,6 +226,7 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
         lastSuccessfulTrainingDateTime: null,
         message: null,
         snapshotVersion: null,
+        lease: null,
       });
       expect(await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('one'))).toEqual({ snapshotVersion: 1 });
       expect(await store.writeTraining(ref, c.uid, succeeded(6), Buffer.from('two'))).toEqual({ snapshotVersion: 2 });
@@ -242,6 +243,7 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
         lastSuccessfulTrainingDateTime: 6,
         message: 'm',
         snapshotVersion: 2,
+        lease: null,
       });
 
       await store.deleteCollection(ref);
@@ -250,6 +252,33 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
       expect(await store.getTraining(ref)).toBeNull();
       expect(await store.readSnapshot(ref)).toBeNull();
       expect(await store.writeTraining({ ...ref, id: 'none' }, 'new-uid', succeeded(8))).toBeNull();
+    });
+
+    it("keeps a running training's lease, renews it for its owner only, and drops it with the next status", async () => {
+      const ref: CollectionRef = { kind: 'largePersonGroup', id: 'leased' };
+      const c = collection('leased', 'largePersonGroup');
+      await store.createCollection(c, 10);
+      const running = { ...succeeded(4), status: 'running' as const, lastSuccessfulTrainingDateTime: null };
+      // No training yet: nothing to renew.
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'a', expiresAt: 10 })).toBe(false);
+      await store.writeTraining(ref, c.uid, { ...running, lease: { owner: 'a', expiresAt: 9_000_000_000_000 } });
+      expect(await (await h.another()).getTraining(ref)).toMatchObject({
+        status: 'running',
+        lease: { owner: 'a', expiresAt: 9_000_000_000_000 },
+      });
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'b', expiresAt: 20 })).toBe(false);
+      expect(await store.renewTrainingLease(ref, 'other-uid', { owner: 'a', expiresAt: 20 })).toBe(false);
+      expect(await store.renewTrainingLease({ ...ref, kind: 'personGroup' }, c.uid, { owner: 'a', expiresAt: 20 })).toBe(false);
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'a', expiresAt: 9_000_000_000_001 })).toBe(true);
+      expect((await store.getTraining(ref))?.lease).toEqual({ owner: 'a', expiresAt: 9_000_000_000_001 });
+      // A snapshot written with the lease kept (a delete's cut while it runs) keeps it.
+      await store.writeTraining(ref, c.uid, { ...running, lease: { owner: 'a', expiresAt: 9_000_000_000_001 } }, Buffer.from('cut'));
+      expect(await store.getTraining(ref)).toMatchObject({ status: 'running', snapshotVersion: 1, lease: { owner: 'a' } });
+      // The job's final status has no lease, and a finished training's lease cannot be renewed.
+      await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('done'));
+      expect(await store.getTraining(ref)).toMatchObject({ status: 'succeeded', snapshotVersion: 2, lease: null });
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'a', expiresAt: 30 })).toBe(false);
+      expect((await store.getTraining(ref))?.lease).toBeNull();
     });
 
     it('deletes a person with its faces, and a collection with everything', async () => {

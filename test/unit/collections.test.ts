@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromFaceError } from '../../src/api/rest/errors.js';
 import { createCollectionServices } from '../../src/app/collections/service.js';
-import { INTERRUPTED_MESSAGE } from '../../src/app/collections/training.js';
+import { INTERRUPTED_MESSAGE, TRAINING_LEASE_MS } from '../../src/app/collections/training.js';
 import { AZURE_COLLECTION_LIMITS, type CollectionLimits, type CollectionRef } from '../../src/domain/collections.js';
 import { confidenceFromDistance, euclideanDistance, roundConfidence } from '../../src/domain/similarity.js';
 import { between, detected, detector, openFixture, rect, vec, type Fixture } from '../helpers/collections.js';
@@ -347,7 +347,10 @@ describe('training', () => {
     // The process stops while a training runs: its status stays "running" in the store.
     await f.services.training.train(collection);
     await f.restart();
+    // Until its lease expires it may be another replica's training: it reads as running.
     f.clock.advance(5000);
+    expect(await f.services.training.status(collection)).toMatchObject({ status: 'running' });
+    f.clock.advance(TRAINING_LEASE_MS);
     const after = await f.services.training.status(collection);
     expect(after).toMatchObject({
       status: 'failed',
@@ -356,6 +359,25 @@ describe('training', () => {
       lastActionDateTime: f.clock.t,
     });
     expect((await f.services.identification.identify(PG, [f.faceId(vec(1, 3))]))[0]!.candidates).toHaveLength(1);
+  });
+
+  it('a training another replica runs under a live lease reads as running and is not started twice', async () => {
+    await group(PG, { 1: 1 });
+    await train(PG);
+    const collection = await f.services.collections.get(PG);
+    const before = await f.services.training.status(collection);
+    const running = { ...before, status: 'running' as const, lastActionDateTime: f.clock.t };
+    await f.store.writeTraining(PG, collection.uid, { ...running, lease: { owner: 'other-replica', expiresAt: f.clock.t + 10_000 } });
+    f.clock.advance(9_999);
+    expect(await f.services.training.status(collection)).toEqual(running);
+    // train() finds it running and answers its status without a job of its own.
+    expect(await f.services.training.train(collection)).toEqual(running);
+    expect((await f.store.getTraining(PG))?.lease?.owner).toBe('other-replica');
+    // The last success still serves meanwhile.
+    expect((await f.services.identification.identify(PG, [f.faceId(vec(1, 3))]))[0]!.candidates).toHaveLength(1);
+    f.clock.advance(2);
+    expect(await f.services.training.status(collection)).toMatchObject({ status: 'failed', message: INTERRUPTED_MESSAGE });
+    expect((await f.store.getTraining(PG))?.lease).toBeNull();
   });
 });
 

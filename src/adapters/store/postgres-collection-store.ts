@@ -36,7 +36,9 @@ import type {
   IndexSnapshot,
   InsertResult,
   NewPerson,
+  TrainingLease,
   TrainingRecord,
+  TrainingWrite,
 } from '../../ports/collection-store.js';
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
@@ -99,6 +101,8 @@ interface TrainingRow {
   last_success_at: number | null;
   message: string | null;
   snapshot_version: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 const toCollection = (r: CollectionRow): Collection => ({
@@ -374,7 +378,8 @@ export class PostgresCollectionStore implements CollectionStore {
 
   async getTraining(ref: CollectionRef): Promise<TrainingRecord | null> {
     const [r] = await this.query<TrainingRow>(
-      `SELECT t.status, t.created_at, t.last_action_at, t.last_success_at, t.message, t.snapshot_version
+      `SELECT t.status, t.created_at, t.last_action_at, t.last_success_at, t.message, t.snapshot_version,
+         t.lease_owner, t.lease_expires_at
        FROM collection_training t ${OF_COLLECTION('t')}`,
       [ref.kind, ref.id],
     );
@@ -386,13 +391,14 @@ export class PostgresCollectionStore implements CollectionStore {
       lastSuccessfulTrainingDateTime: r.last_success_at,
       message: r.message,
       snapshotVersion: r.snapshot_version,
+      lease: r.lease_owner === null || r.lease_expires_at === null ? null : { owner: r.lease_owner, expiresAt: Number(r.lease_expires_at) },
     };
   }
 
   async writeTraining(
     ref: CollectionRef,
     uid: string,
-    status: TrainingStatus,
+    status: TrainingWrite,
     snapshot?: Buffer,
   ): Promise<{ snapshotVersion: number | null } | null> {
     return this.tx(async (q): Promise<{ snapshotVersion: number | null } | null> => {
@@ -422,11 +428,13 @@ export class PostgresCollectionStore implements CollectionStore {
       }
       const [current] = await q(
         `INSERT INTO collection_training AS t
-           (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+           (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version,
+            lease_owner, lease_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (collection_uid) DO UPDATE SET status = excluded.status, created_at = excluded.created_at,
            last_action_at = excluded.last_action_at, last_success_at = excluded.last_success_at,
-           message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, t.snapshot_version)
+           message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, t.snapshot_version),
+           lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
          RETURNING t.snapshot_version`,
         [
           uid,
@@ -436,10 +444,23 @@ export class PostgresCollectionStore implements CollectionStore {
           status.lastSuccessfulTrainingDateTime,
           status.message,
           version,
+          status.lease?.owner ?? null,
+          status.lease?.expiresAt ?? null,
         ],
       );
       return { snapshotVersion: (current?.snapshot_version as number | null) ?? null };
     });
+  }
+
+  async renewTrainingLease(ref: CollectionRef, uid: string, lease: TrainingLease): Promise<boolean> {
+    const rows = await this.query(
+      `UPDATE collection_training t SET lease_expires_at = $2 FROM collections c
+       WHERE t.collection_uid = $1 AND c.uid = t.collection_uid AND c.kind = $4 AND c.id = $5
+         AND t.status = 'running' AND t.lease_owner = $3
+       RETURNING 1`,
+      [uid, lease.expiresAt, lease.owner, ref.kind, ref.id],
+    );
+    return rows.length > 0;
   }
 
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {
