@@ -133,6 +133,14 @@ export interface CollectionStore {
     snapshot?: Buffer,
   ): Promise<{ snapshotVersion: number | null } | null>;
   /**
+   * Replaces the current snapshot with `snapshot` (a new version, as writeTraining assigns) if
+   * the current one is still version `basedOn`, leaving the training status as it is; for a
+   * delete's cut, which several replicas may write at once. Answers the new version, or null
+   * (nothing written) when the collection `uid` identifies is gone or the current snapshot is no
+   * longer `basedOn`.
+   */
+  replaceSnapshot(ref: CollectionRef, uid: string, basedOn: number, snapshot: Buffer, at: number): Promise<number | null>;
+  /**
    * Moves the lease's expiry to `lease.expiresAt` if the training is still `running` under a
    * lease `lease.owner` holds; false (nothing written) otherwise — the owner has lost it.
    */

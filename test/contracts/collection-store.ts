@@ -281,6 +281,35 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
       expect((await store.getTraining(ref))?.lease).toBeNull();
     });
 
+    it('replaces a snapshot only if it is still the version the cut started from, leaving the status', async () => {
+      const ref: CollectionRef = { kind: 'largeFaceList', id: 'cas' };
+      const c = collection('cas', 'largeFaceList');
+      await store.createCollection(c, 10);
+      // Never trained: nothing to replace.
+      expect(await store.replaceSnapshot(ref, c.uid, 1, Buffer.from('x'), 1)).toBeNull();
+      const lease = { owner: 'a', expiresAt: 9_000_000_000_000 };
+      await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('one'));
+      await store.writeTraining(ref, c.uid, { ...succeeded(5), status: 'running', lastActionDateTime: 6, lease });
+      expect(await store.replaceSnapshot(ref, c.uid, 1, Buffer.from('cut'), 7)).toBe(2);
+      expect(await (await h.another()).readSnapshot(ref)).toEqual({ version: 2, bytes: Buffer.from('cut') });
+      expect(await store.getTraining(ref)).toEqual({
+        status: 'running',
+        createdDateTime: 1000,
+        lastActionDateTime: 6,
+        lastSuccessfulTrainingDateTime: 5,
+        message: null,
+        snapshotVersion: 2,
+        lease,
+      });
+      // A cut from version 1 lost to the one above: nothing written.
+      expect(await store.replaceSnapshot(ref, c.uid, 1, Buffer.from('stale'), 8)).toBeNull();
+      expect(await store.readSnapshot(ref)).toEqual({ version: 2, bytes: Buffer.from('cut') });
+      expect((await h.rowCounts()).index_snapshots).toBe(1);
+      expect(await store.replaceSnapshot(ref, 'other-uid', 2, Buffer.from('x'), 8)).toBeNull();
+      await store.deleteCollection(ref);
+      expect(await store.replaceSnapshot(ref, c.uid, 2, Buffer.from('x'), 8)).toBeNull();
+    });
+
     it('deletes a person with its faces, and a collection with everything', async () => {
       const pg: CollectionRef = { kind: 'largePersonGroup', id: 'g' };
       const c = collection('g', 'largePersonGroup');

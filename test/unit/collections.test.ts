@@ -381,6 +381,65 @@ describe('training', () => {
   });
 });
 
+describe('replicas sharing one store', () => {
+  const unused = {
+    registered: () => {
+      throw new Error('unused');
+    },
+    resolveRef: () => Promise.reject(new Error('unused')),
+  };
+  /** Use cases of a second replica on the same store, whose store runs `before` ahead of the first call of `method`. */
+  function replica(method: 'replaceSnapshot' | 'writeTraining', before: (...args: unknown[]) => Promise<void> | null) {
+    let done = false;
+    const store = new Proxy(f.store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const fn = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+        if (prop !== method) return fn;
+        return async (...args: unknown[]) => {
+          const pending = done ? null : before(...args);
+          if (pending) {
+            done = true;
+            await pending;
+          }
+          return fn(...args);
+        };
+      },
+    });
+    return createCollectionServices({ store, clock: f.clock, registered: unused, limits: LIMITS });
+  }
+  const top = async (k: number) => (await f.services.identification.identify(LPG, [f.faceId(vec(k, 3))]))[0]!.candidates[0]?.personId;
+
+  it("a delete's cut that loses to another replica's cut starts again from that snapshot", async () => {
+    const ids = await group(LPG, { 1: 1, 2: 1, 3: 1 });
+    await train(LPG);
+    expect(await top(2)).toBe(ids[2]);
+    // Replica B's cut of person 1 read snapshot 1; before it writes, A deletes person 2 (snapshot 2).
+    const b = replica('replaceSnapshot', () => f.services.persons.delete(LPG, ids[2]));
+    await b.persons.delete(LPG, ids[1]);
+    expect(await f.store.getTraining(LPG)).toMatchObject({ status: 'succeeded', snapshotVersion: 3 });
+    expect(await top(1)).not.toBe(ids[1]);
+    expect(await top(2)).not.toBe(ids[2]);
+    expect(await top(3)).toBe(ids[3]);
+  });
+
+  it('a training cuts what another replica deleted between its check and its save', async () => {
+    const ids = await group(LPG, { 1: 1, 2: 1 });
+    await train(LPG);
+    // Replica B trains; as it saves, A deletes person 1 (A's cut sees only the old snapshot).
+    const b = replica('writeTraining', (_ref, _uid, status) =>
+      (status as { status: string }).status === 'succeeded' ? f.services.persons.delete(LPG, ids[1]) : null,
+    );
+    const collection = await b.collections.get(LPG);
+    await b.training.train(collection);
+    await b.training.settled(collection);
+    expect(await f.store.getTraining(LPG)).toMatchObject({ status: 'succeeded', snapshotVersion: 4, lease: null });
+    expect(await top(1)).not.toBe(ids[1]);
+    expect(await top(2)).toBe(ids[2]);
+  });
+});
+
 describe('identify', () => {
   it('ranks persons by their best face, applies the threshold and maxNumOfCandidatesReturned', async () => {
     const { collections, persons, faces, identification } = f.services;

@@ -178,6 +178,7 @@ export class SqliteCollectionStore implements CollectionStore {
       renewTrainingLease: p(`UPDATE collection_training SET lease_expires_at = ?
         WHERE collection_uid = ? AND collection_uid IN (SELECT uid FROM collections WHERE kind = ? AND id = ?)
           AND status = 'running' AND lease_owner = ?`),
+      setSnapshotVersion: p('UPDATE collection_training SET snapshot_version = ? WHERE collection_uid = ?'),
       lastSnapshotVersion: p('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = ?'),
       insertSnapshot: p('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
       dropOlderSnapshots: p('DELETE FROM index_snapshots WHERE collection_uid = ? AND version < ?'),
@@ -333,14 +334,7 @@ export class SqliteCollectionStore implements CollectionStore {
   ): Promise<{ snapshotVersion: number | null } | null> {
     const result = this.db.transaction((): { snapshotVersion: number | null } | null => {
       if (!this.s.getCollectionByUid!.get(uid, ref.kind, ref.id)) return null;
-      let version: number | null = null;
-      if (snapshot) {
-        version = ((this.s.lastSnapshotVersion!.get(uid) as { v: number | null }).v ?? 0) + 1;
-        snapshotParts(snapshot, this.partBytes).forEach((part, i) =>
-          this.s.insertSnapshot!.run(uid, version, i, part, status.lastActionDateTime),
-        );
-        this.s.dropOlderSnapshots!.run(uid, version);
-      }
+      const version = snapshot ? this.insertSnapshot(uid, snapshot, status.lastActionDateTime) : null;
       this.s.upsertTraining!.run({
         uid,
         status: status.status,
@@ -359,6 +353,28 @@ export class SqliteCollectionStore implements CollectionStore {
     // leave the WAL now, as after a delete.
     if (snapshot && result) this.checkpoint();
     return result;
+  }
+
+  async replaceSnapshot(ref: CollectionRef, uid: string, basedOn: number, snapshot: Buffer, at: number): Promise<number | null> {
+    const version = this.db.transaction((): number | null => {
+      if (!this.s.getCollectionByUid!.get(uid, ref.kind, ref.id)) return null;
+      const current = this.s.getTraining!.get(ref.kind, ref.id) as TrainingRow | undefined;
+      if (current?.snapshot_version !== basedOn) return null;
+      const v = this.insertSnapshot(uid, snapshot, at);
+      this.s.setSnapshotVersion!.run(v, uid);
+      return v;
+    })();
+    // As in writeTraining: the replaced snapshot's freed pages leave the WAL now.
+    if (version !== null) this.checkpoint();
+    return version;
+  }
+
+  /** Inserts the next snapshot version's parts and drops older versions; in the caller's transaction. */
+  private insertSnapshot(uid: string, snapshot: Buffer, at: number): number {
+    const version = ((this.s.lastSnapshotVersion!.get(uid) as { v: number | null }).v ?? 0) + 1;
+    snapshotParts(snapshot, this.partBytes).forEach((part, i) => this.s.insertSnapshot!.run(uid, version, i, part, at));
+    this.s.dropOlderSnapshots!.run(uid, version);
+    return version;
   }
 
   async renewTrainingLease(ref: CollectionRef, uid: string, lease: TrainingLease): Promise<boolean> {

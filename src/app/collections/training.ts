@@ -22,13 +22,16 @@
  * claims this instance but has no job here, was left by a stopped process and is recorded as
  * `failed` (INTERRUPTED_MESSAGE) when next read. Each read of the index re-reads the training
  * record, so a snapshot another replica saved (a training, a delete's cut) is loaded by its
- * version on the next search; decoded indexes are cached by version.
+ * version on the next search; decoded indexes are cached by version. A delete's cut replaces the
+ * snapshot only if it is still the version it cut from (replaceSnapshot, a compare-and-set),
+ * else it cuts the newer one, and leaves the status as it is; a training re-reads the face ids
+ * after its save and cuts what another replica deleted meanwhile.
  */
 import { randomUUID } from 'node:crypto';
 import { needsTraining, type Collection, type TrainingStatus } from '../../domain/collections.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
-import type { CollectionStore, TrainingLease, TrainingRecord, TrainingWrite } from '../../ports/collection-store.js';
+import type { CollectionStore, TrainingLease, TrainingRecord } from '../../ports/collection-store.js';
 import { collectionNotFound, notTrained, trainingNotFinished } from './errors.js';
 import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import type { IndexEntry } from './exact-index.js';
@@ -63,6 +66,9 @@ export const TRAINING_LEASE_MS = 60_000;
 
 /** Below this many faces an exact scan is cheap enough (see trained-index.ts and docs/benchmarks.md). */
 export const ANN_MIN_FACES = 20_000;
+
+/** A cut that loses its compare-and-set this many times in a row gives up (with an error). */
+const MAX_CUT_ATTEMPTS = 10;
 
 export const INTERRUPTED_MESSAGE = 'The training was interrupted: the service stopped before it finished.';
 
@@ -142,20 +148,8 @@ export class Training {
 
   /** Cuts deleted faces (or a deleted person's) out of the current snapshot at once. */
   async removeFromIndex(collection: Collection, drop: (e: IndexEntry) => boolean): Promise<void> {
-    await this.exclusive(collection.uid, async () => {
-      const record = await this.store.getTraining(collection);
-      if (!record || record.snapshotVersion === null) return;
-      const loaded = await this.load(collection, record.snapshotVersion);
-      // An ANN index changes in place: its removed keys are out of search from here on.
-      const { index, changed } = removeEntries(loaded, drop);
-      if (!changed) return;
-      // The status is kept as it is, with the lease of a training running (maybe elsewhere).
-      const kept: TrainingWrite = { ...statusOf(record), lease: record.lease };
-      const saved = await this.store.writeTraining(collection, collection.uid, kept, await encodeTrainedIndex(index));
-      this.remember(collection.uid, saved?.snapshotVersion ?? null, index);
-    });
+    await this.exclusive(collection.uid, () => this.cut(collection, drop));
   }
-
   /** Waits for the running trainings (at shutdown, before the store closes). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.jobs.values()]);
@@ -181,6 +175,20 @@ export class Training {
         const done: TrainingStatus = { ...running, status: 'succeeded', lastActionDateTime: now, lastSuccessfulTrainingDateTime: now };
         const saved = await this.store.writeTraining(collection, collection.uid, done, await encodeTrainedIndex(kept));
         this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
+        if (!saved) return;
+        // A face deleted through another replica after the check above and before the save
+        // committed: that replica's cut may have read the snapshot before this one. Cut it here.
+        // (A delete committed after this read is cut by its own replica, from this snapshot.)
+        try {
+          const still = new Set(await this.store.faceIds(collection));
+          await this.cut(collection, (e) => !still.has(e.persistedFaceId));
+        } catch (err) {
+          // The training succeeded and is saved; only this re-check failed.
+          this.options.logger?.error(
+            { err, collectionKind: collection.kind, collectionId: collection.id },
+            'collection index re-check failed',
+          );
+        }
       });
     } catch (err) {
       this.options.logger?.error({ err, collectionKind: collection.kind, collectionId: collection.id }, 'collection training failed');
@@ -193,6 +201,32 @@ export class Training {
       await this.store.writeTraining(collection, collection.uid, failed).catch(() => undefined);
     } finally {
       clearInterval(renewal);
+    }
+  }
+
+  /**
+   * Cuts the entries `drop` selects out of the current snapshot, as a compare-and-set on its
+   * version: when another replica wrote a snapshot meanwhile (a training, a cut), it starts again
+   * from that one. Called in the collection's exclusive queue.
+   */
+  private async cut(collection: Collection, drop: (e: IndexEntry) => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.store.getTraining(collection);
+      if (!record || record.snapshotVersion === null) return;
+      const loaded = await this.load(collection, record.snapshotVersion);
+      // An ANN index changes in place: its removed keys are out of search from here on.
+      const { index, changed } = removeEntries(loaded, drop);
+      if (!changed) return;
+      const bytes = await encodeTrainedIndex(index);
+      const version = await this.store.replaceSnapshot(collection, collection.uid, record.snapshotVersion, bytes, this.clock.now());
+      if (version !== null) {
+        this.remember(collection.uid, version, index);
+        return;
+      }
+      // Gone, or another snapshot was written since the read: forget this one and read again.
+      this.cache.delete(collection.uid);
+      if (attempt >= MAX_CUT_ATTEMPTS)
+        throw new Error(`the index cut of ${collection.kind} ${collection.id} kept losing to other snapshot writes`);
     }
   }
 
