@@ -46,7 +46,9 @@ CREATE TABLE collection_training (
   last_action_at bigint NOT NULL,
   last_success_at bigint,
   message text,
-  snapshot_version integer                                    -- the index_snapshots row of the last success
+  snapshot_version integer,                                   -- the index_snapshots row of the last success
+  lease_owner text,                                           -- while running: the instance running the job
+  lease_expires_at bigint                                     -- epoch ms; renewed while the job runs
 );
 
 CREATE TABLE index_snapshots (

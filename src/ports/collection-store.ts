@@ -30,10 +30,29 @@ export interface FaceEmbedding {
   embedding: Float32Array;
 }
 
+/**
+ * Who runs a `running` training and until when. Several processes may share one store
+ * (PostgreSQL): the one running the job renews its lease while the job runs; a `running`
+ * training whose lease has expired was left by a process that stopped.
+ */
+export interface TrainingLease {
+  /** The instance id of the process running the job. */
+  owner: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** A training status as written: `lease` (omitted = none) is set while it is `running`. */
+export interface TrainingWrite extends TrainingStatus {
+  lease?: TrainingLease | null;
+}
+
 /** The training status with the version of the snapshot the last successful training saved. */
 export interface TrainingRecord extends TrainingStatus {
   /** Null until a training has succeeded. */
   snapshotVersion: number | null;
+  /** Null when none was written. */
+  lease: TrainingLease | null;
 }
 
 /** A trained index, serialised by the use case (an exact matrix now, an ANN index later). */
@@ -110,9 +129,22 @@ export interface CollectionStore {
   writeTraining(
     ref: CollectionRef,
     uid: string,
-    status: TrainingStatus,
+    status: TrainingWrite,
     snapshot?: Buffer,
   ): Promise<{ snapshotVersion: number | null } | null>;
+  /**
+   * Replaces the current snapshot with `snapshot` (a new version, as writeTraining assigns) if
+   * the current one is still version `basedOn`, leaving the training status as it is; for a
+   * delete's cut, which several replicas may write at once. Answers the new version, or null
+   * (nothing written) when the collection `uid` identifies is gone or the current snapshot is no
+   * longer `basedOn`.
+   */
+  replaceSnapshot(ref: CollectionRef, uid: string, basedOn: number, snapshot: Buffer, at: number): Promise<number | null>;
+  /**
+   * Moves the lease's expiry to `lease.expiresAt` if the training is still `running` under a
+   * lease `lease.owner` holds; false (nothing written) otherwise — the owner has lost it.
+   */
+  renewTrainingLease(ref: CollectionRef, uid: string, lease: TrainingLease): Promise<boolean>;
   /** The current snapshot, or null. */
   readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null>;
 

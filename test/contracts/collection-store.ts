@@ -226,6 +226,7 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
         lastSuccessfulTrainingDateTime: null,
         message: null,
         snapshotVersion: null,
+        lease: null,
       });
       expect(await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('one'))).toEqual({ snapshotVersion: 1 });
       expect(await store.writeTraining(ref, c.uid, succeeded(6), Buffer.from('two'))).toEqual({ snapshotVersion: 2 });
@@ -242,6 +243,7 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
         lastSuccessfulTrainingDateTime: 6,
         message: 'm',
         snapshotVersion: 2,
+        lease: null,
       });
 
       await store.deleteCollection(ref);
@@ -250,6 +252,62 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
       expect(await store.getTraining(ref)).toBeNull();
       expect(await store.readSnapshot(ref)).toBeNull();
       expect(await store.writeTraining({ ...ref, id: 'none' }, 'new-uid', succeeded(8))).toBeNull();
+    });
+
+    it("keeps a running training's lease, renews it for its owner only, and drops it with the next status", async () => {
+      const ref: CollectionRef = { kind: 'largePersonGroup', id: 'leased' };
+      const c = collection('leased', 'largePersonGroup');
+      await store.createCollection(c, 10);
+      const running = { ...succeeded(4), status: 'running' as const, lastSuccessfulTrainingDateTime: null };
+      // No training yet: nothing to renew.
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'a', expiresAt: 10 })).toBe(false);
+      await store.writeTraining(ref, c.uid, { ...running, lease: { owner: 'a', expiresAt: 9_000_000_000_000 } });
+      expect(await (await h.another()).getTraining(ref)).toMatchObject({
+        status: 'running',
+        lease: { owner: 'a', expiresAt: 9_000_000_000_000 },
+      });
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'b', expiresAt: 20 })).toBe(false);
+      expect(await store.renewTrainingLease(ref, 'other-uid', { owner: 'a', expiresAt: 20 })).toBe(false);
+      expect(await store.renewTrainingLease({ ...ref, kind: 'personGroup' }, c.uid, { owner: 'a', expiresAt: 20 })).toBe(false);
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'a', expiresAt: 9_000_000_000_001 })).toBe(true);
+      expect((await store.getTraining(ref))?.lease).toEqual({ owner: 'a', expiresAt: 9_000_000_000_001 });
+      // A snapshot written with the lease kept (a delete's cut while it runs) keeps it.
+      await store.writeTraining(ref, c.uid, { ...running, lease: { owner: 'a', expiresAt: 9_000_000_000_001 } }, Buffer.from('cut'));
+      expect(await store.getTraining(ref)).toMatchObject({ status: 'running', snapshotVersion: 1, lease: { owner: 'a' } });
+      // The job's final status has no lease, and a finished training's lease cannot be renewed.
+      await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('done'));
+      expect(await store.getTraining(ref)).toMatchObject({ status: 'succeeded', snapshotVersion: 2, lease: null });
+      expect(await store.renewTrainingLease(ref, c.uid, { owner: 'a', expiresAt: 30 })).toBe(false);
+      expect((await store.getTraining(ref))?.lease).toBeNull();
+    });
+
+    it('replaces a snapshot only if it is still the version the cut started from, leaving the status', async () => {
+      const ref: CollectionRef = { kind: 'largeFaceList', id: 'cas' };
+      const c = collection('cas', 'largeFaceList');
+      await store.createCollection(c, 10);
+      // Never trained: nothing to replace.
+      expect(await store.replaceSnapshot(ref, c.uid, 1, Buffer.from('x'), 1)).toBeNull();
+      const lease = { owner: 'a', expiresAt: 9_000_000_000_000 };
+      await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('one'));
+      await store.writeTraining(ref, c.uid, { ...succeeded(5), status: 'running', lastActionDateTime: 6, lease });
+      expect(await store.replaceSnapshot(ref, c.uid, 1, Buffer.from('cut'), 7)).toBe(2);
+      expect(await (await h.another()).readSnapshot(ref)).toEqual({ version: 2, bytes: Buffer.from('cut') });
+      expect(await store.getTraining(ref)).toEqual({
+        status: 'running',
+        createdDateTime: 1000,
+        lastActionDateTime: 6,
+        lastSuccessfulTrainingDateTime: 5,
+        message: null,
+        snapshotVersion: 2,
+        lease,
+      });
+      // A cut from version 1 lost to the one above: nothing written.
+      expect(await store.replaceSnapshot(ref, c.uid, 1, Buffer.from('stale'), 8)).toBeNull();
+      expect(await store.readSnapshot(ref)).toEqual({ version: 2, bytes: Buffer.from('cut') });
+      expect((await h.rowCounts()).index_snapshots).toBe(1);
+      expect(await store.replaceSnapshot(ref, 'other-uid', 2, Buffer.from('x'), 8)).toBeNull();
+      await store.deleteCollection(ref);
+      expect(await store.replaceSnapshot(ref, c.uid, 2, Buffer.from('x'), 8)).toBeNull();
     });
 
     it('deletes a person with its faces, and a collection with everything', async () => {

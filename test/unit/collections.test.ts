@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromFaceError } from '../../src/api/rest/errors.js';
 import { createCollectionServices } from '../../src/app/collections/service.js';
-import { INTERRUPTED_MESSAGE } from '../../src/app/collections/training.js';
+import { INTERRUPTED_MESSAGE, TRAINING_LEASE_MS } from '../../src/app/collections/training.js';
 import { AZURE_COLLECTION_LIMITS, type CollectionLimits, type CollectionRef } from '../../src/domain/collections.js';
 import { confidenceFromDistance, euclideanDistance, roundConfidence } from '../../src/domain/similarity.js';
 import { between, detected, detector, openFixture, rect, vec, type Fixture } from '../helpers/collections.js';
@@ -347,7 +347,10 @@ describe('training', () => {
     // The process stops while a training runs: its status stays "running" in the store.
     await f.services.training.train(collection);
     await f.restart();
+    // Until its lease expires it may be another replica's training: it reads as running.
     f.clock.advance(5000);
+    expect(await f.services.training.status(collection)).toMatchObject({ status: 'running' });
+    f.clock.advance(TRAINING_LEASE_MS);
     const after = await f.services.training.status(collection);
     expect(after).toMatchObject({
       status: 'failed',
@@ -356,6 +359,84 @@ describe('training', () => {
       lastActionDateTime: f.clock.t,
     });
     expect((await f.services.identification.identify(PG, [f.faceId(vec(1, 3))]))[0]!.candidates).toHaveLength(1);
+  });
+
+  it('a training another replica runs under a live lease reads as running and is not started twice', async () => {
+    await group(PG, { 1: 1 });
+    await train(PG);
+    const collection = await f.services.collections.get(PG);
+    const before = await f.services.training.status(collection);
+    const running = { ...before, status: 'running' as const, lastActionDateTime: f.clock.t };
+    await f.store.writeTraining(PG, collection.uid, { ...running, lease: { owner: 'other-replica', expiresAt: f.clock.t + 10_000 } });
+    f.clock.advance(9_999);
+    expect(await f.services.training.status(collection)).toEqual(running);
+    // train() finds it running and answers its status without a job of its own.
+    expect(await f.services.training.train(collection)).toEqual(running);
+    expect((await f.store.getTraining(PG))?.lease?.owner).toBe('other-replica');
+    // The last success still serves meanwhile.
+    expect((await f.services.identification.identify(PG, [f.faceId(vec(1, 3))]))[0]!.candidates).toHaveLength(1);
+    f.clock.advance(2);
+    expect(await f.services.training.status(collection)).toMatchObject({ status: 'failed', message: INTERRUPTED_MESSAGE });
+    expect((await f.store.getTraining(PG))?.lease).toBeNull();
+  });
+});
+
+describe('replicas sharing one store', () => {
+  const unused = {
+    registered: () => {
+      throw new Error('unused');
+    },
+    resolveRef: () => Promise.reject(new Error('unused')),
+  };
+  /** Use cases of a second replica on the same store, whose store runs `before` ahead of the first call of `method`. */
+  function replica(method: 'replaceSnapshot' | 'writeTraining', before: (...args: unknown[]) => Promise<void> | null) {
+    let done = false;
+    const store = new Proxy(f.store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const fn = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+        if (prop !== method) return fn;
+        return async (...args: unknown[]) => {
+          const pending = done ? null : before(...args);
+          if (pending) {
+            done = true;
+            await pending;
+          }
+          return fn(...args);
+        };
+      },
+    });
+    return createCollectionServices({ store, clock: f.clock, registered: unused, limits: LIMITS });
+  }
+  const top = async (k: number) => (await f.services.identification.identify(LPG, [f.faceId(vec(k, 3))]))[0]!.candidates[0]?.personId;
+
+  it("a delete's cut that loses to another replica's cut starts again from that snapshot", async () => {
+    const ids = await group(LPG, { 1: 1, 2: 1, 3: 1 });
+    await train(LPG);
+    expect(await top(2)).toBe(ids[2]);
+    // Replica B's cut of person 1 read snapshot 1; before it writes, A deletes person 2 (snapshot 2).
+    const b = replica('replaceSnapshot', () => f.services.persons.delete(LPG, ids[2]));
+    await b.persons.delete(LPG, ids[1]);
+    expect(await f.store.getTraining(LPG)).toMatchObject({ status: 'succeeded', snapshotVersion: 3 });
+    expect(await top(1)).not.toBe(ids[1]);
+    expect(await top(2)).not.toBe(ids[2]);
+    expect(await top(3)).toBe(ids[3]);
+  });
+
+  it('a training cuts what another replica deleted between its check and its save', async () => {
+    const ids = await group(LPG, { 1: 1, 2: 1 });
+    await train(LPG);
+    // Replica B trains; as it saves, A deletes person 1 (A's cut sees only the old snapshot).
+    const b = replica('writeTraining', (_ref, _uid, status) =>
+      (status as { status: string }).status === 'succeeded' ? f.services.persons.delete(LPG, ids[1]) : null,
+    );
+    const collection = await b.collections.get(LPG);
+    await b.training.train(collection);
+    await b.training.settled(collection);
+    expect(await f.store.getTraining(LPG)).toMatchObject({ status: 'succeeded', snapshotVersion: 4, lease: null });
+    expect(await top(1)).not.toBe(ids[1]);
+    expect(await top(2)).toBe(ids[2]);
   });
 });
 

@@ -134,7 +134,9 @@ const MIGRATIONS: ReadonlyArray<(db: Db) => void> = [
         last_action_at INTEGER NOT NULL,
         last_success_at INTEGER,
         message TEXT,
-        snapshot_version INTEGER                        -- the index_snapshots row of the last success
+        snapshot_version INTEGER,                       -- the index_snapshots row of the last success
+        lease_owner TEXT,                               -- while running: the instance running the job
+        lease_expires_at INTEGER                        -- epoch ms; renewed while the job runs
       );
 
       CREATE TABLE IF NOT EXISTS index_snapshots (

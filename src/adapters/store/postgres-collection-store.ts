@@ -10,7 +10,8 @@
  * for the collections of a kind (there is no parent row). Concurrent adds, from this process or
  * another replica, queue on that lock and each counts what the previous one committed, so none
  * can overshoot. FOR NO KEY UPDATE leaves other transactions' foreign-key checks (FOR KEY SHARE)
- * unblocked. writeTraining takes the same row lock, so snapshot versions are assigned in order.
+ * unblocked. writeTraining and replaceSnapshot take the same row lock, so snapshot versions are
+ * assigned in order and a cut's compare-and-set on the version sees no write in between.
  *
  * Durability. A promise resolves after COMMIT returns, which with PostgreSQL's defaults
  * (fsync = on, synchronous_commit = on) means the WAL is flushed to disk. synchronous_commit =
@@ -36,7 +37,9 @@ import type {
   IndexSnapshot,
   InsertResult,
   NewPerson,
+  TrainingLease,
   TrainingRecord,
+  TrainingWrite,
 } from '../../ports/collection-store.js';
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
@@ -99,6 +102,8 @@ interface TrainingRow {
   last_success_at: number | null;
   message: string | null;
   snapshot_version: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 const toCollection = (r: CollectionRow): Collection => ({
@@ -374,7 +379,8 @@ export class PostgresCollectionStore implements CollectionStore {
 
   async getTraining(ref: CollectionRef): Promise<TrainingRecord | null> {
     const [r] = await this.query<TrainingRow>(
-      `SELECT t.status, t.created_at, t.last_action_at, t.last_success_at, t.message, t.snapshot_version
+      `SELECT t.status, t.created_at, t.last_action_at, t.last_success_at, t.message, t.snapshot_version,
+         t.lease_owner, t.lease_expires_at
        FROM collection_training t ${OF_COLLECTION('t')}`,
       [ref.kind, ref.id],
     );
@@ -386,13 +392,14 @@ export class PostgresCollectionStore implements CollectionStore {
       lastSuccessfulTrainingDateTime: r.last_success_at,
       message: r.message,
       snapshotVersion: r.snapshot_version,
+      lease: r.lease_owner === null || r.lease_expires_at === null ? null : { owner: r.lease_owner, expiresAt: Number(r.lease_expires_at) },
     };
   }
 
   async writeTraining(
     ref: CollectionRef,
     uid: string,
-    status: TrainingStatus,
+    status: TrainingWrite,
     snapshot?: Buffer,
   ): Promise<{ snapshotVersion: number | null } | null> {
     return this.tx(async (q): Promise<{ snapshotVersion: number | null } | null> => {
@@ -402,31 +409,16 @@ export class PostgresCollectionStore implements CollectionStore {
         ref.id,
       ]);
       if (locked.length === 0) return null;
-      let version: number | null = null;
-      if (snapshot) {
-        const [last] = await q('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = $1', [uid]);
-        version = ((last?.v as number | null) ?? 0) + 1;
-        for (const [part, bytes] of snapshotParts(snapshot, this.partBytes).entries()) {
-          await q('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES ($1, $2, $3, $4, $5)', [
-            uid,
-            version,
-            part,
-            bytes,
-            status.lastActionDateTime,
-          ]);
-        }
-        await q('DELETE FROM index_snapshots WHERE collection_uid = $1 AND version < $2', [uid, version]);
-        const notice: SnapshotNotice = { kind: ref.kind, id: ref.id, uid, version };
-        // Delivered to listeners when this transaction commits, never if it rolls back.
-        await q('SELECT pg_notify($1, $2)', [SNAPSHOT_CHANNEL, JSON.stringify(notice)]);
-      }
+      const version = snapshot ? await this.insertSnapshot(q, ref, uid, snapshot, status.lastActionDateTime) : null;
       const [current] = await q(
         `INSERT INTO collection_training AS t
-           (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+           (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version,
+            lease_owner, lease_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (collection_uid) DO UPDATE SET status = excluded.status, created_at = excluded.created_at,
            last_action_at = excluded.last_action_at, last_success_at = excluded.last_success_at,
-           message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, t.snapshot_version)
+           message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, t.snapshot_version),
+           lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
          RETURNING t.snapshot_version`,
         [
           uid,
@@ -436,10 +428,66 @@ export class PostgresCollectionStore implements CollectionStore {
           status.lastSuccessfulTrainingDateTime,
           status.message,
           version,
+          status.lease?.owner ?? null,
+          status.lease?.expiresAt ?? null,
         ],
       );
       return { snapshotVersion: (current?.snapshot_version as number | null) ?? null };
     });
+  }
+
+  async replaceSnapshot(ref: CollectionRef, uid: string, basedOn: number, snapshot: Buffer, at: number): Promise<number | null> {
+    return this.tx(async (q): Promise<number | null> => {
+      // The same row lock as writeTraining: the check and the write see no other snapshot write between them.
+      const locked = await q('SELECT 1 FROM collections WHERE uid = $1 AND kind = $2 AND id = $3 FOR NO KEY UPDATE', [
+        uid,
+        ref.kind,
+        ref.id,
+      ]);
+      if (locked.length === 0) return null;
+      const [current] = await q('SELECT snapshot_version FROM collection_training WHERE collection_uid = $1', [uid]);
+      if ((current?.snapshot_version as number | null | undefined) !== basedOn) return null;
+      const version = await this.insertSnapshot(q, ref, uid, snapshot, at);
+      await q('UPDATE collection_training SET snapshot_version = $2 WHERE collection_uid = $1', [uid, version]);
+      return version;
+    });
+  }
+
+  /** Inserts the next snapshot version's parts, drops older versions and queues the NOTIFY; in the caller's transaction. */
+  private async insertSnapshot(
+    q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>,
+    ref: CollectionRef,
+    uid: string,
+    snapshot: Buffer,
+    at: number,
+  ): Promise<number> {
+    const [last] = await q('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = $1', [uid]);
+    const version = ((last?.v as number | null) ?? 0) + 1;
+    for (const [part, bytes] of snapshotParts(snapshot, this.partBytes).entries()) {
+      await q('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        uid,
+        version,
+        part,
+        bytes,
+        at,
+      ]);
+    }
+    await q('DELETE FROM index_snapshots WHERE collection_uid = $1 AND version < $2', [uid, version]);
+    const notice: SnapshotNotice = { kind: ref.kind, id: ref.id, uid, version };
+    // Delivered to listeners when this transaction commits, never if it rolls back.
+    await q('SELECT pg_notify($1, $2)', [SNAPSHOT_CHANNEL, JSON.stringify(notice)]);
+    return version;
+  }
+
+  async renewTrainingLease(ref: CollectionRef, uid: string, lease: TrainingLease): Promise<boolean> {
+    const rows = await this.query(
+      `UPDATE collection_training t SET lease_expires_at = $2 FROM collections c
+       WHERE t.collection_uid = $1 AND c.uid = t.collection_uid AND c.kind = $4 AND c.id = $5
+         AND t.status = 'running' AND t.lease_owner = $3
+       RETURNING 1`,
+      [uid, lease.expiresAt, lease.owner, ref.kind, ref.id],
+    );
+    return rows.length > 0;
   }
 
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {

@@ -26,7 +26,9 @@ import type {
   IndexSnapshot,
   InsertResult,
   NewPerson,
+  TrainingLease,
   TrainingRecord,
+  TrainingWrite,
 } from '../../ports/collection-store.js';
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { openDatabase, type Db } from './database.js';
@@ -68,6 +70,8 @@ interface TrainingRow {
   last_success_at: number | null;
   message: string | null;
   snapshot_version: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 const toCollection = (r: CollectionRow): Collection => ({
@@ -159,14 +163,22 @@ export class SqliteCollectionStore implements CollectionStore {
       embeddings: p(`SELECT persisted_face_id, person_id, embedding FROM persisted_faces
         WHERE collection_uid = ${UID} ORDER BY rowid`),
 
-      getTraining: p(`SELECT status, created_at, last_action_at, last_success_at, message, snapshot_version
+      getTraining: p(`SELECT status, created_at, last_action_at, last_success_at, message, snapshot_version,
+          lease_owner, lease_expires_at
         FROM collection_training WHERE collection_uid = ${UID}`),
       upsertTraining: p(`INSERT INTO collection_training
-          (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version)
-        VALUES (@uid, @status, @createdAt, @lastActionAt, @lastSuccessAt, @message, @snapshotVersion)
+          (collection_uid, status, created_at, last_action_at, last_success_at, message, snapshot_version,
+           lease_owner, lease_expires_at)
+        VALUES (@uid, @status, @createdAt, @lastActionAt, @lastSuccessAt, @message, @snapshotVersion,
+          @leaseOwner, @leaseExpiresAt)
         ON CONFLICT (collection_uid) DO UPDATE SET status = excluded.status, created_at = excluded.created_at,
           last_action_at = excluded.last_action_at, last_success_at = excluded.last_success_at,
-          message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, snapshot_version)`),
+          message = excluded.message, snapshot_version = coalesce(excluded.snapshot_version, snapshot_version),
+          lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at`),
+      renewTrainingLease: p(`UPDATE collection_training SET lease_expires_at = ?
+        WHERE collection_uid = ? AND collection_uid IN (SELECT uid FROM collections WHERE kind = ? AND id = ?)
+          AND status = 'running' AND lease_owner = ?`),
+      setSnapshotVersion: p('UPDATE collection_training SET snapshot_version = ? WHERE collection_uid = ?'),
       lastSnapshotVersion: p('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = ?'),
       insertSnapshot: p('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
       dropOlderSnapshots: p('DELETE FROM index_snapshots WHERE collection_uid = ? AND version < ?'),
@@ -310,25 +322,19 @@ export class SqliteCollectionStore implements CollectionStore {
       lastSuccessfulTrainingDateTime: r.last_success_at,
       message: r.message,
       snapshotVersion: r.snapshot_version,
+      lease: r.lease_owner === null || r.lease_expires_at === null ? null : { owner: r.lease_owner, expiresAt: Number(r.lease_expires_at) },
     };
   }
 
   async writeTraining(
     ref: CollectionRef,
     uid: string,
-    status: TrainingStatus,
+    status: TrainingWrite,
     snapshot?: Buffer,
   ): Promise<{ snapshotVersion: number | null } | null> {
     const result = this.db.transaction((): { snapshotVersion: number | null } | null => {
       if (!this.s.getCollectionByUid!.get(uid, ref.kind, ref.id)) return null;
-      let version: number | null = null;
-      if (snapshot) {
-        version = ((this.s.lastSnapshotVersion!.get(uid) as { v: number | null }).v ?? 0) + 1;
-        snapshotParts(snapshot, this.partBytes).forEach((part, i) =>
-          this.s.insertSnapshot!.run(uid, version, i, part, status.lastActionDateTime),
-        );
-        this.s.dropOlderSnapshots!.run(uid, version);
-      }
+      const version = snapshot ? this.insertSnapshot(uid, snapshot, status.lastActionDateTime) : null;
       this.s.upsertTraining!.run({
         uid,
         status: status.status,
@@ -337,6 +343,8 @@ export class SqliteCollectionStore implements CollectionStore {
         lastSuccessAt: status.lastSuccessfulTrainingDateTime,
         message: status.message,
         snapshotVersion: version,
+        leaseOwner: status.lease?.owner ?? null,
+        leaseExpiresAt: status.lease?.expiresAt ?? null,
       });
       const current = this.s.getTraining!.get(ref.kind, ref.id) as TrainingRow;
       return { snapshotVersion: current.snapshot_version };
@@ -345,6 +353,32 @@ export class SqliteCollectionStore implements CollectionStore {
     // leave the WAL now, as after a delete.
     if (snapshot && result) this.checkpoint();
     return result;
+  }
+
+  async replaceSnapshot(ref: CollectionRef, uid: string, basedOn: number, snapshot: Buffer, at: number): Promise<number | null> {
+    const version = this.db.transaction((): number | null => {
+      if (!this.s.getCollectionByUid!.get(uid, ref.kind, ref.id)) return null;
+      const current = this.s.getTraining!.get(ref.kind, ref.id) as TrainingRow | undefined;
+      if (current?.snapshot_version !== basedOn) return null;
+      const v = this.insertSnapshot(uid, snapshot, at);
+      this.s.setSnapshotVersion!.run(v, uid);
+      return v;
+    })();
+    // As in writeTraining: the replaced snapshot's freed pages leave the WAL now.
+    if (version !== null) this.checkpoint();
+    return version;
+  }
+
+  /** Inserts the next snapshot version's parts and drops older versions; in the caller's transaction. */
+  private insertSnapshot(uid: string, snapshot: Buffer, at: number): number {
+    const version = ((this.s.lastSnapshotVersion!.get(uid) as { v: number | null }).v ?? 0) + 1;
+    snapshotParts(snapshot, this.partBytes).forEach((part, i) => this.s.insertSnapshot!.run(uid, version, i, part, at));
+    this.s.dropOlderSnapshots!.run(uid, version);
+    return version;
+  }
+
+  async renewTrainingLease(ref: CollectionRef, uid: string, lease: TrainingLease): Promise<boolean> {
+    return this.s.renewTrainingLease!.run(lease.expiresAt, uid, ref.kind, ref.id, lease.owner).changes > 0;
   }
 
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {

@@ -13,14 +13,25 @@
  * delete (docs/benchmarks.md).
  *
  * Snapshot writes of one collection (a job's save, a delete's cut) run one at a time in this
- * process. A `running` status with no job in this process was left by a stopped process: it is
- * recorded as `failed` when next read. Several processes sharing one store (PostgreSQL, later)
- * will need a lease instead.
+ * process.
+ *
+ * Several processes may share one store (replicas on one PostgreSQL). A `running` training
+ * carries a lease: the id of the instance running the job and an expiry, which the job renews
+ * every third of `leaseMs` while it runs. Another replica reading it sees `running` (and does not
+ * start a second job on train()); only a `running` training whose lease has expired, or that
+ * claims this instance but has no job here, was left by a stopped process and is recorded as
+ * `failed` (INTERRUPTED_MESSAGE) when next read. Each read of the index re-reads the training
+ * record, so a snapshot another replica saved (a training, a delete's cut) is loaded by its
+ * version on the next search; decoded indexes are cached by version. A delete's cut replaces the
+ * snapshot only if it is still the version it cut from (replaceSnapshot, a compare-and-set),
+ * else it cuts the newer one, and leaves the status as it is; a training re-reads the face ids
+ * after its save and cuts what another replica deleted meanwhile.
  */
+import { randomUUID } from 'node:crypto';
 import { needsTraining, type Collection, type TrainingStatus } from '../../domain/collections.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
-import type { CollectionStore, TrainingRecord } from '../../ports/collection-store.js';
+import type { CollectionStore, TrainingLease, TrainingRecord } from '../../ports/collection-store.js';
 import { collectionNotFound, notTrained, trainingNotFinished } from './errors.js';
 import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import type { IndexEntry } from './exact-index.js';
@@ -41,10 +52,23 @@ export interface TrainingOptions {
   vectorIndex?: VectorIndexFactory;
   /** Collections with at least this many faces get an ANN index (default ANN_MIN_FACES). */
   annMinFaces?: number;
+  /** This process's id in training leases (default a random UUID). */
+  instanceId?: string;
+  /** How long a training's lease lasts unless renewed (default TRAINING_LEASE_MS). */
+  leaseMs?: number;
 }
+
+/**
+ * A running training's lease: renewed every third of it while the job runs, so a replica
+ * declares a training interrupted at most this long after its process stopped.
+ */
+export const TRAINING_LEASE_MS = 60_000;
 
 /** Below this many faces an exact scan is cheap enough (see trained-index.ts and docs/benchmarks.md). */
 export const ANN_MIN_FACES = 20_000;
+
+/** A cut that loses its compare-and-set this many times in a row gives up (with an error). */
+const MAX_CUT_ATTEMPTS = 10;
 
 export const INTERRUPTED_MESSAGE = 'The training was interrupted: the service stopped before it finished.';
 
@@ -65,6 +89,8 @@ export class Training {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly maxCached: number;
   private readonly builder: IndexBuilder;
+  private readonly instanceId: string;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly store: CollectionStore,
@@ -73,13 +99,16 @@ export class Training {
   ) {
     this.maxCached = options.maxCachedIndexes ?? 16;
     this.builder = { factory: options.vectorIndex ?? null, annMinFaces: options.annMinFaces ?? ANN_MIN_FACES };
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.leaseMs = options.leaseMs ?? TRAINING_LEASE_MS;
   }
 
   /** Starts a training (or finds the one running) and returns its status without waiting for it. */
   async train(collection: Collection): Promise<TrainingStatus> {
     if (!needsTraining(collection.kind)) throw new Error(`a ${collection.kind} is not trained`);
     const previous = await this.current(collection);
-    if (this.jobs.has(collection.uid) && previous) return statusOf(previous);
+    // Running here, or in another replica that holds a live lease: one job at a time.
+    if (previous?.status === 'running' && (this.jobs.has(collection.uid) || previous.lease)) return statusOf(previous);
     const running: TrainingStatus = {
       status: 'running',
       createdDateTime: collection.createdAt,
@@ -87,8 +116,9 @@ export class Training {
       lastSuccessfulTrainingDateTime: previous?.lastSuccessfulTrainingDateTime ?? null,
       message: null,
     };
-    if (!(await this.store.writeTraining(collection, collection.uid, running))) throw collectionNotFound(collection);
-    const job = this.run(collection, running).finally(() => this.jobs.delete(collection.uid));
+    const lease = this.newLease();
+    if (!(await this.store.writeTraining(collection, collection.uid, { ...running, lease }))) throw collectionNotFound(collection);
+    const job = this.run(collection, running, lease).finally(() => this.jobs.delete(collection.uid));
     this.jobs.set(collection.uid, job);
     return running;
   }
@@ -118,18 +148,8 @@ export class Training {
 
   /** Cuts deleted faces (or a deleted person's) out of the current snapshot at once. */
   async removeFromIndex(collection: Collection, drop: (e: IndexEntry) => boolean): Promise<void> {
-    await this.exclusive(collection.uid, async () => {
-      const record = await this.store.getTraining(collection);
-      if (!record || record.snapshotVersion === null) return;
-      const loaded = await this.load(collection, record.snapshotVersion);
-      // An ANN index changes in place: its removed keys are out of search from here on.
-      const { index, changed } = removeEntries(loaded, drop);
-      if (!changed) return;
-      const saved = await this.store.writeTraining(collection, collection.uid, statusOf(record), await encodeTrainedIndex(index));
-      this.remember(collection.uid, saved?.snapshotVersion ?? null, index);
-    });
+    await this.exclusive(collection.uid, () => this.cut(collection, drop));
   }
-
   /** Waits for the running trainings (at shutdown, before the store closes). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.jobs.values()]);
@@ -140,9 +160,11 @@ export class Training {
     this.cache.delete(uid);
   }
 
-  private async run(collection: Collection, running: TrainingStatus): Promise<void> {
+  private async run(collection: Collection, running: TrainingStatus, lease: TrainingLease): Promise<void> {
     // Returns to the caller first: train() answers before any work is done.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const renewal = setInterval(() => void this.renew(collection, lease), Math.max(1, Math.floor(this.leaseMs / 3)));
+    renewal.unref();
     try {
       const built = await buildTrainedIndex(this.builder, await this.store.embeddings(collection));
       await this.exclusive(collection.uid, async () => {
@@ -153,6 +175,20 @@ export class Training {
         const done: TrainingStatus = { ...running, status: 'succeeded', lastActionDateTime: now, lastSuccessfulTrainingDateTime: now };
         const saved = await this.store.writeTraining(collection, collection.uid, done, await encodeTrainedIndex(kept));
         this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
+        if (!saved) return;
+        // A face deleted through another replica after the check above and before the save
+        // committed: that replica's cut may have read the snapshot before this one. Cut it here.
+        // (A delete committed after this read is cut by its own replica, from this snapshot.)
+        try {
+          const still = new Set(await this.store.faceIds(collection));
+          await this.cut(collection, (e) => !still.has(e.persistedFaceId));
+        } catch (err) {
+          // The training succeeded and is saved; only this re-check failed.
+          this.options.logger?.error(
+            { err, collectionKind: collection.kind, collectionId: collection.id },
+            'collection index re-check failed',
+          );
+        }
       });
     } catch (err) {
       this.options.logger?.error({ err, collectionKind: collection.kind, collectionId: collection.id }, 'collection training failed');
@@ -163,13 +199,67 @@ export class Training {
         message: 'The training failed.',
       };
       await this.store.writeTraining(collection, collection.uid, failed).catch(() => undefined);
+    } finally {
+      clearInterval(renewal);
     }
   }
 
-  /** The stored record, with a `running` no job of this process owns recorded as failed. */
+  /**
+   * Cuts the entries `drop` selects out of the current snapshot, as a compare-and-set on its
+   * version: when another replica wrote a snapshot meanwhile (a training, a cut), it starts again
+   * from that one. Called in the collection's exclusive queue.
+   */
+  private async cut(collection: Collection, drop: (e: IndexEntry) => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.store.getTraining(collection);
+      if (!record || record.snapshotVersion === null) return;
+      const loaded = await this.load(collection, record.snapshotVersion);
+      // An ANN index changes in place: its removed keys are out of search from here on.
+      const { index, changed } = removeEntries(loaded, drop);
+      if (!changed) return;
+      const bytes = await encodeTrainedIndex(index);
+      const version = await this.store.replaceSnapshot(collection, collection.uid, record.snapshotVersion, bytes, this.clock.now());
+      if (version !== null) {
+        this.remember(collection.uid, version, index);
+        return;
+      }
+      // Gone, or another snapshot was written since the read: forget this one and read again.
+      this.cache.delete(collection.uid);
+      if (attempt >= MAX_CUT_ATTEMPTS)
+        throw new Error(`the index cut of ${collection.kind} ${collection.id} kept losing to other snapshot writes`);
+    }
+  }
+
+  private newLease(): TrainingLease {
+    return { owner: this.instanceId, expiresAt: this.clock.now() + this.leaseMs };
+  }
+
+  private async renew(collection: Collection, lease: TrainingLease): Promise<void> {
+    try {
+      const renewed = await this.store.renewTrainingLease(collection, collection.uid, { ...lease, expiresAt: this.newLease().expiresAt });
+      if (!renewed) {
+        this.options.logger?.warn(
+          { collectionKind: collection.kind, collectionId: collection.id },
+          "collection training lease lost: its status is no longer this job's running one",
+        );
+      }
+    } catch (err) {
+      this.options.logger?.warn(
+        { err, collectionKind: collection.kind, collectionId: collection.id },
+        'collection training lease renewal failed',
+      );
+    }
+  }
+
+  /**
+   * The stored record, with a `running` whose lease has expired (or that claims this instance
+   * but has no job here) recorded as failed: its process stopped.
+   */
   private async current(collection: Collection): Promise<TrainingRecord | null> {
     const record = await this.store.getTraining(collection);
     if (!record || record.status !== 'running' || this.jobs.has(collection.uid)) return record;
+    const { lease } = record;
+    if (lease && lease.owner !== this.instanceId && lease.expiresAt > this.clock.now()) return record;
     const failed: TrainingStatus = {
       ...statusOf(record),
       status: 'failed',
@@ -177,7 +267,7 @@ export class Training {
       message: INTERRUPTED_MESSAGE,
     };
     await this.store.writeTraining(collection, collection.uid, failed);
-    return { ...failed, snapshotVersion: record.snapshotVersion };
+    return { ...failed, snapshotVersion: record.snapshotVersion, lease: null };
   }
 
   private async load(collection: Collection, version: number): Promise<TrainedIndex> {
