@@ -28,8 +28,7 @@
  * table files until VACUUM reuses their space, and in the WAL until it is recycled.
  */
 import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
-import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person, TrainingStatus } from '../../domain/collections.js';
-import type { RecognitionModel } from '../../domain/types.js';
+import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person } from '../../domain/collections.js';
 import type {
   CollectionPatch,
   CollectionStore,
@@ -43,6 +42,7 @@ import type {
 } from '../../ports/collection-store.js';
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
+import { toCollection, toFace, toPerson, type CollectionRow, type FaceRow, type PersonRow, type TrainingRow } from './collection-rows.js';
 import { migratePostgres } from './postgres-migrations.js';
 
 /** The NOTIFY channel of new snapshots; the payload is a SnapshotNotice as JSON. */
@@ -67,71 +67,6 @@ export interface PostgresStoreOptions {
 /** bigint (epoch ms, counts) as a JS number: every value stored is far below 2^53. Per pool, not global. */
 const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
-
-interface CollectionRow {
-  uid: string;
-  kind: CollectionKind;
-  id: string;
-  name: string;
-  user_data: string | null;
-  recognition_model: RecognitionModel;
-  created_at: number;
-}
-
-interface PersonRow {
-  person_id: string;
-  name: string;
-  user_data: string | null;
-  created_at: number;
-  face_ids: string[];
-}
-
-interface FaceRow {
-  persisted_face_id: string;
-  person_id: string | null;
-  user_data: string | null;
-  embedding: Buffer;
-  recognition_model: RecognitionModel;
-  created_at: number;
-}
-
-interface TrainingRow {
-  status: TrainingStatus['status'];
-  created_at: number;
-  last_action_at: number;
-  last_success_at: number | null;
-  message: string | null;
-  snapshot_version: number | null;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-}
-
-const toCollection = (r: CollectionRow): Collection => ({
-  kind: r.kind,
-  id: r.id,
-  uid: r.uid,
-  name: r.name,
-  userData: r.user_data,
-  recognitionModel: r.recognition_model,
-  createdAt: r.created_at,
-});
-
-const toPerson = (r: PersonRow): Person => ({
-  personId: r.person_id,
-  name: r.name,
-  userData: r.user_data,
-  persistedFaceIds: r.face_ids,
-  createdAt: r.created_at,
-});
-
-const toFace = (r: FaceRow): PersistedFace => ({
-  persistedFaceId: r.persisted_face_id,
-  personId: r.person_id,
-  userData: r.user_data,
-  embedding: blobToEmbedding(r.embedding),
-  recognitionModel: r.recognition_model,
-  createdAt: r.created_at,
-});
 
 const COLLECTION_COLUMNS = 'uid, kind, id, name, user_data, recognition_model, created_at';
 const FACE_COLUMNS = 'f.persisted_face_id, f.person_id, f.user_data, f.embedding, f.recognition_model, f.created_at';

@@ -17,8 +17,7 @@
  * pages: deleted embeddings are gone from the files, not only from the tables.
  */
 import type { Statement } from 'better-sqlite3';
-import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person, TrainingStatus } from '../../domain/collections.js';
-import type { RecognitionModel } from '../../domain/types.js';
+import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person } from '../../domain/collections.js';
 import type {
   CollectionPatch,
   CollectionStore,
@@ -33,73 +32,13 @@ import type {
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { openDatabase, type Db } from './database.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
+import { toCollection, toFace, toPerson, type CollectionRow, type FaceRow, type PersonRow, type TrainingRow } from './collection-rows.js';
+
+/** SQLite aggregates a person's face ids with group_concat: one comma-separated string (or null). */
+type SqlitePersonRow = Omit<PersonRow, 'face_ids'> & { face_ids: string | null };
+const toSqlitePerson = (r: SqlitePersonRow): Person => toPerson({ ...r, face_ids: r.face_ids ? r.face_ids.split(',') : [] });
 
 export { blobToEmbedding, embeddingToBlob };
-
-interface CollectionRow {
-  uid: string;
-  kind: CollectionKind;
-  id: string;
-  name: string;
-  user_data: string | null;
-  recognition_model: RecognitionModel;
-  created_at: number;
-}
-
-interface PersonRow {
-  person_id: string;
-  name: string;
-  user_data: string | null;
-  created_at: number;
-  face_ids: string | null;
-}
-
-interface FaceRow {
-  persisted_face_id: string;
-  person_id: string | null;
-  user_data: string | null;
-  embedding: Buffer;
-  recognition_model: RecognitionModel;
-  created_at: number;
-}
-
-interface TrainingRow {
-  status: TrainingStatus['status'];
-  created_at: number;
-  last_action_at: number;
-  last_success_at: number | null;
-  message: string | null;
-  snapshot_version: number | null;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-}
-
-const toCollection = (r: CollectionRow): Collection => ({
-  kind: r.kind,
-  id: r.id,
-  uid: r.uid,
-  name: r.name,
-  userData: r.user_data,
-  recognitionModel: r.recognition_model,
-  createdAt: r.created_at,
-});
-
-const toPerson = (r: PersonRow): Person => ({
-  personId: r.person_id,
-  name: r.name,
-  userData: r.user_data,
-  persistedFaceIds: r.face_ids ? r.face_ids.split(',') : [],
-  createdAt: r.created_at,
-});
-
-const toFace = (r: FaceRow): PersistedFace => ({
-  persistedFaceId: r.persisted_face_id,
-  personId: r.person_id,
-  userData: r.user_data,
-  embedding: blobToEmbedding(r.embedding),
-  recognitionModel: r.recognition_model,
-  createdAt: r.created_at,
-});
 
 /** The uid of (kind, id), as a subquery: every statement takes `kind, id` first. */
 const UID = '(SELECT uid FROM collections WHERE kind = ? AND id = ?)';
@@ -232,8 +171,8 @@ export class SqliteCollectionStore implements CollectionStore {
   }
 
   async getPerson(ref: CollectionRef, personId: string): Promise<Person | null> {
-    const row = this.s.getPerson!.get(ref.kind, ref.id, personId) as PersonRow | undefined;
-    return row ? toPerson(row) : null;
+    const row = this.s.getPerson!.get(ref.kind, ref.id, personId) as SqlitePersonRow | undefined;
+    return row ? toSqlitePerson(row) : null;
   }
 
   async updatePerson(ref: CollectionRef, personId: string, patch: CollectionPatch): Promise<boolean> {
@@ -252,7 +191,7 @@ export class SqliteCollectionStore implements CollectionStore {
   }
 
   async listPersons(ref: CollectionRef, page: Page): Promise<Person[]> {
-    return (this.s.listPersons!.all(ref.kind, ref.id, page.start ?? '', page.top) as PersonRow[]).map(toPerson);
+    return (this.s.listPersons!.all(ref.kind, ref.id, page.start ?? '', page.top) as SqlitePersonRow[]).map(toSqlitePerson);
   }
 
   async addFace(ref: CollectionRef, face: PersistedFace, maxFaces: number): Promise<InsertResult> {
