@@ -4,6 +4,7 @@
  */
 import type { Collection, CollectionKind, PersistedFace, Person, TrainingStatus } from '../../domain/collections.js';
 import type { RecognitionModel } from '../../domain/types.js';
+import type { TrainingRecord } from '../../ports/collection-store.js';
 import { blobToEmbedding } from './embedding-bytes.js';
 
 export interface CollectionRow {
@@ -69,4 +70,15 @@ export const toFace = (r: FaceRow): PersistedFace => ({
   embedding: blobToEmbedding(r.embedding),
   recognitionModel: r.recognition_model,
   createdAt: r.created_at,
+});
+
+export const toTrainingRecord = (r: TrainingRow): TrainingRecord => ({
+  status: r.status,
+  createdDateTime: r.created_at,
+  lastActionDateTime: r.last_action_at,
+  lastSuccessfulTrainingDateTime: r.last_success_at,
+  message: r.message,
+  snapshotVersion: r.snapshot_version,
+  // PostgreSQL returns bigint columns as numbers (its type override); Number() keeps SQLite's too.
+  lease: r.lease_owner === null || r.lease_expires_at === null ? null : { owner: r.lease_owner, expiresAt: Number(r.lease_expires_at) },
 });

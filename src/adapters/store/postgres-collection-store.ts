@@ -42,7 +42,16 @@ import type {
 } from '../../ports/collection-store.js';
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
-import { toCollection, toFace, toPerson, type CollectionRow, type FaceRow, type PersonRow, type TrainingRow } from './collection-rows.js';
+import {
+  toCollection,
+  toFace,
+  toPerson,
+  toTrainingRecord,
+  type CollectionRow,
+  type FaceRow,
+  type PersonRow,
+  type TrainingRow,
+} from './collection-rows.js';
 import { migratePostgres } from './postgres-migrations.js';
 
 /** The NOTIFY channel of new snapshots; the payload is a SnapshotNotice as JSON. */
@@ -319,16 +328,7 @@ export class PostgresCollectionStore implements CollectionStore {
        FROM collection_training t ${OF_COLLECTION('t')}`,
       [ref.kind, ref.id],
     );
-    if (!r) return null;
-    return {
-      status: r.status,
-      createdDateTime: r.created_at,
-      lastActionDateTime: r.last_action_at,
-      lastSuccessfulTrainingDateTime: r.last_success_at,
-      message: r.message,
-      snapshotVersion: r.snapshot_version,
-      lease: r.lease_owner === null || r.lease_expires_at === null ? null : { owner: r.lease_owner, expiresAt: Number(r.lease_expires_at) },
-    };
+    return r ? toTrainingRecord(r) : null;
   }
 
   async writeTraining(

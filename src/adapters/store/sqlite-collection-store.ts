@@ -32,7 +32,16 @@ import type {
 import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
 import { openDatabase, type Db } from './database.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
-import { toCollection, toFace, toPerson, type CollectionRow, type FaceRow, type PersonRow, type TrainingRow } from './collection-rows.js';
+import {
+  toCollection,
+  toFace,
+  toPerson,
+  toTrainingRecord,
+  type CollectionRow,
+  type FaceRow,
+  type PersonRow,
+  type TrainingRow,
+} from './collection-rows.js';
 
 /** SQLite aggregates a person's face ids with group_concat: one comma-separated string (or null). */
 type SqlitePersonRow = Omit<PersonRow, 'face_ids'> & { face_ids: string | null };
@@ -253,16 +262,7 @@ export class SqliteCollectionStore implements CollectionStore {
 
   async getTraining(ref: CollectionRef): Promise<TrainingRecord | null> {
     const r = this.s.getTraining!.get(ref.kind, ref.id) as TrainingRow | undefined;
-    if (!r) return null;
-    return {
-      status: r.status,
-      createdDateTime: r.created_at,
-      lastActionDateTime: r.last_action_at,
-      lastSuccessfulTrainingDateTime: r.last_success_at,
-      message: r.message,
-      snapshotVersion: r.snapshot_version,
-      lease: r.lease_owner === null || r.lease_expires_at === null ? null : { owner: r.lease_owner, expiresAt: Number(r.lease_expires_at) },
-    };
+    return r ? toTrainingRecord(r) : null;
   }
 
   async writeTraining(
