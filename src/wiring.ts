@@ -66,7 +66,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   try {
     collectionStore = config.databaseUrl
       ? await PostgresCollectionStore.open(config.databaseUrl, {
-          onError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+          onError: (err) =>
+            logger.warn({ err: err.message }, 'a PostgreSQL connection failed; it is replaced (the LISTEN one re-connects)'),
         })
       : SqliteCollectionStore.open(config.dataDir);
   } catch (err) {
@@ -113,6 +114,11 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     limits: options.collectionLimits,
     vectorIndex: new UsearchIndexFactory(),
   });
+  // Replicas on one PostgreSQL: load a new index as soon as any of them saves it (LISTEN). A
+  // hint only, so a failure does not stop start-up: indexes then load on their first search.
+  await collections.training
+    .followSnapshots()
+    .catch((err: Error) => logger.warn({ err: err.message }, 'not listening for new collection indexes; they load on first search'));
   const apiKeys = new ApiKeyChecker([...config.apiKeys, ...(config.apiKeysFile?.keys ?? [])], {
     required: config.apiKeysFile !== null,
   });

@@ -147,6 +147,22 @@ export interface CollectionStore {
   renewTrainingLease(ref: CollectionRef, uid: string, lease: TrainingLease): Promise<boolean>;
   /** The current snapshot, or null. */
   readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null>;
+  /**
+   * Stores shared by several processes (PostgreSQL) tell each of them of every snapshot any of
+   * them saves, so a replica can load a new index before its next search needs it. A hint
+   * only: notices can be missed (a dropped connection), and every search still reads the
+   * current version from the store. Answers a function that stops the calls. A store only one
+   * process uses (SQLite) does not implement it.
+   */
+  watchSnapshots?(listener: (notice: SnapshotNotice) => void): Promise<() => Promise<void>>;
 
   close(): Promise<void>;
+}
+
+/** A snapshot was saved (by a training or a delete's cut), in any process sharing the store. */
+export interface SnapshotNotice {
+  kind: CollectionKind;
+  id: string;
+  uid: string;
+  version: number;
 }

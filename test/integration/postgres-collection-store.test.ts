@@ -5,10 +5,10 @@
  * is PostgreSQL's own: versioned migrations, NOTIFY of a new snapshot, a refused newer schema.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PostgresCollectionStore, SNAPSHOT_CHANNEL, type SnapshotNotice } from '../../src/adapters/store/postgres-collection-store.js';
+import { PostgresCollectionStore } from '../../src/adapters/store/postgres-collection-store.js';
 import { readMigrations } from '../../src/adapters/store/postgres-migrations.js';
 import type { CollectionRef } from '../../src/domain/collections.js';
-import type { CollectionStore } from '../../src/ports/collection-store.js';
+import type { CollectionStore, SnapshotNotice } from '../../src/ports/collection-store.js';
 import {
   COLLECTION_TABLES,
   collection,
@@ -95,13 +95,11 @@ describe('PostgresCollectionStore', () => {
     await expect(PostgresCollectionStore.open(db.url)).rejects.toThrow(/schema is version 999, newer than this build/);
   });
 
-  it('sends NOTIFY with the collection and version when a snapshot is written, and only then', async () => {
-    await withClient(db.url, async (listener) => {
+  it('tells every watcher of each snapshot written, after its commit, and only then', async () => {
+    const other = await PostgresCollectionStore.open(db.url);
+    try {
       const notices: SnapshotNotice[] = [];
-      listener.on('notification', (n) => {
-        if (n.channel === SNAPSHOT_CHANNEL) notices.push(JSON.parse(n.payload!) as SnapshotNotice);
-      });
-      await listener.query(`LISTEN ${SNAPSHOT_CHANNEL}`);
+      const stop = await other.watchSnapshots!((n) => notices.push(n));
       const ref: CollectionRef = { kind: 'largePersonGroup', id: 'g' };
       const c = collection('g', 'largePersonGroup');
       await store.createCollection(c, 10);
@@ -109,13 +107,47 @@ describe('PostgresCollectionStore', () => {
       await store.writeTraining(ref, c.uid, succeeded(2), Buffer.from('s1'));
       await store.writeTraining(ref, 'gone', succeeded(3), Buffer.from('stale'));
       await store.writeTraining(ref, c.uid, succeeded(4), Buffer.from('s2'));
-      // A round trip on the listener's connection delivers what was committed before it.
-      await listener.query('SELECT 1');
       await expect.poll(() => notices.length).toBe(2);
       expect(notices).toEqual([
         { kind: 'largePersonGroup', id: 'g', uid: c.uid, version: 1 },
         { kind: 'largePersonGroup', id: 'g', uid: c.uid, version: 2 },
       ]);
-    });
+      await stop();
+      await store.writeTraining(ref, c.uid, succeeded(5), Buffer.from('s3'));
+      // A round trip through the server: a notice for version 3 would have been delivered by now.
+      await store.readSnapshot(ref);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(notices).toHaveLength(2);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('watching survives a dropped connection: it re-connects and hears the next snapshot', async () => {
+    const other = await PostgresCollectionStore.open(db.url);
+    try {
+      const notices: SnapshotNotice[] = [];
+      await other.watchSnapshots!((n) => notices.push(n));
+      const ref: CollectionRef = { kind: 'largePersonGroup', id: 'g' };
+      const c = collection('g', 'largePersonGroup');
+      await store.createCollection(c, 10);
+      // The server ends the LISTEN session, as a restart or a network cut would.
+      const killed = await withClient(db.url, async (admin) => {
+        const r = await admin.query<{ n: number }>(
+          "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'",
+        );
+        return r.rows[0]!.n;
+      });
+      expect(killed).toBe(1);
+      // Snapshots keep being written until the re-connected listener hears one.
+      for (let i = 1; notices.length === 0 && i <= 100; i++) {
+        await store.writeTraining(ref, c.uid, succeeded(i), Buffer.from(`s${i}`));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(notices.length).toBeGreaterThan(0);
+      expect(notices.at(-1)).toMatchObject({ kind: 'largePersonGroup', id: 'g', uid: c.uid });
+    } finally {
+      await other.close();
+    }
   });
 });

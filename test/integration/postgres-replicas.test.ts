@@ -59,6 +59,22 @@ const holdTraining = (store: CollectionStore): CollectionStore =>
     },
   });
 
+/** How many times replica B has read a snapshot from the store. */
+let snapshotReadsOnB = 0;
+const countSnapshotReads = (store: CollectionStore): CollectionStore =>
+  new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'readSnapshot') {
+        return (ref: CollectionRef) => {
+          snapshotReadsOnB++;
+          return target.readSnapshot(ref);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+
 async function gql<T>(server: TestServer, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await server.gql<T>(query, variables);
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
@@ -115,7 +131,7 @@ beforeAll(async () => {
   // Each replica gets its own temporary FACEGRAPH_DATA_DIR from startTestServer; collections are in PostgreSQL.
   const env = { FACEGRAPH_DATABASE_URL: db.url, FACEGRAPH_WORKERS: '1' };
   a = await startTestServer(env, undefined, 'embedded', { decorateCollectionStore: holdTraining });
-  b = await startTestServer(env, undefined, 'embedded');
+  b = await startTestServer(env, undefined, 'embedded', { decorateCollectionStore: countSnapshotReads });
 });
 
 afterAll(async () => {
@@ -151,11 +167,16 @@ describe('two replicas on one PostgreSQL', () => {
     expect(await identify(b, [probe(first), probe(second)])).toEqual([ids.get(first), ids.get(second)]);
   });
 
-  it("B picks up A's newer snapshot: a person enrolled and trained on A is identified on B", async () => {
+  it("B loads A's newer snapshot when told of it (NOTIFY), before its next search: a person enrolled and trained on A is identified on B", async () => {
     ids.set(third, await enrol(a, third));
+    const readsBefore = snapshotReadsOnB;
     await train(a);
     await succeeded(a);
+    // B heard of the new snapshot and read it in the background, without a search asking.
+    await expect.poll(() => snapshotReadsOnB, { timeout: 10_000 }).toBe(readsBefore + 1);
     expect(await identify(b, [probe(third), probe(first)])).toEqual([ids.get(third), ids.get(first)]);
+    // The search used the index already loaded.
+    expect(snapshotReadsOnB).toBe(readsBefore + 1);
   });
 
   it('a person deleted on B is out of identification on A at once', async () => {

@@ -28,7 +28,15 @@
  * table files until VACUUM reuses their space, and in the WAL until it is recycled.
  */
 import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
-import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person } from '../../domain/collections.js';
+import {
+  COLLECTION_KINDS,
+  type Collection,
+  type CollectionKind,
+  type CollectionRef,
+  type Page,
+  type PersistedFace,
+  type Person,
+} from '../../domain/collections.js';
 import type {
   CollectionPatch,
   CollectionStore,
@@ -36,6 +44,7 @@ import type {
   IndexSnapshot,
   InsertResult,
   NewPerson,
+  SnapshotNotice,
   TrainingLease,
   TrainingRecord,
   TrainingWrite,
@@ -52,17 +61,11 @@ import {
   type PersonRow,
   type TrainingRow,
 } from './collection-rows.js';
+import { PostgresListener } from './postgres-listener.js';
 import { migratePostgres } from './postgres-migrations.js';
 
 /** The NOTIFY channel of new snapshots; the payload is a SnapshotNotice as JSON. */
 export const SNAPSHOT_CHANNEL = 'facegraph_collection_snapshot';
-
-export interface SnapshotNotice {
-  kind: CollectionKind;
-  id: string;
-  uid: string;
-  version: number;
-}
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -92,32 +95,38 @@ export class PostgresCollectionStore implements CollectionStore {
   /** Connects, applies pending migrations, and answers the store; close() ends the pool. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresCollectionStore> {
     // A server that does not answer fails start-up (and a request) after 10 s instead of hanging.
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, types });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+      types,
+      // An acknowledged write must survive a crash of the server: a session or server set to
+      // synchronous_commit = off is raised to on before the pool hands the connection out (a
+      // failure here fails that checkout); on, local, remote_write and remote_apply are kept.
+      onConnect: async (client: pg.ClientBase) => {
+        await client.query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'");
+      },
+    });
     // Without a listener an idle connection's error would crash the process; the next query
     // gets a new connection (or its own error).
     pool.on('error', (err) => options.onError?.(err));
-    // An acknowledged write must survive a crash of the server: a session or server set to
-    // synchronous_commit = off is raised to on (queued before the connection's first query);
-    // on, local, remote_write and remote_apply are all kept.
-    pool.on('connect', (client) => {
-      client
-        .query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
-        .catch((err: Error) => options.onError?.(err));
-    });
     try {
       await migratePostgres(pool);
     } catch (err) {
       await pool.end();
       throw err;
     }
-    return new PostgresCollectionStore(pool, options.snapshotPartBytes);
+    return new PostgresCollectionStore(pool, options.snapshotPartBytes, { url, onError: options.onError });
   }
 
   private closed = false;
+  private readonly listeners = new Set<PostgresListener>();
 
   constructor(
     private readonly pool: Pool,
     private readonly partBytes = SNAPSHOT_PART_BYTES,
+    /** Where watchSnapshots() connects its LISTEN; without it, watchSnapshots() throws. */
+    private readonly listen: { url: string; onError?: ((err: Error) => void) | undefined } | null = null,
   ) {}
 
   async createCollection(c: Collection, maxOfKind: number): Promise<InsertResult> {
@@ -436,9 +445,32 @@ export class PostgresCollectionStore implements CollectionStore {
     return { version: rows[0]!.version, bytes: rows.length === 1 ? rows[0]!.bytes : Buffer.concat(rows.map((r) => r.bytes)) };
   }
 
+  async watchSnapshots(listener: (notice: SnapshotNotice) => void): Promise<() => Promise<void>> {
+    if (!this.listen) throw new Error('this store was made without a URL to LISTEN on');
+    const onError = this.listen.onError;
+    const connection = new PostgresListener({
+      connectionString: this.listen.url,
+      channel: SNAPSHOT_CHANNEL,
+      onNotification: (payload) => {
+        const notice = parseNotice(payload);
+        if (notice) listener(notice);
+        else onError?.(new Error(`ignored a malformed ${SNAPSHOT_CHANNEL} notification`));
+      },
+      onError,
+    });
+    await connection.start();
+    this.listeners.add(connection);
+    return async () => {
+      this.listeners.delete(connection);
+      await connection.stop();
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.listeners].map((l) => l.stop()));
+    this.listeners.clear();
     await this.pool.end();
   }
 
@@ -477,4 +509,18 @@ export class PostgresCollectionStore implements CollectionStore {
     const [row] = await q(sql, params);
     return (row?.n as number | undefined) ?? 0;
   }
+}
+
+/** A notification's payload as a SnapshotNotice; null if it is not one (it comes over the wire). */
+function parseNotice(payload: string): SnapshotNotice | null {
+  try {
+    const v = JSON.parse(payload) as Partial<Record<keyof SnapshotNotice, unknown>>;
+    const kind = COLLECTION_KINDS.find((k) => k === v.kind);
+    if (kind && typeof v.id === 'string' && typeof v.uid === 'string' && typeof v.version === 'number' && Number.isSafeInteger(v.version)) {
+      return { kind, id: v.id, uid: v.uid, version: v.version };
+    }
+  } catch {
+    // not JSON: falls through
+  }
+  return null;
 }

@@ -28,7 +28,7 @@
  * after its save and cuts what another replica deleted meanwhile.
  */
 import { randomUUID } from 'node:crypto';
-import { needsTraining, type Collection, type TrainingStatus } from '../../domain/collections.js';
+import { needsTraining, type Collection, type CollectionRef, type TrainingStatus } from '../../domain/collections.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CollectionStore, TrainingLease, TrainingRecord } from '../../ports/collection-store.js';
@@ -85,6 +85,9 @@ export class Training {
   private readonly jobs = new Map<string, Promise<void>>();
   /** Decoded snapshots by collection uid, in least-recently-used order. */
   private readonly cache = new Map<string, { version: number; index: TrainedIndex }>();
+  /** Snapshot loads under way by collection uid (one read of a large snapshot, not one per search). */
+  private readonly loading = new Map<string, { version: number; index: Promise<TrainedIndex> }>();
+  private unwatch: (() => Promise<void>) | null = null;
   /** The tail of each collection's queue of snapshot writes. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly maxCached: number;
@@ -150,8 +153,29 @@ export class Training {
   async removeFromIndex(collection: Collection, drop: (e: IndexEntry) => boolean): Promise<void> {
     await this.exclusive(collection.uid, () => this.cut(collection, drop));
   }
+  /**
+   * With a store several replicas share: loads the new snapshot of every collection this process
+   * holds an index of as soon as any replica saves one, so the next search here does not pay for
+   * the load (seconds at a million faces). Without it, or when a notice is missed, the next
+   * search still finds the new version by reading the training record, and loads it then.
+   */
+  async followSnapshots(): Promise<void> {
+    if (!this.store.watchSnapshots || this.unwatch) return;
+    this.unwatch = await this.store.watchSnapshots((notice) => {
+      const cached = this.cache.get(notice.uid);
+      // Not searched here (nothing to keep warm), or already this version (this process saved it).
+      if (!cached || cached.version >= notice.version) return;
+      this.load(notice, notice.version).catch((err: unknown) =>
+        this.options.logger?.warn({ err, collectionKind: notice.kind, collectionId: notice.id }, 'loading a new collection index failed'),
+      );
+    });
+  }
+
   /** Waits for the running trainings (at shutdown, before the store closes). */
   async close(): Promise<void> {
+    const unwatch = this.unwatch;
+    this.unwatch = null;
+    await unwatch?.();
     await Promise.allSettled([...this.jobs.values()]);
   }
 
@@ -270,17 +294,31 @@ export class Training {
     return { ...failed, snapshotVersion: record.snapshotVersion, lease: null };
   }
 
-  private async load(collection: Collection, version: number): Promise<TrainedIndex> {
+  /** The index of snapshot `version` or newer: cached, being loaded, or read from the store now. */
+  private async load(collection: CollectionRef & { uid: string }, version: number): Promise<TrainedIndex> {
     const cached = this.cache.get(collection.uid);
     if (cached && cached.version >= version) {
       this.remember(collection.uid, cached.version, cached.index);
       return cached.index;
     }
-    const snapshot = await this.store.readSnapshot(collection);
-    if (!snapshot) throw notTrained(collection);
-    const index = await decodeTrainedIndex(snapshot.bytes, this.builder.factory);
-    this.remember(collection.uid, snapshot.version, index);
-    return index;
+    const inflight = this.loading.get(collection.uid);
+    if (inflight && inflight.version >= version) return inflight.index;
+    const index = (async () => {
+      const snapshot = await this.store.readSnapshot(collection);
+      if (!snapshot) throw notTrained(collection);
+      const decoded = await decodeTrainedIndex(snapshot.bytes, this.builder.factory);
+      // A cut or training may have remembered a newer version while this one was read.
+      const now = this.cache.get(collection.uid);
+      if (!now || now.version < snapshot.version) this.remember(collection.uid, snapshot.version, decoded);
+      return decoded;
+    })();
+    const entry = { version, index };
+    this.loading.set(collection.uid, entry);
+    try {
+      return await index;
+    } finally {
+      if (this.loading.get(collection.uid) === entry) this.loading.delete(collection.uid);
+    }
   }
 
   private remember(uid: string, version: number | null, index: TrainedIndex): void {
