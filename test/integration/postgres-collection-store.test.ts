@@ -99,7 +99,7 @@ describe('PostgresCollectionStore', () => {
     const other = await PostgresCollectionStore.open(db.url);
     try {
       const notices: SnapshotNotice[] = [];
-      const stop = await other.watchSnapshots!((n) => notices.push(n));
+      const stop = await other.watchSnapshots((n) => notices.push(n));
       const ref: CollectionRef = { kind: 'largePersonGroup', id: 'g' };
       const c = collection('g', 'largePersonGroup');
       await store.createCollection(c, 10);
@@ -127,7 +127,7 @@ describe('PostgresCollectionStore', () => {
     const other = await PostgresCollectionStore.open(db.url);
     try {
       const notices: SnapshotNotice[] = [];
-      await other.watchSnapshots!((n) => notices.push(n));
+      await other.watchSnapshots((n) => notices.push(n));
       const ref: CollectionRef = { kind: 'largePersonGroup', id: 'g' };
       const c = collection('g', 'largePersonGroup');
       await store.createCollection(c, 10);

@@ -103,6 +103,7 @@ export class PostgresCollectionStore implements CollectionStore {
       // An acknowledged write must survive a crash of the server: a session or server set to
       // synchronous_commit = off is raised to on before the pool hands the connection out (a
       // failure here fails that checkout); on, local, remote_write and remote_apply are kept.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool (>= 3.14) awaits this promise; @types/pg says void
       onConnect: async (client: pg.ClientBase) => {
         await client.query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'");
       },
