@@ -1,5 +1,5 @@
 /**
- * Identify at scale (`npm run bench:identify [-- --sizes 10000,100000] [--queries 200]`): prints
+ * Identify at scale (`npm run bench:identify [-- --sizes 10000,100000] [--queries 200] [--store sqlite|postgres]`): prints
  * numbers, asserts nothing. 1,000,000 faces take long; run them alone, in the background:
  *   nohup npm run bench:identify -- --sizes 1000000 > bench/out/identify-1m.log 2>&1 &
  *
@@ -21,6 +21,7 @@
  * open-set identification accuracy. Load averages are printed next to every timing: the machine
  * is shared.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,10 @@ import { UsearchIndexFactory } from '../src/adapters/index/usearch-index.js';
 import { MemoryFaceRegistry } from '../src/adapters/store/memory-face-registry.js';
 import { openDatabase } from '../src/adapters/store/database.js';
 import { SqliteCollectionStore } from '../src/adapters/store/sqlite-collection-store.js';
+import { PostgresCollectionStore } from '../src/adapters/store/postgres-collection-store.js';
+import type { CollectionStore } from '../src/ports/collection-store.js';
+import { startTestPostgres, type TestPostgres } from '../tools/test-postgres.js';
+import pg from 'pg';
 import { createCollectionServices, type CollectionServices } from '../src/app/collections/service.js';
 import { nearest, type TrainedIndex } from '../src/app/collections/trained-index.js';
 import { Recognition } from '../src/app/faces/recognition.js';
@@ -43,6 +48,10 @@ const arg = (name: string, fallback: string): string => {
 };
 const SIZES = arg('sizes', '10000,100000').split(',').map(Number);
 const QUERIES = Number(arg('queries', '200'));
+const STORE = arg('store', 'sqlite');
+if (STORE !== 'sqlite' && STORE !== 'postgres') throw new Error('--store is sqlite or postgres');
+/** Persons enrolled at once during the fill: PostgreSQL commits in parallel; SQLite's driver is synchronous. */
+const FILL_CONCURRENCY = STORE === 'postgres' ? 16 : 1;
 const FACES_PER_PERSON = 5;
 const DIM = 128;
 const REF = { kind: 'largePersonGroup', id: 'bench' } as const;
@@ -126,9 +135,81 @@ function openSetAccuracy(
   return { correct, total: probes.length, falseAccepts, misses, confusions };
 }
 
-async function runSize(size: number, real: RealFace[]): Promise<Record<string, unknown>> {
+interface BenchStore {
+  store: CollectionStore;
+  /** The store the bulk of the fill goes through (SQLite: synchronous = NORMAL; PostgreSQL: the same store). */
+  fillStore: CollectionStore;
+  /** What identify-serve.ts opens: the SQLite folder or the PostgreSQL URL. */
+  location: string;
+  bytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function openBenchStore(): Promise<BenchStore> {
+  if (STORE === 'postgres') {
+    const server: TestPostgres = await startTestPostgres();
+    const store = await PostgresCollectionStore.open(server.url, { poolSize: FILL_CONCURRENCY + 4 });
+    return {
+      store,
+      fillStore: store,
+      location: server.url,
+      bytes: async () => {
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          return Number((await client.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0]!.n);
+        } finally {
+          await client.end();
+        }
+      },
+      close: async () => {
+        await store.close();
+        await server.stop();
+      },
+    };
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-bench-identify-'));
   const store = SqliteCollectionStore.open(dir);
+  // The fill: the first FULL_SYNC_SAMPLE faces through the production store (an fsync per add),
+  // the rest through the same use cases on a synchronous = NORMAL connection to the same file.
+  const fillStore = new SqliteCollectionStore(openDatabase(dir, { synchronous: 'NORMAL' }), true);
+  return {
+    store,
+    fillStore,
+    location: dir,
+    bytes: () => Promise.resolve(statSync(path.join(dir, 'facegraph.sqlite')).size),
+    close: async () => {
+      await fillStore.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The serving process (bench/lib/identify-serve.ts) on this store: its identify timings and memory. */
+async function serveInChild(location: string, probes: readonly Float32Array[]): Promise<Record<string, number>> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-bench-probes-'));
+  try {
+    const file = path.join(dir, 'probes.json');
+    writeFileSync(file, JSON.stringify(probes.map((p) => [...p])));
+    const script = path.join(BENCH_DIR, 'lib', 'identify-serve.ts');
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', script, location, file, REF.kind, REF.id],
+        { maxBuffer: 1 << 20, env: { ...process.env, NODE_OPTIONS: '' } },
+        (err, out) => (err ? reject(err) : resolve(out)),
+      ),
+    );
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runSize(size: number, real: RealFace[]): Promise<Record<string, unknown>> {
+  const bench = await openBenchStore();
+  const { store } = bench;
   const registry = new MemoryFaceRegistry({ maxEntries: 100_000, maxBytes: 1_000_000_000 });
   const recognition = new Recognition(registry, null as unknown as FaceProvider);
   const base = { store, clock: { now: () => Date.now() }, registered: recognition };
@@ -160,27 +241,39 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
     const enrolled = people.length - heldOut.size;
     const stored: Float32Array[] = [];
     const t0 = performance.now();
-    let personId = '';
     let added = 0;
-    // The fill: the first FULL_SYNC_SAMPLE faces through the production store (an fsync per add),
-    // the rest through the same use cases on a synchronous = NORMAL connection to the same file.
-    const fillStore = new SqliteCollectionStore(openDatabase(dir, { synchronous: 'NORMAL' }), true);
-    const fill = createCollectionServices({ ...base, store: fillStore });
+    const fill = createCollectionServices({ ...base, store: bench.fillStore });
     let fullSyncPerSecond = 0;
-    for (const s of syntheticFaces(distractorBases, size - enrolled, 42)) {
-      const via = added < FULL_SYNC_SAMPLE ? exact : fill;
-      if (added === FULL_SYNC_SAMPLE) fullSyncPerSecond = added / ((performance.now() - t0) / 1000);
-      if (added % FACES_PER_PERSON === 0) personId = (await via.persons.create(REF, { name: `p${s.person}` })).personId;
-      await via.faces.add(REF, personId, { detect: () => Promise.resolve([face(s.embedding)]) });
-      if (stored.length < QUERIES && added % 97 === 0) stored.push(s.embedding);
-      added++;
-      if (added % 100_000 === 0)
-        console.log(`  ${size}: ${added} faces added, ${(added / ((performance.now() - t0) / 1000)).toFixed(0)}/s, load ${load()}`);
-    }
+    // One synthetic person (5 faces) at a time per lane, FILL_CONCURRENCY lanes.
+    const generator = syntheticFaces(distractorBases, size - enrolled, 42);
+    const nextPerson = (): Float32Array[] | null => {
+      const faces: Float32Array[] = [];
+      for (let i = 0; i < FACES_PER_PERSON; i++) {
+        const n = generator.next();
+        if (n.done) break;
+        faces.push(n.value.embedding);
+      }
+      return faces.length > 0 ? faces : null;
+    };
+    let personNumber = 0;
+    const lane = async (): Promise<void> => {
+      for (let faces = nextPerson(); faces; faces = nextPerson()) {
+        const via = added < FULL_SYNC_SAMPLE ? exact : fill;
+        const personId = (await via.persons.create(REF, { name: `p${personNumber++}` })).personId;
+        for (const embedding of faces) {
+          await via.faces.add(REF, personId, { detect: () => Promise.resolve([face(embedding)]) });
+          if (stored.length < QUERIES && added % 97 === 0) stored.push(embedding);
+          added++;
+          if (added === FULL_SYNC_SAMPLE) fullSyncPerSecond = added / ((performance.now() - t0) / 1000);
+          if (added % 100_000 === 0)
+            console.log(`  ${size}: ${added} faces added, ${(added / ((performance.now() - t0) / 1000)).toFixed(0)}/s, load ${load()}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: FILL_CONCURRENCY }, lane));
     const addSeconds = (performance.now() - t0) / 1000;
     const addLoad = load();
     await fill.training.close();
-    await fillStore.close();
     if (size > limits.facesPerPerson * limits.personsPerGroup.largePersonGroup) throw new Error('size over the limits');
 
     // Probes: 2/3 new faces of enrolled synthetic persons, 1/3 new persons (open set).
@@ -244,7 +337,9 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
     await ann.faces.delete(REF, victimPerson.personId, victimPerson.persistedFaceIds[0]!);
     const deleteMs = performance.now() - t1;
     const deleteLoad = load();
-    const dbBytes = statSync(path.join(dir, 'facegraph.sqlite')).size;
+    const dbBytes = await bench.bytes();
+    // A serving replica's view: a fresh process loads the snapshot and identifies (memory, timings).
+    const served = await serveInChild(bench.location, probeEmbeddings);
 
     return {
       size,
@@ -263,14 +358,14 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
       deleteMs,
       deleteLoad,
       dbBytes,
+      served,
       realPeopleInCollection: inCollection,
       queries: probeEmbeddings.length,
     };
   } finally {
     await exact.training.close();
     await ann.training.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
@@ -312,6 +407,7 @@ const real = await realFaces();
 console.log(
   `bench:identify — ${real.length} real faces (${real.filter((r) => r.person).length} labelled), sizes ${SIZES.join(', ')}, ${QUERIES} queries`,
 );
+console.log(`store: ${STORE}`);
 console.log(`machine: ${os.cpus().length} cores, ${mb(os.totalmem())} RAM, Node ${process.version}, load ${load()}`);
 const realOnly = realOnlyAccuracy(real);
 console.log(
@@ -342,13 +438,17 @@ for (const size of SIZES) {
   console.log(
     `| ANN / exact | ${(a.trainSeconds / e.trainSeconds).toFixed(2)}x | ${(a.identify.p50 / e.identify.p50).toFixed(3)}x | ${(a.identify.p99 / e.identify.p99).toFixed(3)}x | | | ${(a.snapshotBytes / e.snapshotBytes).toFixed(2)}x |`,
   );
+  const sv = r.served as { firstIdentifyMs: number; p50: number; p99: number; rssAtStart: number; rss: number; maxRss: number };
   console.log(
-    `database file ${mb(r.dbBytes as number)}; a face delete (snapshot rewrite included) ${(r.deleteMs as number).toFixed(0)} ms (load ${String(r.deleteLoad)})`,
+    `| ANN, serving process | first identify (snapshot load) ${(sv.firstIdentifyMs / 1000).toFixed(1)} s | ${sv.p50.toFixed(2)} ms | ${sv.p99.toFixed(2)} ms | | ${mb(sv.rss)} (peak ${mb(sv.maxRss)}; ${mb(sv.rssAtStart)} at start) | |`,
+  );
+  console.log(
+    `database ${STORE === 'postgres' ? '(pg_database_size)' : 'file'} ${mb(r.dbBytes as number)}; a face delete (snapshot rewrite included) ${(r.deleteMs as number).toFixed(0)} ms (load ${String(r.deleteLoad)})`,
   );
   console.log(
     `real people in this collection (ANN, threshold 0.5): rank-1 open-set accuracy ${(acc.correct / acc.total).toFixed(3)} (${acc.correct}/${acc.total}; false accepts ${acc.falseAccepts}, misses ${acc.misses}, confusions ${acc.confusions})`,
   );
 }
-const out = path.join(BENCH_DIR, 'out', `identify-${SIZES.join('-')}.json`);
+const out = path.join(BENCH_DIR, 'out', `identify-${STORE}-${SIZES.join('-')}.json`);
 writeFileSync(out, JSON.stringify({ realOnly, results, loadAtEnd: os.loadavg() }, null, 2));
 console.log(`\nwrote ${out}`);
