@@ -6,8 +6,10 @@
  *
  * Limits without races. Each insert runs in one READ COMMITTED transaction that first locks
  * what the limit is counted under, then counts, then inserts: a collection's row
- * (SELECT … FOR NO KEY UPDATE) for its persons and faces, an advisory transaction lock per kind
- * for the collections of a kind (there is no parent row). Concurrent adds, from this process or
+ * (SELECT … FOR NO KEY UPDATE) for its persons and a list's faces, a person's row for that
+ * person's faces (the collection's row only KEY SHAREd, so adds to different persons run in
+ * parallel), an advisory transaction lock per kind for the collections of a kind (there is no
+ * parent row). Concurrent adds, from this process or
  * another replica, queue on that lock and each counts what the previous one committed, so none
  * can overshoot. FOR NO KEY UPDATE leaves other transactions' foreign-key checks (FOR KEY SHARE)
  * unblocked. writeTraining and replaceSnapshot take the same row lock, so snapshot versions are
@@ -241,11 +243,16 @@ export class PostgresCollectionStore implements CollectionStore {
 
   async addFace(ref: CollectionRef, face: PersistedFace, maxFaces: number): Promise<InsertResult> {
     return this.tx(async (q): Promise<InsertResult> => {
-      const uid = await this.lockCollection(q, ref);
+      // A person's face is counted under the person (≤ 248 each): only the person's row is locked
+      // for it, and the collection's row is only KEY SHAREd (a concurrent collection delete waits,
+      // then cascades), so adds to different persons of one group commit in parallel. A list's
+      // face is counted under the list: its row is locked.
+      const uid = await this.lockCollection(q, ref, face.personId === null ? 'FOR NO KEY UPDATE' : 'FOR KEY SHARE');
       if (uid === null) return { ok: false, reason: 'collection-not-found' };
       if (face.personId !== null) {
-        // KEY SHARE: a concurrent deletePerson waits for this insert, then cascades to it.
-        const person = await q('SELECT 1 FROM collection_persons WHERE collection_uid = $1 AND person_id = $2 FOR KEY SHARE', [
+        // Adds to this person queue here, each counting what the previous one committed; a
+        // concurrent deletePerson waits for this insert, then cascades to it.
+        const person = await q('SELECT 1 FROM collection_persons WHERE collection_uid = $1 AND person_id = $2 FOR NO KEY UPDATE', [
           uid,
           face.personId,
         ]);
@@ -497,12 +504,13 @@ export class PostgresCollectionStore implements CollectionStore {
     }
   }
 
-  /** Locks the collection's row for this transaction; its uid, or null when there is none. */
+  /** Locks the collection's row for this transaction (by default exclusively against other writers); its uid, or null when there is none. */
   private async lockCollection(
     q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>,
     ref: CollectionRef,
+    mode: 'FOR NO KEY UPDATE' | 'FOR KEY SHARE' = 'FOR NO KEY UPDATE',
   ): Promise<string | null> {
-    const [row] = await q('SELECT uid FROM collections WHERE kind = $1 AND id = $2 FOR NO KEY UPDATE', [ref.kind, ref.id]);
+    const [row] = await q(`SELECT uid FROM collections WHERE kind = $1 AND id = $2 ${mode}`, [ref.kind, ref.id]);
     return (row?.uid as string | undefined) ?? null;
   }
 
