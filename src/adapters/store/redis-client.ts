@@ -32,7 +32,9 @@ export async function openRedis(config: RedisConfig, logger: Logger): Promise<Re
   });
   // Without a listener ioredis prints every reconnect failure to stderr; log them once per state change.
   let down = false;
+  let lastError: Error | null = null;
   client.on('error', (err: Error) => {
+    lastError = err;
     if (!down) logger.warn({ err: err.message }, 'Redis is unreachable; faceId requests answer STORE_UNAVAILABLE until it is back');
     down = true;
   });
@@ -44,7 +46,9 @@ export async function openRedis(config: RedisConfig, logger: Logger): Promise<Re
     await client.connect();
   } catch (err) {
     client.disconnect();
-    throw new Error(`FACEGRAPH_REDIS_URL: cannot connect to Redis: ${(err as Error).message}`, { cause: err });
+    // The socket's own error ("connect ECONNREFUSED host:port") says more than "Connection is closed".
+    const reason = (lastError as Error | null)?.message ?? (err as Error).message;
+    throw new Error(`FACEGRAPH_REDIS_URL: cannot connect to Redis: ${reason}`, { cause: err });
   }
   return client;
 }
