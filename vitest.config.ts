@@ -28,6 +28,13 @@ const GRAPHQL_E2E = [
  */
 const POSTGRES_ONLY = ['test/integration/postgres-*.test.ts', 'test/integration/durability.test.ts'];
 
+/**
+ * The Redis suites (test/redis/) run in project `redis`, whose globalSetup starts a throwaway
+ * system `redis-server` (test/setup/redis.ts, tools/test-redis.ts; not on npm). Without one the
+ * project's tests skip with a loud line, unless REQUIRE_SERVICES=1 or CI=true, where the run fails.
+ */
+const REDIS_ONLY = ['test/redis/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     // Model loading and real inference on a 2-core machine: generous, not timing assertions.
@@ -39,7 +46,10 @@ export default defineConfig({
     // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
     projects: [
-      { extends: true, test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY] } },
+      {
+        extends: true,
+        test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY, ...REDIS_ONLY] },
+      },
       {
         extends: true,
         // FACEGRAPH_E2E_PROVIDER=azure: the gateway uses the Azure provider, its upstream is a facegraph.
@@ -54,6 +64,7 @@ export default defineConfig({
           env: { FACEGRAPH_TEST_STORE: 'postgres' },
         },
       },
+      { extends: true, test: { name: 'redis', include: REDIS_ONLY, globalSetup: ['test/setup/redis.ts'] } },
     ],
   },
 });

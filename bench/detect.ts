@@ -273,7 +273,7 @@ async function measureRss(app: App, client: GraphQLClient, image: BenchImage): P
       totalRequests: client.sent,
       rss: mem.rss,
       heapUsed: mem.heapUsed,
-      registeredFaces: app.services.registry.size,
+      registeredFaces: app.services.registry.size ?? 0,
       cpu: { ownCores, otherCores },
     });
   }

@@ -288,7 +288,7 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
       return Float32Array.from(stored[i % stored.length]!, (v) => v + 0.02 * g());
     });
     const probeIds = probeEmbeddings.map(
-      (e) => registry.register(face(e), { recognitionModel: 'recognition_04', detectionModel: 'detection_03' }, 86_400).faceId,
+      (e) => registry.registerNow(face(e), { recognitionModel: 'recognition_04', detectionModel: 'detection_03' }, 86_400).faceId,
     );
     const collection = await exact.collections.get(REF);
 
@@ -318,7 +318,7 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
     const probes = [...heldOut].map((p) => ({ embedding: p.embedding, expected: UNENROLLED.includes(p.person!) ? null : p.person }));
     const decisions = await Promise.all(
       probes.map(async (p) => {
-        const id = registry.register(
+        const id = registry.registerNow(
           face(p.embedding),
           { recognitionModel: 'recognition_04', detectionModel: 'detection_03' },
           86_400,

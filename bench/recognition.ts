@@ -72,16 +72,17 @@ async function registerFaces(app: App, url: string): Promise<string[]> {
   const gauss = gaussianSource(7);
   const ids = [...real];
   for (let i = 0; ids.length < 1000; i++) {
-    const base = app.services.registry.get(real[i % real.length]!)!;
+    const base = (await app.services.registry.get(real[i % real.length]!))!;
     const embedding = Float32Array.from(base.face.embedding!, (v) => v + 0.01 * gauss());
-    ids.push(app.services.registry.register({ ...base.face, embedding }, MODELS, 86_400).faceId);
+    ids.push((await app.services.registry.register({ ...base.face, embedding }, MODELS, 86_400)).faceId);
   }
   return ids;
 }
 
-function lookup(app: App, ids: readonly string[]): RecognitionFace[] {
-  return ids.map((id) => {
-    const e = app.services.registry.get(id)!;
+async function lookup(app: App, ids: readonly string[]): Promise<RecognitionFace[]> {
+  const entries = await app.services.registry.getMany(ids);
+  return ids.map((id, i) => {
+    const e = entries[i]!;
     return { faceId: id, face: e.face, recognitionModel: e.recognitionModel };
   });
 }
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const rows: Array<[string, { p50: number; p95: number }, { p50: number; p95: number }, number]> = [];
     rows.push([
       'verify 2 faceIds',
-      await timeIt(N * 10, () => p.verify(...(lookup(app, [a, b]) as [RecognitionFace, RecognitionFace]))),
+      await timeIt(N * 10, async () => p.verify(...((await lookup(app, [a, b])) as [RecognitionFace, RecognitionFace]))),
       await timeIt(N, () =>
         gql(
           url,
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
     ]);
     rows.push([
       'find-similar over 1,000',
-      await timeIt(N, () => p.findSimilar(lookup(app, [a])[0]!, lookup(app, ids), 'matchPerson', 20)),
+      await timeIt(N, async () => p.findSimilar((await lookup(app, [a]))[0]!, await lookup(app, ids), 'matchPerson', 20)),
       await timeIt(N, () =>
         gql(
           url,
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
     ]);
     rows.push([
       'group 1,000',
-      await timeIt(10, () => p.group(lookup(app, ids))),
+      await timeIt(10, async () => p.group(await lookup(app, ids))),
       await timeIt(10, () =>
         gql(url, 'mutation($c: [ID!]!) { groupFaces(input: { faceIds: $c }) { grouping { groups { faceIds } messyGroup { faceIds } } } }', {
           c: ids,
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
       ),
       300,
     ]);
-    const grouping = await p.group(lookup(app, ids));
+    const grouping = await p.group(await lookup(app, ids));
     console.log(
       `group of 1,000: ${grouping.groups.length} groups (sizes ${grouping.groups.map((g) => g.length).join(',')}), messy ${grouping.messyGroup.length}`,
     );

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       models: app.provider.capabilities.engineModels,
       // Which store, never the URL (it may hold a password).
       collectionStore: config.databaseUrl ? 'postgres' : 'sqlite',
+      faceIds: config.redis ? `redis (prefix ${config.redis.prefix})` : 'memory',
     },
     'facegraph ready',
   );

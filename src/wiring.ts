@@ -8,7 +8,11 @@ import { MemoryFaceRegistry } from './adapters/store/memory-face-registry.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { ApiKeyChecker } from './app/api-keys.js';
 import { PixelBudget, pixelPoints, RequestBudget } from './app/rate-limits.js';
-import { memoryRateLimiter } from './adapters/ratelimit/flexible.js';
+import { memoryRateLimiter, redisRateLimiter } from './adapters/ratelimit/flexible.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
+import type { FaceRegistry } from './ports/face-registry.js';
+import { closeRedis, openRedis, type Redis } from './adapters/store/redis-client.js';
+import { RedisFaceRegistry } from './adapters/store/redis-face-registry.js';
 import { ImageLoader } from './app/images.js';
 import { Recognition } from './app/faces/recognition.js';
 import { fetchImage } from './adapters/net/safe-fetch.js';
@@ -74,6 +78,18 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     db.close();
     throw err;
   }
+  // Redis (FACEGRAPH_REDIS_URL): faceIds and rate limits shared by the replicas. Connected before
+  // any worker starts, so an unreachable Redis stops start-up like an unreachable PostgreSQL.
+  let redis: Redis | null = null;
+  if (config.redis) {
+    try {
+      redis = await openRedis(config.redis, logger);
+    } catch (err) {
+      await collectionStore.close();
+      db.close();
+      throw err;
+    }
+  }
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger, { metrics }) : null;
   const base: FaceProvider =
     azure ??
@@ -86,7 +102,15 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       metrics,
     });
   const provider = options.decorateProvider?.(base) ?? base;
-  const registry = new MemoryFaceRegistry({ ...config.registry, clock, metrics });
+  // The in-process LRU by default; Redis is timed like the other stores (facegraph_store_operation_duration_seconds{store="faces"}).
+  const registry: FaceRegistry = redis
+    ? instrumentStore(new RedisFaceRegistry(redis, { prefix: config.redis!.prefix, clock, metrics }), 'faces', metrics)
+    : new MemoryFaceRegistry({ ...config.registry, clock, metrics });
+  // Per-key budgets: the replicas' common budget on Redis (with a memory insurance limiter while it is down), else this process's.
+  const limiter = (pointsPerSecond: number, name: string): RateLimiter =>
+    redis
+      ? redisRateLimiter(redis, pointsPerSecond, `${config.redis!.prefix}${name}`)
+      : memoryRateLimiter(pointsPerSecond, `facegraph:${name}`);
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
   const livenessStore = instrumentStore(new SqliteLivenessStore(db), 'liveness', metrics);
   const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, ...config.liveness });
@@ -137,14 +161,9 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     logger,
     metrics,
     apiKeys,
-    // One process's memory for now; a RateLimiterRedis (adapters/ratelimit) makes it the replicas' budget.
-    requestBudget: new RequestBudget(
-      config.rateLimit.requestsPerSecond > 0 ? memoryRateLimiter(config.rateLimit.requestsPerSecond, 'facegraph:rps') : null,
-    ),
+    requestBudget: new RequestBudget(config.rateLimit.requestsPerSecond > 0 ? limiter(config.rateLimit.requestsPerSecond, 'rps') : null),
     pixelBudget: new PixelBudget(
-      config.rateLimit.megapixelsPerSecond > 0
-        ? memoryRateLimiter(pixelPoints(config.rateLimit.megapixelsPerSecond), 'facegraph:kpx')
-        : null,
+      config.rateLimit.megapixelsPerSecond > 0 ? limiter(pixelPoints(config.rateLimit.megapixelsPerSecond), 'kpx') : null,
       config.rateLimit.megapixelsPerSecond,
     ),
   };
@@ -154,6 +173,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   } catch (err) {
     liveness.stop();
     await collectionStore.close();
+    if (redis) await closeRedis(redis);
     db.close();
     throw err;
   }
@@ -174,6 +194,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       await provider.close();
       await collections.training.close();
       await collectionStore.close();
+      // After the server: requests still being answered during the grace period need Redis.
+      if (redis) await closeRedis(redis);
       db.close();
     },
   };

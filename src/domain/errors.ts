@@ -66,6 +66,8 @@ export const ERRORS = {
   OVERLOADED: 'unavailable',
   /** The engine is not ready (still loading models or shutting down). */
   ENGINE_UNAVAILABLE: 'unavailable',
+  /** A shared store the request needs (the Redis faceId registry) cannot be reached now; retry after `retryAfterSeconds`. */
+  STORE_UNAVAILABLE: 'unavailable',
   /** FACEGRAPH_API_KEYS is set and the request carries no valid key. */
   UNAUTHENTICATED: 'unauthenticated',
   /** The API key (or, with no keys configured, the client address) is over FACEGRAPH_RATE_LIMIT_RPS; retry after `retryAfterSeconds`. */

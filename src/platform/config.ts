@@ -70,6 +70,12 @@ export interface Config {
    * of the data directory's SQLite file. Never logged (it may hold a password).
    */
   databaseUrl: string | null;
+  /**
+   * FACEGRAPH_REDIS_URL (redis:// or rediss://): faceIds live in Redis, shared by every replica
+   * that uses the same URL and prefix, and the per-key rate limits are the replicas' common
+   * budget. Null: both stay in this process (the default). The URL is never logged.
+   */
+  redis: RedisConfig | null;
   liveness: {
     /** Sessions (attempts, images, audit) are kept this long after creation, then purged. */
     retentionSeconds: number;
@@ -78,6 +84,14 @@ export interface Config {
     /** Attempt uploads processed at once, server-wide (beyond: 503 OVERLOADED + Retry-After). */
     maxConcurrentAttempts: number;
   };
+}
+
+export interface RedisConfig {
+  url: string;
+  /** FACEGRAPH_REDIS_PREFIX: every key facegraph writes starts with it (replicas share one, tests isolate by it). */
+  prefix: string;
+  /** FACEGRAPH_REDIS_TIMEOUT_MS: a command unanswered this long fails (STORE_UNAVAILABLE) instead of waiting. */
+  commandTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -107,6 +121,27 @@ function databaseUrl(env: Env): string | null {
     throw new ConfigError(`FACEGRAPH_DATABASE_URL must be a postgres:// or postgresql:// URL, got the scheme "${url.protocol}"`);
   }
   return raw;
+}
+
+function redisConfig(env: Env): RedisConfig | null {
+  const raw = env.FACEGRAPH_REDIS_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The value may hold a password: never echoed.
+    throw new ConfigError('FACEGRAPH_REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`FACEGRAPH_REDIS_URL must be a redis:// or rediss:// URL, got the scheme "${url.protocol}"`);
+  }
+  if (!url.hostname) throw new ConfigError('FACEGRAPH_REDIS_URL must name a host, e.g. redis://127.0.0.1:6379');
+  const prefix = env.FACEGRAPH_REDIS_PREFIX ?? 'facegraph:';
+  if (prefix === '' || prefix.length > 100 || !/^[\x21-\x7e]+$/.test(prefix)) {
+    throw new ConfigError(`FACEGRAPH_REDIS_PREFIX must be 1–100 printable ASCII characters without spaces, got "${prefix}"`);
+  }
+  return { url: raw, prefix, commandTimeoutMs: int(env, 'FACEGRAPH_REDIS_TIMEOUT_MS', 2000, 50, 60_000) };
 }
 
 function list(env: Env, name: string): string[] {
@@ -237,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
     azure: provider === 'azure' ? azureConfig(env) : null,
     dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),
     databaseUrl: databaseUrl(env),
+    redis: redisConfig(env),
     liveness: {
       retentionSeconds: int(env, 'FACEGRAPH_LIVENESS_RETENTION_HOURS', 48, 1, 8760) * 3600,
       purgeIntervalMs: int(env, 'FACEGRAPH_LIVENESS_PURGE_INTERVAL_S', 300, 1, 86_400) * 1000,

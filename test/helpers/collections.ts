@@ -164,7 +164,7 @@ export async function openFixture(
     clock,
     services: undefined as unknown as CollectionServices,
     faceId(embedding, recognitionModel = 'recognition_04') {
-      return registry.register(detected(embedding), { recognitionModel, detectionModel: 'detection_03' }, 86_400).faceId;
+      return registry.registerNow(detected(embedding), { recognitionModel, detectionModel: 'detection_03' }, 86_400).faceId;
     },
     rowCounts: () => backend.rowCounts(),
     async restart() {

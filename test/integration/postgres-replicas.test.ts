@@ -6,7 +6,7 @@
  * replica is out of the other's identification at once.
  *
  * Faces are given as images, never faceIds: faceIds live in each replica's in-memory registry.
- * A faceId registry shared by replicas (Redis) is not built yet.
+ * (FACEGRAPH_REDIS_URL shares faceIds between replicas; test/redis/replicas.test.ts covers that.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollectionRef } from '../../src/domain/collections.js';

@@ -29,6 +29,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FACEGRAPH_DATABASE_URL: 'not a url' })).toThrow(ConfigError);
   });
 
+  it('uses Redis only with a redis:// or rediss:// URL, with a prefix and a command timeout', () => {
+    expect(loadConfig({}).redis).toBeNull();
+    expect(loadConfig({ FACEGRAPH_REDIS_URL: ' ' }).redis).toBeNull();
+    expect(loadConfig({ FACEGRAPH_REDIS_URL: 'redis://:pw@cache:6379/2' }).redis).toEqual({
+      url: 'redis://:pw@cache:6379/2',
+      prefix: 'facegraph:',
+      commandTimeoutMs: 2000,
+    });
+    const tls = loadConfig({
+      FACEGRAPH_REDIS_URL: 'rediss://cache',
+      FACEGRAPH_REDIS_PREFIX: 'fg-test-1:',
+      FACEGRAPH_REDIS_TIMEOUT_MS: '500',
+    });
+    expect(tls.redis).toEqual({ url: 'rediss://cache', prefix: 'fg-test-1:', commandTimeoutMs: 500 });
+    expect(() => loadConfig({ FACEGRAPH_REDIS_URL: 'http://cache:6379' })).toThrow(
+      /FACEGRAPH_REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(() => loadConfig({ FACEGRAPH_REDIS_URL: 'cache:6379' })).toThrow(ConfigError);
+    // A URL that cannot be parsed is not echoed: it may hold a password.
+    expect(() => loadConfig({ FACEGRAPH_REDIS_URL: 'redis://:se cret@' })).toThrow(/^(?!.*se cret)/);
+    expect(() => loadConfig({ FACEGRAPH_REDIS_URL: 'redis://cache', FACEGRAPH_REDIS_PREFIX: 'has space' })).toThrow(
+      /FACEGRAPH_REDIS_PREFIX/,
+    );
+    expect(() => loadConfig({ FACEGRAPH_REDIS_URL: 'redis://cache', FACEGRAPH_REDIS_PREFIX: '' })).toThrow(/FACEGRAPH_REDIS_PREFIX/);
+    expect(() => loadConfig({ FACEGRAPH_REDIS_URL: 'redis://cache', FACEGRAPH_REDIS_TIMEOUT_MS: '0' })).toThrow(
+      /FACEGRAPH_REDIS_TIMEOUT_MS/,
+    );
+  });
+
   it('parses the private-URL allow-list', () => {
     expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual([
       '127.0.0.1',

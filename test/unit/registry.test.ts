@@ -16,29 +16,29 @@ describe('FaceRegistry', () => {
   it('keeps each face for its own TTL and never extends it on read', () => {
     const clock = new ManualClock();
     const reg = new FaceRegistry({ maxEntries: 10, maxBytes: 1e6, clock });
-    const short = reg.register(face(), models, 60);
-    const long = reg.register(face(), models, 3600);
+    const short = reg.registerNow(face(), models, 60);
+    const long = reg.registerNow(face(), models, 3600);
     expect(short.expiresAt.getTime() - short.createdAt.getTime()).toBe(60_000);
     clock.advance(59_999);
-    expect(reg.get(short.faceId)).toBeDefined();
+    expect(reg.getNow(short.faceId)).toBeDefined();
     clock.advance(2);
-    expect(reg.get(short.faceId)).toBeUndefined();
-    expect(reg.get(long.faceId)?.recognitionModel).toBe('recognition_04');
-    expect(reg.get('unknown')).toBeUndefined();
+    expect(reg.getNow(short.faceId)).toBeUndefined();
+    expect(reg.getNow(long.faceId)?.recognitionModel).toBe('recognition_04');
+    expect(reg.getNow('unknown')).toBeUndefined();
   });
 
   it('evicts the least recently used faces beyond maxEntries', () => {
     const reg = new FaceRegistry({ maxEntries: 2, maxBytes: 1e6 });
-    const a = reg.register(face(), models, 600);
-    reg.register(face(), models, 600);
-    reg.register(face(), models, 600);
+    const a = reg.registerNow(face(), models, 600);
+    reg.registerNow(face(), models, 600);
+    reg.registerNow(face(), models, 600);
     expect(reg.size).toBe(2);
-    expect(reg.get(a.faceId)).toBeUndefined();
+    expect(reg.getNow(a.faceId)).toBeUndefined();
   });
 
   it('stays within maxBytes', () => {
     const reg = new FaceRegistry({ maxEntries: 1000, maxBytes: 10_000 });
-    for (let i = 0; i < 100; i++) reg.register(face(), models, 600);
+    for (let i = 0; i < 100; i++) reg.registerNow(face(), models, 600);
     expect(reg.bytes).toBeLessThanOrEqual(10_000);
     expect(reg.size).toBeGreaterThan(0);
     expect(reg.size).toBeLessThan(100);

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { DetectedFace, DetectionModel, RecognitionModel, RegisteredFace } from '../../domain/types.js';
+import type { DetectedFace, RegisteredFace } from '../../domain/types.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
-import type { FaceRegistry } from '../../ports/face-registry.js';
+import type { FaceRegistry, RegistryModels } from '../../ports/face-registry.js';
 import type { Metrics } from '../../platform/metrics.js';
 
 export interface RegistryOptions {
@@ -48,11 +48,25 @@ export class MemoryFaceRegistry implements FaceRegistry {
     });
   }
 
-  register(
-    face: DetectedFace,
-    models: { recognitionModel: RecognitionModel; detectionModel: DetectionModel },
-    ttlSeconds: number,
-  ): RegisteredFace {
+  // The port is asynchronous for shared stores; in process every answer is already there.
+  register(face: DetectedFace, models: RegistryModels, ttlSeconds: number): Promise<RegisteredFace> {
+    return Promise.resolve(this.registerNow(face, models, ttlSeconds));
+  }
+
+  registerMany(faces: readonly DetectedFace[], models: RegistryModels, ttlSeconds: number): Promise<RegisteredFace[]> {
+    return Promise.resolve(faces.map((face) => this.registerNow(face, models, ttlSeconds)));
+  }
+
+  get(faceId: string): Promise<RegisteredFace | undefined> {
+    return Promise.resolve(this.getNow(faceId));
+  }
+
+  getMany(faceIds: readonly string[]): Promise<Array<RegisteredFace | undefined>> {
+    return Promise.resolve(faceIds.map((id) => this.getNow(id)));
+  }
+
+  /** `register`, synchronously: for in-process callers holding this adapter itself (tests, benches). */
+  registerNow(face: DetectedFace, models: RegistryModels, ttlSeconds: number): RegisteredFace {
     const now = this.clock.now();
     const entry: RegisteredFace = {
       // An upstream provider's faceId is kept, so recognition calls can send it back upstream.
@@ -68,8 +82,8 @@ export class MemoryFaceRegistry implements FaceRegistry {
     return entry;
   }
 
-  /** The face while it is valid, undefined once expired, evicted or unknown. */
-  get(faceId: string): RegisteredFace | undefined {
+  /** `get`, synchronously (tests, benches): the face while it is valid, undefined once expired, evicted or unknown. */
+  getNow(faceId: string): RegisteredFace | undefined {
     const face = this.cache.get(faceId);
     if (this.metrics) {
       this.metrics.registryLookups.inc({ result: face ? 'hit' : 'miss' });

@@ -6,7 +6,14 @@
  */
 import DataLoader from 'dataloader';
 import { contentHash, type ImageInputArg } from '../../app/images.js';
-import type { DetectedFace, DetectionModel, DetectRequestOptions, FaceAttributeName, RecognitionModel } from '../../domain/types.js';
+import type {
+  DetectedFace,
+  DetectionModel,
+  DetectRequestOptions,
+  FaceAttributeName,
+  RecognitionModel,
+  RegisteredFace,
+} from '../../domain/types.js';
 import type { AppServices } from '../../app/services.js';
 import { withSpan } from '../../platform/tracing.js';
 import type { FaceModel } from './models.js';
@@ -33,7 +40,12 @@ export interface Loaders {
   /** Bytes by content hash, filled by callers of `detections`. */
   bytesByHash: Map<string, Buffer>;
   /** Registered faces by (image, models, TTL), so identical aliases share faceIds. */
-  registered: Map<string, FaceModel[]>;
+  registered: Map<string, Promise<FaceModel[]>>;
+  /**
+   * faceId -> registry entry: every `face(faceId)`, entity reference and result face of one
+   * document is one registry read (Redis: one MGET), whatever the number of aliases.
+   */
+  faces: DataLoader<string, RegisteredFace | undefined>;
 }
 
 const imageKey = (input: ImageInputArg): string =>
@@ -47,6 +59,11 @@ export function createLoaders(services: AppServices, budgetSubject?: string): Lo
   return {
     bytesByHash,
     registered: new Map(),
+    faces: new DataLoader(
+      async (faceIds) => withSpan('loader.faces', { 'facegraph.batch.size': faceIds.length }, () => services.registry.getMany(faceIds)),
+      // Within one document a face read once is the same face (expiry mid-request does not matter).
+      { maxBatchSize: 1000 },
+    ),
     imageBytes: new DataLoader(
       async (inputs) =>
         withSpan('loader.imageBytes', { 'facegraph.batch.size': inputs.length }, () =>

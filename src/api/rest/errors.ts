@@ -114,6 +114,7 @@ const MAPPINGS: Record<ErrorCode, Mapping> = {
   UNSUPPORTED_ATTRIBUTE: m(400, 'BadArgument'),
   OVERLOADED: m(429, '429', RATE_LIMITED),
   ENGINE_UNAVAILABLE: m(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.'),
+  STORE_UNAVAILABLE: m(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.'),
   UNAUTHENTICATED: m(401, '401', UNAUTHORIZED_MESSAGE),
   RATE_LIMITED: m(429, '429', RATE_LIMITED),
   // The upstream's failures (Azure provider): facegraph is the gateway that failed.

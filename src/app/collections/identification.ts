@@ -29,7 +29,7 @@ export const DEFAULT_CONFIDENCE_THRESHOLD = 0.5;
 
 /** Resolves face references (the recognition use case's rules: INVALID_ARGUMENT, INVALID_FACE_REF, FACE_NOT_FOUND). */
 export interface RegisteredFaces {
-  registered(faceId: unknown, argument: string): RecognitionFace;
+  registered(faceId: unknown, argument: string): Promise<RecognitionFace>;
   resolveRef<Image>(
     ref: FaceRef<Image>,
     argument: string,
@@ -106,7 +106,7 @@ export function resolveFace<Image>(
   detect: InlineDetector<Image>,
 ): Promise<RecognitionFace> {
   if (input !== null && typeof input === 'object') return faces.resolveRef(input, argument, model, detect);
-  return Promise.resolve(faces.registered(input, argument));
+  return faces.registered(input, argument);
 }
 
 /** DUPLICATE_FACE_ID when a registered faceId comes twice (`seen` collects them). */

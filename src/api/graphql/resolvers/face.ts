@@ -5,7 +5,7 @@ import { assertAttributeSupported, checkDetectRequest, computable } from '../../
 import { contentHash } from '../../../app/images.js';
 import type { GraphQLContext } from '../context.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
-import { registeredFace, type FaceModel } from '../models.js';
+import { faceModel, type FaceModel } from '../models.js';
 import { addFaceSelection, emptySelection, operationFaceSelection, type FaceSelection } from '../selection.js';
 import { detectionModelFromEnum, recognitionModelFromEnum, toEnum } from './enums.js';
 import { rethrow } from '../errors.js';
@@ -85,26 +85,32 @@ async function detectFaces(
   const regKey = `${hash}|${detectionModel}|${recognitionModel}|${ttl}|${minFaceSize}|${minDetectionConfidence}`;
   const existing = ctx.loaders.registered.get(regKey);
   if (existing) return existing;
-  const registered = faces.map((face): FaceModel => {
-    const entry = ctx.registry.register(face, { detectionModel, recognitionModel }, ttl);
-    return { faceId: entry.faceId, face, detectionModel, recognitionModel, expiresAt: entry.expiresAt };
-  });
+  // The promise is kept (not its result), so aliases resolving at once share one registration.
+  const registered = ctx.registry.registerMany(faces, { detectionModel, recognitionModel }, ttl).then((entries) =>
+    entries.map((entry): FaceModel => ({
+      faceId: entry.faceId,
+      face: entry.face,
+      detectionModel,
+      recognitionModel,
+      expiresAt: entry.expiresAt,
+    })),
+  );
   ctx.loaders.registered.set(regKey, registered);
   return registered;
 }
 
-const lookup = (ctx: GraphQLContext, faceId: string): FaceModel | null => registeredFace(ctx.registry, faceId);
+const lookup = async (ctx: GraphQLContext, faceId: string): Promise<FaceModel | null> => faceModel(await ctx.loaders.faces.load(faceId));
 
 const attributes = (face: DetectedFace): FaceAttributes => face.attributes;
 
 export const faceResolvers: Resolvers = {
   Query: {
     detectFaces: (_root, args, ctx, info) => detectFaces(args, ctx, info).catch(rethrow),
-    face: (_root, { faceId }, ctx) => lookup(ctx, faceId),
+    face: (_root, { faceId }, ctx) => lookup(ctx, faceId).catch(rethrow),
     capabilities: (_root, _args, ctx) => ctx.provider.capabilities,
   },
   Face: {
-    __resolveReference: (ref, ctx) => (ref.faceId ? lookup(ctx, ref.faceId) : null),
+    __resolveReference: (ref, ctx) => (ref.faceId ? lookup(ctx, ref.faceId).catch(rethrow) : null),
     faceId: (f) => f.faceId,
     faceRectangle: (f) => f.face.faceRectangle,
     detectionConfidence: (f) => Math.round(f.face.detectionScore * 1000) / 1000,

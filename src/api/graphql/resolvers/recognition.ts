@@ -7,11 +7,15 @@ import type { RecognitionFace } from '../../../ports/face-provider.js';
 import type { GraphQLContext } from '../context.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { inlineDetector } from '../inline-images.js';
-import { registeredFace, type FaceModel } from '../models.js';
+import { faceModel, type FaceModel } from '../models.js';
 import { payload } from '../payload.js';
 
-/** The registered face behind a result, or null for an inline face (or one that expired meanwhile). */
-const toFaceModel = (f: RecognitionFace, ctx: GraphQLContext): FaceModel | null => registeredFace(ctx.registry, f.faceId);
+/**
+ * The registered face behind a result, or null for an inline face (or one that expired
+ * meanwhile). Through the per-request loader: a 1000-face result is one registry read.
+ */
+const toFaceModel = async (f: RecognitionFace, ctx: GraphQLContext): Promise<FaceModel | null> =>
+  f.faceId === null ? null : faceModel(await ctx.loaders.faces.load(f.faceId));
 
 export const recognitionResolvers: Resolvers = {
   Mutation: {
@@ -31,7 +35,9 @@ export const recognitionResolvers: Resolvers = {
             inlineDetector(ctx),
           );
           return {
-            matches: matches.map((m) => ({ faceId: m.face.faceId ?? '', confidence: m.confidence, face: toFaceModel(m.face, ctx) })),
+            matches: await Promise.all(
+              matches.map(async (m) => ({ faceId: m.face.faceId ?? '', confidence: m.confidence, face: await toFaceModel(m.face, ctx) })),
+            ),
           };
         },
         { matches: null },
@@ -41,11 +47,12 @@ export const recognitionResolvers: Resolvers = {
       payload(
         async () => {
           const grouping = await ctx.recognition.group(input.faceIds);
-          const group = (members: RecognitionFace[]) => ({
+          const group = async (members: RecognitionFace[]) => ({
             faceIds: members.map((m) => m.faceId ?? ''),
-            faces: members.map((m) => toFaceModel(m, ctx)).filter((f): f is FaceModel => f !== null),
+            faces: (await Promise.all(members.map((m) => toFaceModel(m, ctx)))).filter((f): f is FaceModel => f !== null),
           });
-          return { grouping: { groups: grouping.groups.map(group), messyGroup: group(grouping.messyGroup) } };
+          const [groups, messyGroup] = await Promise.all([Promise.all(grouping.groups.map(group)), group(grouping.messyGroup)]);
+          return { grouping: { groups, messyGroup } };
         },
         { grouping: null },
       ),
