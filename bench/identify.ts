@@ -25,6 +25,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { UsearchIndexFactory } from '../src/adapters/index/usearch-index.js';
 import { MemoryFaceRegistry } from '../src/adapters/store/memory-face-registry.js';
 import { openDatabase } from '../src/adapters/store/database.js';
@@ -193,14 +194,10 @@ async function serveInChild(location: string, probes: readonly Float32Array[]): 
     const file = path.join(dir, 'probes.json');
     writeFileSync(file, JSON.stringify(probes.map((p) => [...p])));
     const script = path.join(BENCH_DIR, 'lib', 'identify-serve.ts');
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', script, location, file, REF.kind, REF.id],
-        { maxBuffer: 1 << 20, env: { ...process.env, NODE_OPTIONS: '' } },
-        (err, out) => (err ? reject(err) : resolve(out)),
-      ),
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, location, file, REF.kind, REF.id], {
+      maxBuffer: 1 << 20,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
   } finally {
     rmSync(dir, { recursive: true, force: true });
