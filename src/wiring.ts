@@ -89,7 +89,13 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
   const livenessStore = instrumentStore(new SqliteLivenessStore(db), 'liveness', metrics);
   const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, ...config.liveness });
-  liveness.start();
+  try {
+    await liveness.start();
+  } catch (err) {
+    await collectionStore.close();
+    db.close();
+    throw err;
+  }
   const livenessSessions: LivenessSessions = azure
     ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
     : new EmbeddedLivenessSessions(liveness);
@@ -146,7 +152,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   try {
     server = await startServer(services);
   } catch (err) {
-    liveness.stop();
+    await liveness.stop();
     await collectionStore.close();
     db.close();
     throw err;
@@ -164,7 +170,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     },
     async stop() {
       await server.stop();
-      liveness.stop();
+      await liveness.stop();
       await provider.close();
       await collections.training.close();
       await collectionStore.close();
