@@ -22,6 +22,10 @@ import { Metrics } from './platform/metrics.js';
 import { instrumentStore } from './adapters/store/instrumented.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
+import { PostgresLivenessStore } from './adapters/store/postgres-liveness-store.js';
+import { openPostgresPool } from './adapters/store/postgres-pool.js';
+import type { LivenessStore } from './ports/liveness-store.js';
+import type { Pool } from 'pg';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
 import { PostgresCollectionStore } from './adapters/store/postgres-collection-store.js';
 import type { CollectionStore } from './ports/collection-store.js';
@@ -60,19 +64,37 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const metrics = new Metrics({ processMetrics: true });
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
-  // Collections: PostgreSQL when FACEGRAPH_DATABASE_URL is set (migrated here, before any worker
-  // starts: an unreachable server stops start-up), else their own FULL-sync SQLite connection.
+  // Collections and liveness: PostgreSQL when FACEGRAPH_DATABASE_URL is set, both stores on one
+  // pool (migrated here, before any worker starts: an unreachable server stops start-up); else
+  // SQLite in the data directory (collections on their own FULL-sync connection).
+  let pool: Pool | null = null;
   let collectionStore: CollectionStore;
+  let baseLivenessStore: LivenessStore;
   try {
-    collectionStore = config.databaseUrl
-      ? await PostgresCollectionStore.open(config.databaseUrl, {
-          onError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
-        })
-      : SqliteCollectionStore.open(config.dataDir);
+    if (config.databaseUrl) {
+      pool = await openPostgresPool(config.databaseUrl, {
+        onError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+      });
+      collectionStore = new PostgresCollectionStore(pool, undefined, false);
+      baseLivenessStore = await PostgresLivenessStore.open(pool, {
+        onError: (err) => logger.warn({ err: err.message }, 'the liveness instance lock connection failed; taking the lock again'),
+      });
+    } else {
+      collectionStore = SqliteCollectionStore.open(config.dataDir);
+      baseLivenessStore = new SqliteLivenessStore(db);
+    }
   } catch (err) {
+    await pool?.end();
     db.close();
     throw err;
   }
+  /** Closes the stores, then the pool and the SQLite connection they were given. */
+  const closeStores = async (): Promise<void> => {
+    await baseLivenessStore.close();
+    await collectionStore.close();
+    await pool?.end();
+    db.close();
+  };
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger, { metrics }) : null;
   const base: FaceProvider =
     azure ??
@@ -87,13 +109,12 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const provider = options.decorateProvider?.(base) ?? base;
   const registry = new MemoryFaceRegistry({ ...config.registry, clock, metrics });
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
-  const livenessStore = instrumentStore(new SqliteLivenessStore(db), 'liveness', metrics);
+  const livenessStore = instrumentStore(baseLivenessStore, 'liveness', metrics);
   const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, ...config.liveness });
   try {
     await liveness.start();
   } catch (err) {
-    await collectionStore.close();
-    db.close();
+    await closeStores();
     throw err;
   }
   const livenessSessions: LivenessSessions = azure
@@ -153,8 +174,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     server = await startServer(services);
   } catch (err) {
     await liveness.stop();
-    await collectionStore.close();
-    db.close();
+    await closeStores();
     throw err;
   }
   // Serve /healthz right away; /readyz turns green once the models are loaded (or the upstream client is ready).
@@ -173,8 +193,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       await liveness.stop();
       await provider.close();
       await collections.training.close();
-      await collectionStore.close();
-      db.close();
+      await closeStores();
     },
   };
 }

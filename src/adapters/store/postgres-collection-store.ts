@@ -27,7 +27,7 @@
  * the delete's transaction. Unlike the SQLite store (secure_delete), the old tuples stay in the
  * table files until VACUUM reuses their space, and in the WAL until it is recycled.
  */
-import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import type { Collection, CollectionKind, CollectionRef, Page, PersistedFace, Person } from '../../domain/collections.js';
 import type {
   CollectionPatch,
@@ -52,7 +52,7 @@ import {
   type PersonRow,
   type TrainingRow,
 } from './collection-rows.js';
-import { migratePostgres } from './postgres-migrations.js';
+import { inTransaction, openPostgresPool, type PostgresPoolOptions, type TxQuery } from './postgres-pool.js';
 
 /** The NOTIFY channel of new snapshots; the payload is a SnapshotNotice as JSON. */
 export const SNAPSHOT_CHANNEL = 'facegraph_collection_snapshot';
@@ -64,18 +64,10 @@ export interface SnapshotNotice {
   version: number;
 }
 
-export interface PostgresStoreOptions {
-  /** Connections in the pool (default 10). */
-  poolSize?: number;
-  /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
-  onError?: (err: Error) => void;
+export interface PostgresStoreOptions extends PostgresPoolOptions {
   /** Snapshots are stored in parts of this size (default SNAPSHOT_PART_BYTES; tests use small ones). */
   snapshotPartBytes?: number;
 }
-
-/** bigint (epoch ms, counts) as a JS number: every value stored is far below 2^53. Per pool, not global. */
-const types = new pg.TypeOverrides();
-types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 const COLLECTION_COLUMNS = 'uid, kind, id, name, user_data, recognition_model, created_at';
 const FACE_COLUMNS = 'f.persisted_face_id, f.person_id, f.user_data, f.embedding, f.recognition_model, f.created_at';
@@ -89,35 +81,21 @@ const OF_COLLECTION = (alias: string): string => `JOIN collections c ON c.uid = 
 const OWNER = (personId: string | null, n: number): string => (personId === null ? 'f.person_id IS NULL' : `f.person_id = $${n}`);
 
 export class PostgresCollectionStore implements CollectionStore {
-  /** Connects, applies pending migrations, and answers the store; close() ends the pool. */
+  /** Connects, applies pending migrations, and answers the store on a pool of its own; close() ends the pool. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresCollectionStore> {
-    // A server that does not answer fails start-up (and a request) after 10 s instead of hanging.
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, types });
-    // Without a listener an idle connection's error would crash the process; the next query
-    // gets a new connection (or its own error).
-    pool.on('error', (err) => options.onError?.(err));
-    // An acknowledged write must survive a crash of the server: a session or server set to
-    // synchronous_commit = off is raised to on (queued before the connection's first query);
-    // on, local, remote_write and remote_apply are all kept.
-    pool.on('connect', (client) => {
-      client
-        .query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
-        .catch((err: Error) => options.onError?.(err));
-    });
-    try {
-      await migratePostgres(pool);
-    } catch (err) {
-      await pool.end();
-      throw err;
-    }
-    return new PostgresCollectionStore(pool, options.snapshotPartBytes);
+    return new PostgresCollectionStore(await openPostgresPool(url, options), options.snapshotPartBytes);
   }
 
   private closed = false;
 
+  /**
+   * On `pool` (openPostgresPool: migrated, with the store's settings). `ownsPool`: close() ends
+   * it; false when the pool is shared with another store (the liveness store) and ended by its opener.
+   */
   constructor(
     private readonly pool: Pool,
     private readonly partBytes = SNAPSHOT_PART_BYTES,
+    private readonly ownsPool = true,
   ) {}
 
   async createCollection(c: Collection, maxOfKind: number): Promise<InsertResult> {
@@ -439,29 +417,15 @@ export class PostgresCollectionStore implements CollectionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    if (this.ownsPool) await this.pool.end();
   }
 
   private async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
     return (await this.pool.query<R>(sql, params)).rows;
   }
 
-  /** Runs `fn` in a transaction on one pooled connection: COMMIT if it returns, ROLLBACK if it throws. */
-  private async tx<T>(fn: (q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>) => Promise<T>): Promise<T> {
-    const client: PoolClient = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(async (sql, params) => (await client.query<QueryResultRow>(sql, params)).rows);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw err;
-    } finally {
-      // A connection whose ROLLBACK failed is dropped, not reused.
-      client.release(broken);
-    }
+  private tx<T>(fn: (q: TxQuery) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   /** Locks the collection's row for this transaction; its uid, or null when there is none. */

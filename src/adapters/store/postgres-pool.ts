@@ -1,0 +1,62 @@
+/**
+ * The node-postgres Pool of the PostgreSQL stores (collections, liveness), opened once per
+ * process and shared by both: one set of connections, one set of settings, one migration run.
+ */
+import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { migratePostgres } from './postgres-migrations.js';
+
+export interface PostgresPoolOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
+  onError?: (err: Error) => void;
+}
+
+/** bigint (epoch ms, counts, seq) as a JS number: every value stored is far below 2^53. Per pool, not global. */
+const types = new pg.TypeOverrides();
+types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+/** Connects, applies pending migrations (migrations/postgres/*.sql) and answers the pool; the caller ends it. */
+export async function openPostgresPool(url: string, options: PostgresPoolOptions = {}): Promise<Pool> {
+  // A server that does not answer fails start-up (and a request) after 10 s instead of hanging.
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, types });
+  // Without a listener an idle connection's error would crash the process; the next query
+  // gets a new connection (or its own error).
+  pool.on('error', (err) => options.onError?.(err));
+  // An acknowledged write must survive a crash of the server: a session or server set to
+  // synchronous_commit = off is raised to on (queued before the connection's first query);
+  // on, local, remote_write and remote_apply are all kept.
+  pool.on('connect', (client) => {
+    client
+      .query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'")
+      .catch((err: Error) => options.onError?.(err));
+  });
+  try {
+    await migratePostgres(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return pool;
+}
+
+/** A query inside a transaction: its rows. */
+export type TxQuery = <R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]) => Promise<R[]>;
+
+/** Runs `fn` in a READ COMMITTED transaction on one pooled connection: COMMIT if it returns, ROLLBACK if it throws. */
+export async function inTransaction<T>(pool: Pool, fn: (q: TxQuery) => Promise<T>): Promise<T> {
+  const client: PoolClient = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(async <R extends QueryResultRow>(sql: string, params: unknown[]) => (await client.query<R>(sql, params)).rows);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    // A connection whose ROLLBACK failed is dropped, not reused.
+    client.release(broken);
+  }
+}
