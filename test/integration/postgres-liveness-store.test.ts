@@ -3,8 +3,11 @@
  * globalSetup starts PostgreSQL from npm's binaries), a fresh database per test: the
  * LivenessStore contract (test/contracts/liveness-store.ts, also run on SQLite) — its races on
  * real concurrent connections — then what is PostgreSQL's own: interrupted attempts with live
- * replicas (instance advisory locks), the migration, one pool shared with the collection store.
+ * replicas (instance advisory locks), the migration, one pool shared with the collection store,
+ * and no acknowledged write lost when the server crashes (SIGKILL) and recovers from its WAL.
  */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pool } from 'pg';
 import { PostgresCollectionStore } from '../../src/adapters/store/postgres-collection-store.js';
@@ -20,6 +23,7 @@ import {
   type LivenessHarness,
 } from '../contracts/liveness-store.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../helpers/postgres.js';
+import { startTestPostgres } from '../../tools/test-postgres.js';
 
 /** A process's worth: its own pool and store. */
 interface Opened {
@@ -146,5 +150,60 @@ describe('PostgresLivenessStore', () => {
       { version: 1, name: 'collections' },
       { version: 2, name: 'liveness' },
     ]);
+  });
+});
+
+describe('PostgreSQL crash', () => {
+  it('loses no acknowledged liveness write when the server is SIGKILLed mid-stream and recovers', async () => {
+    let server = await startTestPostgres({ keep: true });
+    const dataDir = server.dataDir;
+    // The pool's sessions ask for synchronous_commit = off: the store must raise it to on.
+    process.env.PGOPTIONS = '-c synchronous_commit=off';
+    try {
+      const o = await openStore(server.url);
+      const acked: Array<{ id: string; imageId: string }> = [];
+      // Assigned in the writers' closures (not narrowed to null here).
+      let crashed = null as Promise<void> | null;
+      // Writers keep going until the server dies under them; each push is an acknowledged finish.
+      const writer = async (w: number): Promise<void> => {
+        for (let i = 0; ; i++) {
+          const id = `w${w}-${i}`;
+          try {
+            await o.store.insertSession(newSession(id));
+            const c = await withChallenge(o.store, id);
+            const r = await o.store.reserveAttempt(reservation(id, c.nonce));
+            if (!r.ok) throw new Error('reserve failed');
+            const out = outcome();
+            if (!(await o.store.finishAttempt(id, r.attemptId, out))) throw new Error('finish failed');
+            acked.push({ id, imageId: out.sessionImage!.id });
+          } catch {
+            return;
+          }
+          if (!crashed && acked.length >= 60) crashed = server.kill();
+        }
+      };
+      await Promise.all([writer(1), writer(2), writer(3)]);
+      await crashed;
+      expect(acked.length).toBeGreaterThanOrEqual(60);
+      await closeStore(o).catch(() => undefined);
+      const log: string[] = [];
+      server = await startTestPostgres({ dataDir, onLog: (line) => log.push(line) });
+      expect(log.join('\n')).toMatch(/not properly shut down; automatic recovery in progress/);
+      const after = await openStore(server.url);
+      try {
+        const lost: string[] = [];
+        for (const a of acked) {
+          const [attempt] = await after.store.attempts(a.id);
+          if (attempt?.status !== 'Succeeded' || !(await after.store.sessionImage(a.imageId))) lost.push(a.id);
+        }
+        expect(lost, 'acknowledged sessions, attempts or images lost').toEqual([]);
+      } finally {
+        await closeStore(after);
+      }
+    } finally {
+      delete process.env.PGOPTIONS;
+      await server.stop();
+      rmSync(path.dirname(dataDir), { recursive: true, force: true });
+    }
   });
 });

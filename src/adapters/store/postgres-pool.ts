@@ -47,6 +47,12 @@ export type TxQuery = <R extends QueryResultRow = QueryResultRow>(sql: string, p
 export async function inTransaction<T>(pool: Pool, fn: (q: TxQuery) => Promise<T>): Promise<T> {
   const client: PoolClient = await pool.connect();
   let broken: Error | undefined;
+  // The server may end the connection between two of the transaction's queries (a crash, a
+  // restart): pg then emits 'error' on the checked-out client, which has no listener of the
+  // pool's while checked out, and an unheard 'error' event would crash the process. Heard here,
+  // it fails the next query (so the transaction) and drops the connection.
+  const onError = (err: Error): void => void (broken = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(async <R extends QueryResultRow>(sql: string, params: unknown[]) => (await client.query<R>(sql, params)).rows);
@@ -56,7 +62,8 @@ export async function inTransaction<T>(pool: Pool, fn: (q: TxQuery) => Promise<T
     await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    // A connection whose ROLLBACK failed is dropped, not reused.
+    client.off('error', onError);
+    // A connection whose ROLLBACK failed, or that failed, is dropped, not reused.
     client.release(broken);
   }
 }
