@@ -24,7 +24,10 @@ const GRAPHQL_E2E = [
  * The PostgreSQL suites run in project `postgres`, whose globalSetup starts a throwaway
  * PostgreSQL from npm's binaries (test/setup/postgres.ts, tools/test-postgres.ts) and stops it
  * at the end. The collection use-case tests run there a second time, on PostgreSQL
- * (FACEGRAPH_TEST_STORE=postgres; test/helpers/collections.ts picks the store).
+ * (FACEGRAPH_TEST_STORE=postgres; test/helpers/collections.ts picks the store). The store
+ * contracts (test/contracts/) run on SQLite in `embedded` (test/unit/*-store.test.ts) and on
+ * PostgreSQL here (test/integration/postgres-collection-store.test.ts,
+ * postgres-liveness-store.test.ts, through the glob below).
  */
 const POSTGRES_ONLY = ['test/integration/postgres-*.test.ts', 'test/integration/durability.test.ts'];
 

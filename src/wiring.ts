@@ -26,6 +26,10 @@ import { Metrics } from './platform/metrics.js';
 import { instrumentStore } from './adapters/store/instrumented.js';
 import { openDatabase } from './adapters/store/database.js';
 import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
+import { PostgresLivenessStore } from './adapters/store/postgres-liveness-store.js';
+import { openPostgresPool } from './adapters/store/postgres-pool.js';
+import type { LivenessStore } from './ports/liveness-store.js';
+import type { Pool } from 'pg';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
 import { PostgresCollectionStore } from './adapters/store/postgres-collection-store.js';
 import type { CollectionStore } from './ports/collection-store.js';
@@ -64,20 +68,37 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const metrics = new Metrics({ processMetrics: true });
   // First, so an unwritable FACEGRAPH_DATA_DIR stops start-up before any worker is spawned.
   const db = openDatabase(config.dataDir);
-  // Collections: PostgreSQL when FACEGRAPH_DATABASE_URL is set (migrated here, before any worker
-  // starts: an unreachable server stops start-up), else their own FULL-sync SQLite connection.
+  // Collections and liveness: PostgreSQL when FACEGRAPH_DATABASE_URL is set, both stores on one
+  // pool (migrated here, before any worker starts: an unreachable server stops start-up); else
+  // SQLite in the data directory (collections on their own FULL-sync connection).
+  let pool: Pool | null = null;
   let collectionStore: CollectionStore;
+  let baseLivenessStore: LivenessStore;
   try {
-    collectionStore = config.databaseUrl
-      ? await PostgresCollectionStore.open(config.databaseUrl, {
-          onError: (err) =>
-            logger.warn({ err: err.message }, 'a PostgreSQL connection failed; it is replaced (the LISTEN one re-connects)'),
-        })
-      : SqliteCollectionStore.open(config.dataDir);
+    if (config.databaseUrl) {
+      const onError = (err: Error): void =>
+        logger.warn({ err: err.message }, 'a PostgreSQL connection failed; it is replaced (the LISTEN one re-connects)');
+      pool = await openPostgresPool(config.databaseUrl, { onError });
+      collectionStore = new PostgresCollectionStore(pool, { ownsPool: false, listen: { url: config.databaseUrl, onError } });
+      baseLivenessStore = await PostgresLivenessStore.open(pool, {
+        onError: (err) => logger.warn({ err: err.message }, 'the liveness instance lock connection failed; taking the lock again'),
+      });
+    } else {
+      collectionStore = SqliteCollectionStore.open(config.dataDir);
+      baseLivenessStore = new SqliteLivenessStore(db);
+    }
   } catch (err) {
+    await pool?.end();
     db.close();
     throw err;
   }
+  /** Closes the stores, then the pool and the SQLite connection they were given. */
+  const closeStores = async (): Promise<void> => {
+    await baseLivenessStore.close();
+    await collectionStore.close();
+    await pool?.end();
+    db.close();
+  };
   // Redis (FACEGRAPH_REDIS_URL): faceIds and rate limits shared by the replicas. Connected before
   // any worker starts, so an unreachable Redis stops start-up like an unreachable PostgreSQL.
   let redis: Redis | null = null;
@@ -85,8 +106,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     try {
       redis = await openRedis(config.redis, logger);
     } catch (err) {
-      await collectionStore.close();
-      db.close();
+      await closeStores();
       throw err;
     }
   }
@@ -112,9 +132,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       ? redisRateLimiter(redis, pointsPerSecond, `${config.redis!.prefix}${name}`)
       : memoryRateLimiter(pointsPerSecond, `facegraph:${name}`);
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
-  const livenessStore = instrumentStore(new SqliteLivenessStore(db), 'liveness', metrics);
+  const livenessStore = instrumentStore(baseLivenessStore, 'liveness', metrics);
   const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, ...config.liveness });
-  liveness.start();
+  try {
+    await liveness.start();
+  } catch (err) {
+    await closeStores();
+    throw err;
+  }
   const livenessSessions: LivenessSessions = azure
     ? new UpstreamLivenessSessions(liveness, new AzureUpstreamLiveness(azure.liveness))
     : new EmbeddedLivenessSessions(liveness);
@@ -171,10 +196,10 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   try {
     server = await startServer(services);
   } catch (err) {
-    liveness.stop();
-    await collectionStore.close();
+    await liveness.stop();
+    await collections.training.close();
     if (redis) await closeRedis(redis);
-    db.close();
+    await closeStores();
     throw err;
   }
   // Serve /healthz right away; /readyz turns green once the models are loaded (or the upstream client is ready).
@@ -190,13 +215,12 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     },
     async stop() {
       await server.stop();
-      liveness.stop();
+      await liveness.stop();
       await provider.close();
       await collections.training.close();
-      await collectionStore.close();
       // After the server: requests still being answered during the grace period need Redis.
       if (redis) await closeRedis(redis);
-      db.close();
+      await closeStores();
     },
   };
 }

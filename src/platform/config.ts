@@ -63,11 +63,11 @@ export interface Config {
   /** FACE_PROVIDER: the embedded engine (default) or an Azure AI Face endpoint. */
   provider: 'embedded' | 'azure';
   azure: AzureConfig | null;
-  /** Where persistent state lives (the liveness SQLite database); created on start. */
+  /** Where persistent state lives (the SQLite database), unless databaseUrl is set; created on start. */
   dataDir: string;
   /**
-   * FACEGRAPH_DATABASE_URL: collections live in this PostgreSQL database (postgres://…) instead
-   * of the data directory's SQLite file. Never logged (it may hold a password).
+   * FACEGRAPH_DATABASE_URL: collections and liveness sessions live in this PostgreSQL database
+   * (postgres://…) instead of the data directory's SQLite file. Never logged (it may hold a password).
    */
   databaseUrl: string | null;
   /**

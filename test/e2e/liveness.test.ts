@@ -786,7 +786,7 @@ describe('deletion, persistence and purge', () => {
     const imageId = (await getSession(s.id))!.attempts[0]!.result!.sessionImageId!;
     expect((await fetch(`${base}/liveness/session-images/${imageId}`)).status).toBe(200);
     clock.advance(48 * 3600_000);
-    const purged = server.app.services.liveness.purgeExpired();
+    const purged = await server.app.services.liveness.purgeExpired();
     expect(purged.sessions).toBeGreaterThan(0);
     expect(await getSession(s.id)).toBeNull();
     expect((await fetch(`${base}/liveness/session-images/${imageId}`)).status).toBe(404);

@@ -149,6 +149,11 @@ const MIGRATIONS: ReadonlyArray<(db: Db) => void> = [
       );
     `);
   },
+  // 4: each attempt records the store instance (process) that reserved it, so failing attempts
+  // interrupted by a stop leaves those of a process still running alone (LivenessStore.failInterruptedAttempts).
+  (db) => {
+    db.exec('ALTER TABLE liveness_attempts ADD COLUMN owner TEXT');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

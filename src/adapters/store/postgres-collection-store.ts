@@ -23,13 +23,13 @@
  *
  * Replicas. A snapshot write sends NOTIFY on channel `facegraph_collection_snapshot` with
  * `{"kind","id","uid","version"}` as JSON, delivered when its transaction commits: another
- * replica that LISTENs can reload that collection's index. (Nothing here listens yet.)
+ * replica that LISTENs (watchSnapshots) loads that collection's new index.
  *
  * Deletion. ON DELETE CASCADE removes a collection's persons, faces, training and snapshots in
  * the delete's transaction. Unlike the SQLite store (secure_delete), the old tuples stay in the
  * table files until VACUUM reuses their space, and in the WAL until it is recycled.
  */
-import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import {
   COLLECTION_KINDS,
   type Collection,
@@ -64,23 +64,15 @@ import {
   type TrainingRow,
 } from './collection-rows.js';
 import { PostgresListener } from './postgres-listener.js';
-import { migratePostgres } from './postgres-migrations.js';
+import { inTransaction, openPostgresPool, type PostgresPoolOptions, type TxQuery } from './postgres-pool.js';
 
 /** The NOTIFY channel of new snapshots; the payload is a SnapshotNotice as JSON. */
 export const SNAPSHOT_CHANNEL = 'facegraph_collection_snapshot';
 
-export interface PostgresStoreOptions {
-  /** Connections in the pool (default 10). */
-  poolSize?: number;
-  /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
-  onError?: (err: Error) => void;
+export interface PostgresStoreOptions extends PostgresPoolOptions {
   /** Snapshots are stored in parts of this size (default SNAPSHOT_PART_BYTES; tests use small ones). */
   snapshotPartBytes?: number;
 }
-
-/** bigint (epoch ms, counts) as a JS number: every value stored is far below 2^53. Per pool, not global. */
-const types = new pg.TypeOverrides();
-types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 const COLLECTION_COLUMNS = 'uid, kind, id, name, user_data, recognition_model, created_at';
 const FACE_COLUMNS = 'f.persisted_face_id, f.person_id, f.user_data, f.embedding, f.recognition_model, f.created_at';
@@ -94,43 +86,38 @@ const OF_COLLECTION = (alias: string): string => `JOIN collections c ON c.uid = 
 const OWNER = (personId: string | null, n: number): string => (personId === null ? 'f.person_id IS NULL' : `f.person_id = $${n}`);
 
 export class PostgresCollectionStore implements CollectionStore {
-  /** Connects, applies pending migrations, and answers the store; close() ends the pool. */
+  /** Connects, applies pending migrations, and answers the store on a pool of its own; close() ends the pool. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresCollectionStore> {
-    // A server that does not answer fails start-up (and a request) after 10 s instead of hanging.
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 10_000,
-      types,
-      // An acknowledged write must survive a crash of the server: a session or server set to
-      // synchronous_commit = off is raised to on before the pool hands the connection out (a
-      // failure here fails that checkout); on, local, remote_write and remote_apply are kept.
-      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool (>= 3.14) awaits this promise; @types/pg says void
-      onConnect: async (client: pg.ClientBase) => {
-        await client.query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'");
-      },
-    });
-    // Without a listener an idle connection's error would crash the process; the next query
-    // gets a new connection (or its own error).
-    pool.on('error', (err) => options.onError?.(err));
-    try {
-      await migratePostgres(pool);
-    } catch (err) {
-      await pool.end();
-      throw err;
-    }
-    return new PostgresCollectionStore(pool, options.snapshotPartBytes, { url, onError: options.onError });
+    const pool = await openPostgresPool(url, options);
+    return new PostgresCollectionStore(pool, { snapshotPartBytes: options.snapshotPartBytes, listen: { url, onError: options.onError } });
   }
 
   private closed = false;
   private readonly listeners = new Set<PostgresListener>();
 
+  /**
+   * On `pool` (openPostgresPool: migrated, with the store's settings). `ownsPool`: close() ends
+   * it; false when the pool is shared with another store (the liveness store) and ended by its opener.
+   */
+  private readonly partBytes: number;
+  private readonly ownsPool: boolean;
+  private readonly listen: { url: string; onError?: ((err: Error) => void) | undefined } | null;
+
   constructor(
     private readonly pool: Pool,
-    private readonly partBytes = SNAPSHOT_PART_BYTES,
-    /** Where watchSnapshots() connects its LISTEN; without it, watchSnapshots() throws. */
-    private readonly listen: { url: string; onError?: ((err: Error) => void) | undefined } | null = null,
-  ) {}
+    options: {
+      /** Snapshots are stored in parts of this size (default SNAPSHOT_PART_BYTES). */
+      snapshotPartBytes?: number | undefined;
+      /** close() ends the pool (default true); false when it is shared with another store and ended by its opener. */
+      ownsPool?: boolean;
+      /** Where watchSnapshots() connects its LISTEN; without it, watchSnapshots() throws. */
+      listen?: { url: string; onError?: ((err: Error) => void) | undefined };
+    } = {},
+  ) {
+    this.partBytes = options.snapshotPartBytes ?? SNAPSHOT_PART_BYTES;
+    this.ownsPool = options.ownsPool ?? true;
+    this.listen = options.listen ?? null;
+  }
 
   async createCollection(c: Collection, maxOfKind: number): Promise<InsertResult> {
     return this.tx(async (q): Promise<InsertResult> => {
@@ -479,29 +466,15 @@ export class PostgresCollectionStore implements CollectionStore {
     this.closed = true;
     await Promise.all([...this.listeners].map((l) => l.stop()));
     this.listeners.clear();
-    await this.pool.end();
+    if (this.ownsPool) await this.pool.end();
   }
 
   private async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
     return (await this.pool.query<R>(sql, params)).rows;
   }
 
-  /** Runs `fn` in a transaction on one pooled connection: COMMIT if it returns, ROLLBACK if it throws. */
-  private async tx<T>(fn: (q: (sql: string, params: unknown[]) => Promise<QueryResultRow[]>) => Promise<T>): Promise<T> {
-    const client: PoolClient = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(async (sql, params) => (await client.query<QueryResultRow>(sql, params)).rows);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw err;
-    } finally {
-      // A connection whose ROLLBACK failed is dropped, not reused.
-      client.release(broken);
-    }
+  private tx<T>(fn: (q: TxQuery) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   /** Locks the collection's row for this transaction (by default exclusively against other writers); its uid, or null when there is none. */

@@ -1,140 +1,50 @@
 /**
- * Liveness persistence: sessions, their pending challenge, attempts with their audit record,
- * session images and the tombstones of deleted sessions. All SQL of the liveness feature lives
- * here, as prepared statements; multi-step changes are transactions. Knows nothing of HTTP,
- * GraphQL or the engine.
+ * Liveness persistence in the embedded SQLite database: sessions, their pending challenge,
+ * attempts with their audit record, session images and the tombstones of deleted sessions. All
+ * SQL of the liveness feature for SQLite lives here, as prepared statements; multi-step changes
+ * are transactions. Each method does its work synchronously (better-sqlite3) and answers a
+ * resolved promise: the port is async for PostgreSQL (postgres-liveness-store.ts, the same contract).
+ * Knows nothing of HTTP, GraphQL or the engine.
  */
+import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { FaceRectangle, Level } from '../../domain/types.js';
-import type { Challenge, LivenessDecision, LivenessOperationMode } from '../../domain/liveness/types.js';
 import type { Db } from './database.js';
 import type {
   AttemptOutcome,
   AttemptRecord,
   AttemptReservation,
-  AttemptStatus,
+  ChallengeIssue,
+  FinishedAttempt,
+  IssueResult,
   LivenessStore,
   NewSession,
   PendingChallenge,
   ReserveResult,
   SessionRecord,
   TombstoneRecord,
-  UpstreamSessionKind,
 } from '../../ports/liveness-store.js';
-
-interface SessionRow {
-  seq: number;
-  id: string;
-  token_hash: string;
-  mode: LivenessOperationMode;
-  device_correlation_id: string | null;
-  device_correlation_id_set_in_client: number;
-  enable_session_image: number;
-  send_results_to_client: number;
-  auth_token_ttl_seconds: number;
-  model_version: string;
-  created_at: number;
-  token_expires_at: number;
-  purge_at: number;
-  started_at: number | null;
-  verify_face_rectangle: string | null;
-  verify_quality: string | null;
-  verify_embedding: Buffer | null;
-  upstream_kind: UpstreamSessionKind | null;
-}
-
-interface AttemptRow {
-  session_id: string;
-  attempt_id: number;
-  status: AttemptStatus;
-  decision: LivenessDecision | null;
-  target_face: string | null;
-  digest: string;
-  session_image_id: string | null;
-  verify_is_identical: number | null;
-  verify_match_confidence: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  created_at: number;
-  finished_at: number | null;
-  client_ip: string;
-  request_id: string | null;
-  frame_count: number;
-  reasons: string;
-  measures: string;
-}
-
-const SESSION_COLUMNS = `seq, id, token_hash, mode, device_correlation_id, device_correlation_id_set_in_client,
-  enable_session_image, send_results_to_client, auth_token_ttl_seconds, model_version, created_at,
-  token_expires_at, purge_at, started_at, verify_face_rectangle, verify_quality, verify_embedding, upstream_kind`;
-
-function embeddingToBlob(e: Float32Array): Buffer {
-  const out = Buffer.alloc(e.length * 4);
-  for (let i = 0; i < e.length; i++) out.writeFloatLE(e[i]!, i * 4);
-  return out;
-}
-
-function blobToEmbedding(b: Buffer): Float32Array {
-  const out = new Float32Array(b.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
-  return out;
-}
-
-function toSession(r: SessionRow): SessionRecord {
-  return {
-    seq: r.seq,
-    id: r.id,
-    tokenHash: r.token_hash,
-    mode: r.mode,
-    deviceCorrelationId: r.device_correlation_id,
-    deviceCorrelationIdSetInClient: r.device_correlation_id_set_in_client === 1,
-    enableSessionImage: r.enable_session_image === 1,
-    sendResultsToClient: r.send_results_to_client === 1,
-    authTokenTtlSeconds: r.auth_token_ttl_seconds,
-    modelVersion: r.model_version,
-    createdAt: r.created_at,
-    tokenExpiresAt: r.token_expires_at,
-    purgeAt: r.purge_at,
-    startedAt: r.started_at,
-    verifyReference:
-      r.verify_face_rectangle && r.verify_embedding
-        ? {
-            faceRectangle: JSON.parse(r.verify_face_rectangle) as FaceRectangle,
-            qualityForRecognition: (r.verify_quality as Level | null) ?? null,
-            embedding: blobToEmbedding(r.verify_embedding),
-          }
-        : null,
-    upstreamKind: r.upstream_kind,
-  };
-}
-
-function toAttempt(r: AttemptRow): AttemptRecord {
-  return {
-    sessionId: r.session_id,
-    attemptId: r.attempt_id,
-    status: r.status,
-    decision: r.decision,
-    targetFace: r.target_face ? (JSON.parse(r.target_face) as FaceRectangle) : null,
-    digest: r.digest,
-    sessionImageId: r.session_image_id,
-    verifyResult:
-      r.verify_is_identical !== null && r.verify_match_confidence !== null
-        ? { isIdentical: r.verify_is_identical === 1, matchConfidence: r.verify_match_confidence }
-        : null,
-    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
-    createdAt: r.created_at,
-    finishedAt: r.finished_at,
-    clientIp: r.client_ip,
-    requestId: r.request_id,
-    frameCount: r.frame_count,
-    reasons: JSON.parse(r.reasons) as string[],
-    measures: JSON.parse(r.measures) as Record<string, number>,
-  };
-}
+import { embeddingToBlob } from './embedding-bytes.js';
+import {
+  ATTEMPT_COLUMNS,
+  INTERRUPTED,
+  SESSION_COLUMNS,
+  toAttempt,
+  toPending,
+  toSession,
+  type AttemptRow,
+  type ChallengeRow,
+  type SessionRow,
+} from './liveness-rows.js';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
 export class SqliteLivenessStore implements LivenessStore {
+  /**
+   * This store's instance, recorded on the attempts it reserves. A data directory serves one
+   * process, so any other owner's Running attempt was left by a stopped process.
+   */
+  readonly instanceId = randomUUID();
+
   private readonly s: {
     insertSession: Statement;
     sessionById: Statement<[string], SessionRow>;
@@ -149,7 +59,7 @@ export class SqliteLivenessStore implements LivenessStore {
     setDeviceCorrelationId: Statement<[string, string]>;
     putChallenge: Statement;
     restoreChallenge: Statement;
-    challengeOf: Statement<[string], { nonce: string; challenge: string; issued_at: number }>;
+    challengeOf: Statement<[string], ChallengeRow>;
     deleteChallenge: Statement<[string]>;
     attemptsOf: Statement<[string], AttemptRow>;
     attemptCount: Statement<[string], { n: number }>;
@@ -162,7 +72,7 @@ export class SqliteLivenessStore implements LivenessStore {
     digestElsewhere: Statement<[string, string, number], { one: number }>;
     purgeSessions: Statement<[number]>;
     purgeTombstones: Statement<[number]>;
-    failRunning: Statement<[number]>;
+    failRunning: Statement<[string, string, number, string]>;
   };
 
   constructor(private readonly db: Db) {
@@ -195,10 +105,10 @@ export class SqliteLivenessStore implements LivenessStore {
       ),
       challengeOf: db.prepare('SELECT nonce, challenge, issued_at FROM liveness_challenges WHERE session_id = ?'),
       deleteChallenge: db.prepare('DELETE FROM liveness_challenges WHERE session_id = ?'),
-      attemptsOf: db.prepare('SELECT * FROM liveness_attempts WHERE session_id = ? ORDER BY attempt_id'),
+      attemptsOf: db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM liveness_attempts WHERE session_id = ? ORDER BY attempt_id`),
       attemptCount: db.prepare('SELECT count(*) AS n FROM liveness_attempts WHERE session_id = ?'),
       insertAttempt: db.prepare(`INSERT INTO liveness_attempts (session_id, attempt_id, status, digest, created_at, client_ip,
-          request_id, frame_count) VALUES (?, ?, 'Running', ?, ?, ?, ?, ?)`),
+          request_id, frame_count, owner) VALUES (?, ?, 'Running', ?, ?, ?, ?, ?, ?)`),
       deleteRunningAttempt: db.prepare("DELETE FROM liveness_attempts WHERE session_id = ? AND attempt_id = ? AND status = 'Running'"),
       finishAttempt: db.prepare(`UPDATE liveness_attempts SET status = @status, decision = @decision, target_face = @targetFace,
           session_image_id = @sessionImageId, verify_is_identical = @verifyIsIdentical, verify_match_confidence = @verifyConfidence,
@@ -213,12 +123,12 @@ export class SqliteLivenessStore implements LivenessStore {
       ),
       purgeSessions: db.prepare('DELETE FROM liveness_sessions WHERE purge_at <= ?'),
       purgeTombstones: db.prepare('DELETE FROM liveness_tombstones WHERE purge_at <= ?'),
-      failRunning: db.prepare(`UPDATE liveness_attempts SET status = 'Failed', error_code = 'INTERRUPTED',
-          error_message = 'The server stopped while this attempt was being analysed.', finished_at = ? WHERE status = 'Running'`),
+      failRunning: db.prepare(`UPDATE liveness_attempts SET status = 'Failed', error_code = ?, error_message = ?, finished_at = ?
+        WHERE status = 'Running' AND owner IS NOT ?`),
     };
   }
 
-  insertSession(session: NewSession): SessionRecord {
+  async insertSession(session: NewSession): Promise<SessionRecord> {
     const ref = session.verifyReference;
     this.s.insertSession.run({
       id: session.id,
@@ -238,42 +148,36 @@ export class SqliteLivenessStore implements LivenessStore {
       verifyEmbedding: ref ? embeddingToBlob(ref.embedding) : null,
       upstreamKind: session.upstreamKind ?? null,
     });
-    return this.sessionById(session.id)!;
+    return this.session(session.id)!;
   }
 
-  sessionById(id: string): SessionRecord | null {
-    const row = this.s.sessionById.get(id);
-    return row ? toSession(row) : null;
+  async sessionById(id: string): Promise<SessionRecord | null> {
+    return this.session(id);
   }
 
-  sessionByTokenHash(tokenHash: string): SessionRecord | null {
+  async sessionByTokenHash(tokenHash: string): Promise<SessionRecord | null> {
     const row = this.s.sessionByToken.get(tokenHash);
     return row ? toSession(row) : null;
   }
 
-  tombstoneByTokenHash(tokenHash: string): TombstoneRecord | null {
+  async tombstoneByTokenHash(tokenHash: string): Promise<TombstoneRecord | null> {
     const row = this.s.tombstoneByToken.get(tokenHash);
     return row ? { sessionId: row.session_id, deletedAt: row.deleted_at } : null;
   }
 
-  /** Newest first: at most `limit` sessions created before the one with `beforeSeq`. */
-  listSessions(limit: number, beforeSeq: number | null, upstream = false): SessionRecord[] {
+  async listSessions(limit: number, beforeSeq: number | null, upstream = false): Promise<SessionRecord[]> {
     return this.s.page.all(beforeSeq ?? Number.MAX_SAFE_INTEGER, bool(upstream), limit).map(toSession);
   }
 
-  hasSessionNewerThan(seq: number, upstream = false): boolean {
+  async hasSessionNewerThan(seq: number, upstream = false): Promise<boolean> {
     return this.s.newerExists.get(seq, bool(upstream)) !== undefined;
   }
 
-  countSessions(upstream = false): number {
+  async countSessions(upstream = false): Promise<number> {
     return this.s.count.get(bool(upstream))!.n;
   }
 
-  /**
-   * Deletes the session with its challenge, attempts and images (ON DELETE CASCADE, one
-   * transaction) and keeps a tombstone of its token hash until the session would have been purged.
-   */
-  deleteSession(id: string, now: number): boolean {
+  async deleteSession(id: string, now: number): Promise<boolean> {
     return this.db.transaction(() => {
       const row = this.s.sessionById.get(id);
       if (!row) return false;
@@ -283,33 +187,31 @@ export class SqliteLivenessStore implements LivenessStore {
     })();
   }
 
-  markStarted(id: string, now: number): void {
-    this.s.markStarted.run(now, id);
-  }
-
-  /** Records the client-supplied device correlation id, once, for sessions created to take it from the client. */
-  setClientDeviceCorrelationId(id: string, value: string): void {
+  async setClientDeviceCorrelationId(id: string, value: string): Promise<void> {
     this.s.setDeviceCorrelationId.run(value, id);
   }
 
-  /** Replaces the session's pending challenge (an older unused nonce stops being valid). */
-  putChallenge(sessionId: string, challenge: Challenge, now: number): void {
-    this.s.putChallenge.run(sessionId, challenge.nonce, JSON.stringify(challenge), now);
+  async issueChallenge(c: ChallengeIssue): Promise<IssueResult> {
+    return this.db.transaction((): IssueResult => {
+      if (!this.s.sessionById.get(c.sessionId)) return { ok: false, reason: 'SESSION_GONE' };
+      const used = this.s.attemptCount.get(c.sessionId)!.n;
+      if (used >= c.maxAttempts) return { ok: false, reason: 'EXHAUSTED' };
+      this.s.putChallenge.run(c.sessionId, c.challenge.nonce, JSON.stringify(c.challenge), c.now);
+      this.s.markStarted.run(c.now, c.sessionId);
+      return { ok: true, attemptsUsed: used };
+    })();
   }
 
-  attempts(sessionId: string): AttemptRecord[] {
+  async attempts(sessionId: string): Promise<AttemptRecord[]> {
     return this.s.attemptsOf.all(sessionId).map(toAttempt);
   }
 
-  attemptCount(sessionId: string): number {
+  async attemptCount(sessionId: string): Promise<number> {
     return this.s.attemptCount.get(sessionId)!.n;
   }
 
-  /**
-   * Atomically: checks the nonce against the session's pending challenge, consumes it, checks
-   * the attempt budget and inserts a Running attempt. Two concurrent uploads with one nonce: one wins.
-   */
-  reserveAttempt(r: AttemptReservation): ReserveResult {
+  async reserveAttempt(r: AttemptReservation): Promise<ReserveResult> {
+    // One transaction of a single writer: nothing runs between the checks and the insert.
     return this.db.transaction((): ReserveResult => {
       const count = this.s.attemptCount.get(r.sessionId)!.n;
       if (count >= r.maxAttempts) return { ok: false, reason: 'EXHAUSTED' };
@@ -318,17 +220,12 @@ export class SqliteLivenessStore implements LivenessStore {
       this.s.deleteChallenge.run(r.sessionId);
       if (r.now - row.issued_at > r.challengeMaxAgeMs) return { ok: false, reason: 'CHALLENGE_EXPIRED' };
       const attemptId = count + 1;
-      this.s.insertAttempt.run(r.sessionId, attemptId, r.digest, r.now, r.clientIp, r.requestId, r.frameCount);
-      return { ok: true, attemptId, pending: { challenge: JSON.parse(row.challenge) as Challenge, issuedAt: row.issued_at } };
+      this.s.insertAttempt.run(r.sessionId, attemptId, r.digest, r.now, r.clientIp, r.requestId, r.frameCount, this.instanceId);
+      return { ok: true, attemptId, pending: toPending(row) };
     })();
   }
 
-  /**
-   * Undoes a reservation when the service (not the attempt) failed, e.g. the engine was
-   * overloaded: the attempt is not counted and its challenge is valid again, unless a newer one
-   * was issued meanwhile.
-   */
-  releaseAttempt(sessionId: string, attemptId: number, pending: PendingChallenge): void {
+  async releaseAttempt(sessionId: string, attemptId: number, pending: PendingChallenge): Promise<void> {
     this.db.transaction(() => {
       this.s.deleteRunningAttempt.run(sessionId, attemptId);
       if (this.s.sessionById.get(sessionId)) {
@@ -337,13 +234,9 @@ export class SqliteLivenessStore implements LivenessStore {
     })();
   }
 
-  /** Stores the outcome and the session image together. False if the attempt is gone (session deleted meanwhile). */
-  finishAttempt(sessionId: string, attemptId: number, o: AttemptOutcome): boolean {
-    return this.db.transaction(() => {
-      if (!this.s.sessionById.get(sessionId)) return false;
-      if (o.sessionImage) {
-        this.s.insertImage.run(o.sessionImage.id, sessionId, attemptId, o.finishedAt, o.sessionImage.contentType, o.sessionImage.bytes);
-      }
+  async finishAttempt(sessionId: string, attemptId: number, o: AttemptOutcome): Promise<FinishedAttempt | null> {
+    return this.db.transaction((): FinishedAttempt | null => {
+      // The outcome first: an attempt that is no longer Running gets no image either.
       const changed = this.s.finishAttempt.run({
         sessionId,
         attemptId,
@@ -359,28 +252,26 @@ export class SqliteLivenessStore implements LivenessStore {
         reasons: JSON.stringify(o.reasons),
         measures: JSON.stringify(o.measures),
       }).changes;
-      return changed === 1;
+      if (changed !== 1) return null;
+      if (o.sessionImage) {
+        this.s.insertImage.run(o.sessionImage.id, sessionId, attemptId, o.finishedAt, o.sessionImage.contentType, o.sessionImage.bytes);
+      }
+      return { session: this.session(sessionId)!, attempts: this.s.attemptsOf.all(sessionId).map(toAttempt) };
     })();
   }
 
-  sessionImage(id: string): { bytes: Buffer; contentType: string } | null {
+  async sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null> {
     const row = this.s.image.get(id);
     return row ? { bytes: row.bytes, contentType: row.content_type } : null;
   }
 
-  /**
-   * Digests earlier attempts were made with: every other attempt of this session, plus `digest`
-   * itself if any other retained attempt (of any session) had it — enough for a membership test
-   * without loading every digest.
-   */
-  previousDigests(sessionId: string, attemptId: number, digest: string): Set<string> {
+  async previousDigests(sessionId: string, attemptId: number, digest: string): Promise<Set<string>> {
     const own = new Set(this.s.digestsOf.all(sessionId, attemptId).map((r) => r.digest));
     if (this.s.digestElsewhere.get(digest, sessionId, attemptId)) own.add(digest);
     return own;
   }
 
-  /** Deletes sessions (with everything they own) and tombstones past their purge time. */
-  purge(now: number): { sessions: number; tombstones: number } {
+  async purge(now: number): Promise<{ sessions: number; tombstones: number }> {
     const result = this.db.transaction(() => ({
       sessions: this.s.purgeSessions.run(now).changes,
       tombstones: this.s.purgeTombstones.run(now).changes,
@@ -389,8 +280,16 @@ export class SqliteLivenessStore implements LivenessStore {
     return result;
   }
 
-  /** On start: attempts left Running by a stopped process can never finish; mark them Failed. */
-  failInterruptedAttempts(now: number): number {
-    return this.s.failRunning.run(now).changes;
+  async failInterruptedAttempts(now: number): Promise<number> {
+    // Rows from before owners were recorded (owner NULL) are another process's too.
+    return this.s.failRunning.run(INTERRUPTED.code, INTERRUPTED.message, now, this.instanceId).changes;
+  }
+
+  /** The database handle is the wiring's to close. */
+  async close(): Promise<void> {}
+
+  private session(id: string): SessionRecord | null {
+    const row = this.s.sessionById.get(id);
+    return row ? toSession(row) : null;
   }
 }

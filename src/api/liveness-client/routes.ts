@@ -60,10 +60,10 @@ export function livenessRouter(services: AppServices): Router {
     });
   }
 
-  router.get('/api/session', (req, res) => {
+  router.get('/api/session', async (req, res) => {
     try {
-      const session = liveness.authenticate(req.get('authorization'));
-      res.json(liveness.clientSession(session));
+      const session = await liveness.authenticate(req.get('authorization'));
+      res.json(await liveness.clientSession(session));
     } catch (err) {
       sendError(req, res, err);
     }
@@ -74,8 +74,8 @@ export function livenessRouter(services: AppServices): Router {
     try {
       let session;
       try {
-        session = liveness.authenticate(req.get('authorization'));
-        release = liveness.beginUpload(session);
+        session = await liveness.authenticate(req.get('authorization'));
+        release = await liveness.beginUpload(session);
         checkDeclaredLength(req.headers);
       } catch (err) {
         // Refused before the body was read. Drop a body of reasonable size so the client sees

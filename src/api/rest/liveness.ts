@@ -172,20 +172,20 @@ export async function createLivenessWithVerifySession(req: Request, res: Respons
 }
 
 /** The index knows each session's route family without asking an upstream. */
-function assertKind(services: AppServices, id: string, kind: SessionKind): void {
-  const record = SESSION_ID.test(id) ? services.liveness.sessionRecord(id) : null;
+async function assertKind(services: AppServices, id: string, kind: SessionKind): Promise<void> {
+  const record = SESSION_ID.test(id) ? await services.liveness.sessionRecord(id) : null;
   if (!record || sessionKind(record) !== kind) throw sessionNotFound();
 }
 
 export async function getSession(services: AppServices, id: string, kind: SessionKind): Promise<WireLivenessSession> {
-  assertKind(services, id, kind);
+  await assertKind(services, id, kind);
   const view: SessionView | null = await mapping({}, () => services.livenessSessions.get(id));
   if (!view) throw sessionNotFound();
   return sessionWire(view, false);
 }
 
 export async function deleteSession(services: AppServices, id: string, kind: SessionKind): Promise<void> {
-  assertKind(services, id, kind);
+  await assertKind(services, id, kind);
   if (!(await mapping({}, () => services.livenessSessions.delete(id)))) throw sessionNotFound();
 }
 

@@ -12,8 +12,8 @@ export const attemptsExhausted = (): FaceError => new FaceError('ATTEMPTS_EXHAUS
 export const attemptsLeft = (used: number): number => Math.max(0, MAX_ATTEMPTS - used);
 
 /** The attempts the session has left; ATTEMPTS_EXHAUSTED when none. */
-export function assertAttemptsLeft(store: LivenessStore, sessionId: string): number {
-  const used = store.attemptCount(sessionId);
+export async function assertAttemptsLeft(store: LivenessStore, sessionId: string): Promise<number> {
+  const used = await store.attemptCount(sessionId);
   if (used >= MAX_ATTEMPTS) throw attemptsExhausted();
   return MAX_ATTEMPTS - used;
 }

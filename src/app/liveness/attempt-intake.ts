@@ -63,8 +63,9 @@ export class AttemptIntake {
    * (ATTEMPT_IN_PROGRESS), and at most maxConcurrentAttempts server-wide (OVERLOADED), which
    * bounds the memory uploads can hold. Also refuses early when no attempt is left.
    */
-  beginUpload(session: SessionRecord): () => void {
-    assertAttemptsLeft(this.deps.store, session.id);
+  async beginUpload(session: SessionRecord): Promise<() => void> {
+    await assertAttemptsLeft(this.deps.store, session.id);
+    // From here to the add, no await: the check and the claim of the slot are one step.
     if (this.inFlight.has(session.id)) {
       throw new FaceError('ATTEMPT_IN_PROGRESS', 'Another attempt of this session is being uploaded or analysed.');
     }
@@ -88,7 +89,7 @@ export class AttemptIntake {
   async submitAttempt(session: SessionRecord, upload: AttemptUpload, meta: AttemptMeta): Promise<AttemptResponse> {
     const { store, clock, logger } = this.deps;
     const digest = framesDigest(upload.frames);
-    const reservation = store.reserveAttempt({
+    const reservation = await store.reserveAttempt({
       sessionId: session.id,
       nonce: upload.nonce,
       now: clock.now(),
@@ -103,17 +104,19 @@ export class AttemptIntake {
     const { attemptId, pending } = reservation;
     if (upload.deviceCorrelationId !== null && session.deviceCorrelationIdSetInClient) {
       const id = upload.deviceCorrelationId;
-      if (isDeviceCorrelationId(id)) store.setClientDeviceCorrelationId(session.id, id);
+      if (isDeviceCorrelationId(id)) await store.setClientDeviceCorrelationId(session.id, id);
     }
 
     let outcome: AttemptOutcome;
     try {
       outcome = await attemptOutcome(this.deps, session, upload, digest, attemptId, pending.challenge);
     } catch (err) {
-      store.releaseAttempt(session.id, attemptId, pending);
+      await store.releaseAttempt(session.id, attemptId, pending);
       throw err;
     }
-    if (!store.finishAttempt(session.id, attemptId, outcome)) {
+    // The session and its attempts as they read right after the finish, in its transaction.
+    const finished = await store.finishAttempt(session.id, attemptId, outcome);
+    if (!finished) {
       throw new FaceError('SESSION_DELETED', 'This liveness session was deleted while the attempt was analysed.');
     }
     logger.info(
@@ -127,13 +130,11 @@ export class AttemptIntake {
       },
       'liveness: attempt finished',
     );
-    const attempts = store.attempts(session.id);
-    const fresh = store.sessionById(session.id) ?? session;
     return {
       attemptId,
-      attemptsLeft: attemptsLeft(attempts.length),
+      attemptsLeft: attemptsLeft(finished.attempts.length),
       status: outcome.status,
-      sessionStatus: deriveStatus(fresh, attempts, clock.now()),
+      sessionStatus: deriveStatus(finished.session, finished.attempts, clock.now()),
       result: session.sendResultsToClient && outcome.decision ? { livenessDecision: outcome.decision } : null,
       error: outcome.error,
     };

@@ -50,7 +50,7 @@ export async function attemptOutcome(
     mode: session.mode,
     frames,
     challenge: session.mode === 'PassiveActive' ? challenge : null,
-    previousDigests: deps.store.previousDigests(session.id, attemptId, digest),
+    previousDigests: await deps.store.previousDigests(session.id, attemptId, digest),
     digest,
   });
   const best = decision.bestFrameIndex !== null ? frames[decision.bestFrameIndex] : undefined;

@@ -26,7 +26,7 @@ export const unopenableTokenHash = (): string => hashToken(randomBytes(32).toStr
  * SESSION_DELETED (a deleted session's token), TOKEN_EXPIRED. A token only ever opens its
  * own session: the client routes take no session id.
  */
-export function authenticate(store: LivenessStore, clock: Clock, authorization: string | undefined): SessionRecord {
+export async function authenticate(store: LivenessStore, clock: Clock, authorization: string | undefined): Promise<SessionRecord> {
   const match = BEARER.exec(authorization ?? '');
   if (!match) {
     throw new FaceError(
@@ -35,9 +35,9 @@ export function authenticate(store: LivenessStore, clock: Clock, authorization: 
     );
   }
   const hash = hashToken(match[1]!);
-  const session = store.sessionByTokenHash(hash);
+  const session = await store.sessionByTokenHash(hash);
   if (!session) {
-    if (store.tombstoneByTokenHash(hash))
+    if (await store.tombstoneByTokenHash(hash))
       throw new FaceError('SESSION_DELETED', 'This liveness session has been deleted; its token is revoked.');
     throw new FaceError('TOKEN_INVALID', 'The session token is not valid.');
   }

@@ -49,61 +49,62 @@ export class LivenessService {
 
   // ---- server-side callers (GraphQL, REST, the upstream index) ------------------------------
 
-  createSession(options: CreateSessionOptions, verifyReference: VerifyReferenceRecord | null): SessionView {
+  createSession(options: CreateSessionOptions, verifyReference: VerifyReferenceRecord | null): Promise<SessionView> {
     return this.lifecycle.createSession(options, verifyReference);
   }
 
-  indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): SessionRecord {
+  indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): Promise<SessionRecord> {
     return this.lifecycle.indexUpstreamSession(id, kind, options, modelVersion);
   }
 
-  session(id: string): SessionView | null {
+  session(id: string): Promise<SessionView | null> {
     return this.lifecycle.session(id);
   }
 
-  sessions(first: number | null | undefined, after: string | null | undefined): SessionConnection {
+  sessions(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection> {
     return this.lifecycle.sessions(first, after);
   }
 
-  sessionRecords(first: number | null | undefined, after: string | null | undefined, upstream: boolean): Page<SessionRecord> {
+  sessionRecords(first: number | null | undefined, after: string | null | undefined, upstream: boolean): Promise<Page<SessionRecord>> {
     return this.lifecycle.sessionRecords(first, after, upstream);
   }
 
-  sessionRecord(id: string): SessionRecord | null {
+  sessionRecord(id: string): Promise<SessionRecord | null> {
     return this.lifecycle.sessionRecord(id);
   }
 
-  deleteSession(id: string): boolean {
+  deleteSession(id: string): Promise<boolean> {
     return this.lifecycle.deleteSession(id);
   }
 
-  start(): void {
-    this.purge.start();
+  /** Fails interrupted attempts and purges once (a failing store fails start-up), then on a timer. */
+  start(): Promise<void> {
+    return this.purge.start();
   }
 
-  stop(): void {
-    this.purge.stop();
+  stop(): Promise<void> {
+    return this.purge.stop();
   }
 
-  purgeExpired(): { sessions: number; tombstones: number } {
+  purgeExpired(): Promise<{ sessions: number; tombstones: number }> {
     return this.purge.purgeExpired();
   }
 
-  sessionImage(id: string): { bytes: Buffer; contentType: string } | null {
+  sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null> {
     return readSessionImage(this.options.store, id);
   }
 
   // ---- the client (bearer token) ----------------------------------------------------------
 
-  authenticate(authorization: string | undefined): SessionRecord {
+  authenticate(authorization: string | undefined): Promise<SessionRecord> {
     return authenticate(this.options.store, this.options.clock, authorization);
   }
 
-  clientSession(session: SessionRecord): ClientSessionDocument {
+  clientSession(session: SessionRecord): Promise<ClientSessionDocument> {
     return issueChallenge(this.options.store, this.options.clock, session);
   }
 
-  beginUpload(session: SessionRecord): () => void {
+  beginUpload(session: SessionRecord): Promise<() => void> {
     return this.intake.beginUpload(session);
   }
 

@@ -16,6 +16,6 @@ export function captureSessionImage(session: SessionRecord, bestFrame: Buffer | 
 }
 
 /** A stored session image, or null (unknown id, or its session deleted or purged). */
-export function readSessionImage(store: LivenessStore, id: string): { bytes: Buffer; contentType: string } | null {
+export function readSessionImage(store: LivenessStore, id: string): Promise<{ bytes: Buffer; contentType: string } | null> {
   return store.sessionImage(id);
 }

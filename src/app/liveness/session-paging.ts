@@ -24,27 +24,27 @@ function decodeCursor(cursor: string): number {
  * A page of session records: the embedded engine's own sessions, or (upstream) the index of
  * sessions held by an upstream provider. INVALID_ARGUMENT for a bad `first` or `after`.
  */
-export function sessionPage(
+export async function sessionPage(
   store: LivenessStore,
   first: number | null | undefined,
   after: string | null | undefined,
   upstream: boolean,
-): Page<SessionRecord> {
+): Promise<Page<SessionRecord>> {
   const limit = first ?? PAGE_SIZE.default;
   if (!Number.isInteger(limit) || limit < PAGE_SIZE.min || limit > PAGE_SIZE.max) {
     throw new FaceError('INVALID_ARGUMENT', `first must be ${PAGE_SIZE.min}–${PAGE_SIZE.max}, got ${limit}.`, { argument: 'first' });
   }
   const afterSeq = after ? decodeCursor(after) : null;
-  const rows = store.listSessions(limit + 1, afterSeq, upstream);
+  const rows = await store.listSessions(limit + 1, afterSeq, upstream);
   const edges = rows.slice(0, limit).map((record) => ({ cursor: encodeCursor(record.seq), node: record }));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > limit,
-      hasPreviousPage: afterSeq !== null && store.hasSessionNewerThan(afterSeq, upstream),
+      hasPreviousPage: afterSeq !== null && (await store.hasSessionNewerThan(afterSeq, upstream)),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: store.countSessions(upstream),
+    totalCount: await store.countSessions(upstream),
   };
 }

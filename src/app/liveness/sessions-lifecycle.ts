@@ -27,9 +27,9 @@ export class SessionLifecycle {
   constructor(private readonly deps: SessionLifecycleDeps) {}
 
   /** Creates a session; the returned view carries the bearer token, shown this once. */
-  createSession(options: CreateSessionOptions, verifyReference: VerifyReferenceRecord | null): SessionView {
+  async createSession(options: CreateSessionOptions, verifyReference: VerifyReferenceRecord | null): Promise<SessionView> {
     const { token, tokenHash } = newSessionToken();
-    const record = this.insertSession(randomUUID(), tokenHash, options, LIVENESS_MODEL_VERSION, verifyReference, null);
+    const record = await this.insertSession(randomUUID(), tokenHash, options, LIVENESS_MODEL_VERSION, verifyReference, null);
     this.deps.logger.info({ sessionId: record.id, mode: record.mode, verify: verifyReference !== null }, 'liveness: session created');
     return this.view(record, token);
   }
@@ -39,35 +39,36 @@ export class SessionLifecycle {
    * retention), so it can be listed and routed to the right upstream route family. The token
    * stays upstream: the stored hash is of random bytes, so no bearer token can ever open it here.
    */
-  indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): SessionRecord {
+  indexUpstreamSession(id: string, kind: UpstreamSessionKind, options: CreateSessionOptions, modelVersion: string): Promise<SessionRecord> {
     return this.insertSession(id, unopenableTokenHash(), options, modelVersion, null, kind);
   }
 
   /** One of the embedded engine's sessions (not an upstream-indexed one), or null. */
-  session(id: string): SessionView | null {
-    const record = this.deps.store.sessionById(id);
+  async session(id: string): Promise<SessionView | null> {
+    const record = await this.deps.store.sessionById(id);
     return record && !record.upstreamKind ? this.view(record) : null;
   }
 
   /** Newest first, Relay style. */
-  sessions(first: number | null | undefined, after: string | null | undefined): SessionConnection {
-    const page = this.sessionRecords(first, after, false);
-    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: this.view(e.node) })) };
+  async sessions(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection> {
+    const page = await this.sessionRecords(first, after, false);
+    const edges = await Promise.all(page.edges.map(async (e) => ({ cursor: e.cursor, node: await this.view(e.node) })));
+    return { ...page, edges };
   }
 
   /** A page of records, newest first: embedded sessions, or (upstream) the upstream index. */
-  sessionRecords(first: number | null | undefined, after: string | null | undefined, upstream: boolean): Page<SessionRecord> {
+  sessionRecords(first: number | null | undefined, after: string | null | undefined, upstream: boolean): Promise<Page<SessionRecord>> {
     return sessionPage(this.deps.store, first, after, upstream);
   }
 
   /** The stored record of a session (embedded or upstream-indexed), or null. */
-  sessionRecord(id: string): SessionRecord | null {
-    return this.deps.store.sessionById(id) ?? null;
+  sessionRecord(id: string): Promise<SessionRecord | null> {
+    return this.deps.store.sessionById(id);
   }
 
   /** Revokes the token and deletes the session, its attempts and images. False if unknown. */
-  deleteSession(id: string): boolean {
-    const deleted = this.deps.store.deleteSession(id, this.deps.clock.now());
+  async deleteSession(id: string): Promise<boolean> {
+    const deleted = await this.deps.store.deleteSession(id, this.deps.clock.now());
     if (deleted) this.deps.logger.info({ sessionId: id }, 'liveness: session deleted');
     return deleted;
   }
@@ -80,7 +81,7 @@ export class SessionLifecycle {
     modelVersion: string,
     verifyReference: VerifyReferenceRecord | null,
     upstreamKind: UpstreamSessionKind | null,
-  ): SessionRecord {
+  ): Promise<SessionRecord> {
     const now = this.deps.clock.now();
     const tokenExpiresAt = now + options.authTokenTtlSeconds * 1000;
     return this.deps.store.insertSession({
@@ -101,7 +102,7 @@ export class SessionLifecycle {
     });
   }
 
-  private view(record: SessionRecord, authToken = ''): SessionView {
-    return sessionView(record, this.deps.store.attempts(record.id), this.deps.clock.now(), authToken);
+  private async view(record: SessionRecord, authToken = ''): Promise<SessionView> {
+    return sessionView(record, await this.deps.store.attempts(record.id), this.deps.clock.now(), authToken);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The liveness-session port the GraphQL layer talks to: create, read, list, delete. Two
- * implementations: the embedded engine's own sessions (SQLite, the capture page at /liveness)
+ * implementations: the embedded engine's own sessions (the liveness store, the capture page at /liveness)
  * and sessions held by an upstream Azure AI Face endpoint (src/liveness/upstream-sessions.ts).
  */
 import { FaceError } from '../../domain/errors.js';
@@ -60,7 +60,7 @@ export class EmbeddedLivenessSessions implements LivenessSessions {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.service.session(id) !== null && this.service.deleteSession(id);
+    return (await this.service.session(id)) !== null && this.service.deleteSession(id);
   }
 
   async sessionImage(id: string): Promise<{ bytes: Buffer; contentType: string } | null> {

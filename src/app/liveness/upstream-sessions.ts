@@ -39,43 +39,43 @@ export class UpstreamLivenessSessions implements LivenessSessions {
     const kind: UpstreamSessionKind = verifyImage ? 'detectLivenessWithVerify' : 'detectLiveness';
     // The upstream detects the reference face itself (and answers NO_FACE_IN_IMAGE if none).
     const upstream = await this.client.create(kind, options, verifyImage?.bytes ?? null);
-    const record = this.index.indexUpstreamSession(upstream.id, kind, options, upstream.modelVersion ?? 'unknown');
+    const record = await this.index.indexUpstreamSession(upstream.id, kind, options, upstream.modelVersion ?? 'unknown');
     return toView(record, upstream);
   }
 
   async get(id: string): Promise<SessionView | null> {
-    const record = this.index.sessionRecord(id);
+    const record = await this.index.sessionRecord(id);
     if (!record?.upstreamKind) return null;
     const upstream = await this.client.get(record.upstreamKind, id);
     if (!upstream) {
       // Gone upstream (expired or deleted elsewhere): drop it from the index too.
-      this.index.deleteSession(id);
+      await this.index.deleteSession(id);
       return null;
     }
     return toView(record, { ...upstream, authToken: '' });
   }
 
   async list(first: number | null | undefined, after: string | null | undefined): Promise<SessionConnection> {
-    const page = this.index.sessionRecords(first, after, true);
+    const page = await this.index.sessionRecords(first, after, true);
     // One upstream read per listed session, a few at a time: a page of 100 must not become a
     // burst of 100 requests against a rate-limited upstream (Azure S0: 10 per second).
     const sessions = await mapConcurrently(page.edges, LIST_CONCURRENCY, async (e) => ({
       e,
       upstream: await this.client.get(e.node.upstreamKind!, e.node.id),
     }));
-    const edges = sessions.flatMap(({ e, upstream }) => {
-      if (upstream) return [{ cursor: e.cursor, node: toView(e.node, { ...upstream, authToken: '' }) }];
-      this.index.deleteSession(e.node.id);
-      return [];
-    });
+    const gone = sessions.filter((s) => !s.upstream).map((s) => s.e.node.id);
+    for (const id of gone) await this.index.deleteSession(id);
+    const edges = sessions.flatMap(({ e, upstream }) =>
+      upstream ? [{ cursor: e.cursor, node: toView(e.node, { ...upstream, authToken: '' }) }] : [],
+    );
     return { ...page, edges, totalCount: page.totalCount - (page.edges.length - edges.length) };
   }
 
   async delete(id: string): Promise<boolean> {
-    const record = this.index.sessionRecord(id);
+    const record = await this.index.sessionRecord(id);
     if (!record?.upstreamKind) return false;
     const existed = await this.client.delete(record.upstreamKind, id);
-    this.index.deleteSession(id);
+    await this.index.deleteSession(id);
     return existed;
   }
 
