@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { findRedisServer } from './tools/test-redis.js';
 
 /**
  * The GraphQL end-to-end suite: it runs twice (see test/helpers/server.ts). Project `embedded`
@@ -38,6 +39,21 @@ const POSTGRES_ONLY = ['test/integration/postgres-*.test.ts', 'test/integration/
  */
 const REDIS_ONLY = ['test/redis/**/*.test.ts'];
 
+/**
+ * Project `shared-stores`: the GraphQL and liveness end-to-end suites again, with every server on
+ * a fresh PostgreSQL database and its own Redis key prefix (FACEGRAPH_E2E_STORES=shared,
+ * test/helpers/server.ts): no feature may behave differently on the shared stores. Plus the
+ * two-replica tests (test/shared/). It needs both globalSetups. Without redis-server (not on npm)
+ * it is left out with a loud line, unless REQUIRE_SERVICES=1 or CI=true, where test/setup/redis.ts
+ * fails the run instead.
+ */
+const SHARED_STORES = [...GRAPHQL_E2E, 'test/e2e/liveness.test.ts', 'test/e2e/rest-collections.test.ts', 'test/shared/**/*.test.ts'];
+const redisAvailable =
+  Boolean(process.env.FACEGRAPH_TEST_REDIS_URL) || process.env.REQUIRE_SERVICES === '1' || process.env.CI === 'true' || findRedisServer() !== null;
+if (!redisAvailable) {
+  console.warn('\n!!!!! vitest project "shared-stores" is SKIPPED: redis-server is not on PATH (sudo apt-get install redis-server) !!!!!\n');
+}
+
 export default defineConfig({
   test: {
     // Model loading and real inference on a 2-core machine: generous, not timing assertions.
@@ -51,7 +67,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY, ...REDIS_ONLY] },
+        test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY, ...REDIS_ONLY, 'test/shared/**'] },
       },
       {
         extends: true,
@@ -68,6 +84,19 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'redis', include: REDIS_ONLY, globalSetup: ['test/setup/redis.ts'] } },
+      ...(redisAvailable
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'shared-stores',
+                include: SHARED_STORES,
+                globalSetup: ['test/setup/postgres.ts', 'test/setup/redis.ts'],
+                env: { FACEGRAPH_E2E_STORES: 'shared' },
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

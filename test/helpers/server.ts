@@ -7,6 +7,8 @@ import { countDetections, type CountingProvider } from '../../tools/counting-pro
 import { loadConfig } from '../../src/platform/config.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { createTestDatabase } from './postgres.js';
+import { testRedisUrl, uniquePrefix } from './redis.js';
 
 /**
  * Which provider the GraphQL suite runs on: the embedded engine in-process (default), or, with
@@ -19,6 +21,32 @@ import { createLogger } from '../../src/platform/logger.js';
  * test/integration/azure-spec-examples.test.ts checks, against Microsoft's published examples.
  */
 export const E2E_PROVIDER: 'embedded' | 'azure' = process.env.FACEGRAPH_E2E_PROVIDER === 'azure' ? 'azure' : 'embedded';
+
+/**
+ * FACEGRAPH_E2E_STORES=shared (vitest project `shared-stores`): each server keeps collections and
+ * liveness in a fresh PostgreSQL database and faceIds and rate limits in Redis under a key prefix
+ * of its own, unless `env` names its own (a test sharing them between replicas).
+ */
+const SHARED_STORES = process.env.FACEGRAPH_E2E_STORES === 'shared';
+
+/** The shared-store settings one server gets, and how to remove its database afterwards. */
+async function sharedStoresEnv(env: Record<string, string>): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  if (!SHARED_STORES) return { env: {}, drop: () => Promise.resolve() };
+  const out: Record<string, string> = {};
+  let drop = (): Promise<void> => Promise.resolve();
+  if (!env.FACEGRAPH_DATABASE_URL) {
+    const db = await createTestDatabase();
+    out.FACEGRAPH_DATABASE_URL = db.url;
+    drop = () => db.drop();
+  }
+  if (!env.FACEGRAPH_REDIS_URL) {
+    const url = testRedisUrl();
+    if (!url) throw new Error('FACEGRAPH_E2E_STORES=shared needs the test Redis (vitest project "shared-stores")');
+    out.FACEGRAPH_REDIS_URL = url;
+    out.FACEGRAPH_REDIS_PREFIX = uniquePrefix();
+  }
+  return { env: out, drop };
+}
 
 export interface TestServer {
   /** The app serving GraphQL (the gateway, on the Azure provider). */
@@ -61,8 +89,11 @@ export async function startTestServer(
   const ownDataDir = env.FACEGRAPH_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'facegraph-data-'));
   const dataDir = ownDataDir ?? env.FACEGRAPH_DATA_DIR!;
   const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-  const removeDataDir = () => {
+  const shared = await sharedStoresEnv(env);
+  env = { ...shared.env, ...env };
+  const removeDataDir = async (): Promise<void> => {
     if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+    await shared.drop();
   };
   let upstream: App | null = null;
   let app: App;
@@ -97,7 +128,7 @@ export async function startTestServer(
     });
   } catch (err) {
     await upstream?.stop();
-    removeDataDir();
+    await removeDataDir();
     throw err;
   }
   const url = app.server.url;
