@@ -29,15 +29,31 @@ export const E2E_PROVIDER: 'embedded' | 'azure' = process.env.FACEGRAPH_E2E_PROV
  */
 const SHARED_STORES = process.env.FACEGRAPH_E2E_STORES === 'shared';
 
-/** The shared-store settings one server gets, and how to remove its database afterwards. */
-async function sharedStoresEnv(env: Record<string, string>): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
-  if (!SHARED_STORES) return { env: {}, drop: () => Promise.resolve() };
+/**
+ * The shared stores of the caller-owned data directories: a server restarted "on the same data"
+ * (the same FACEGRAPH_DATA_DIR) gets the same database and prefix back. Those databases are kept
+ * until the test PostgreSQL itself is removed.
+ */
+const storesOfDataDir = new Map<string, Record<string, string>>();
+
+/**
+ * The shared-store settings one server gets, and how to remove its database afterwards.
+ * `callerDataDir`: the FACEGRAPH_DATA_DIR the caller passed (null: a fresh temporary one).
+ */
+async function sharedStoresEnv(
+  env: Record<string, string>,
+  callerDataDir: string | null,
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const none = { env: {}, drop: () => Promise.resolve() };
+  if (!SHARED_STORES) return none;
+  const kept = callerDataDir ? storesOfDataDir.get(callerDataDir) : undefined;
+  if (kept) return { env: kept, drop: none.drop };
   const out: Record<string, string> = {};
-  let drop = (): Promise<void> => Promise.resolve();
+  let drop = none.drop;
   if (!env.FACEGRAPH_DATABASE_URL) {
     const db = await createTestDatabase();
     out.FACEGRAPH_DATABASE_URL = db.url;
-    drop = () => db.drop();
+    if (!callerDataDir) drop = () => db.drop();
   }
   if (!env.FACEGRAPH_REDIS_URL) {
     const url = testRedisUrl();
@@ -45,6 +61,7 @@ async function sharedStoresEnv(env: Record<string, string>): Promise<{ env: Reco
     out.FACEGRAPH_REDIS_URL = url;
     out.FACEGRAPH_REDIS_PREFIX = uniquePrefix();
   }
+  if (callerDataDir) storesOfDataDir.set(callerDataDir, out);
   return { env: out, drop };
 }
 
@@ -89,7 +106,7 @@ export async function startTestServer(
   const ownDataDir = env.FACEGRAPH_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'facegraph-data-'));
   const dataDir = ownDataDir ?? env.FACEGRAPH_DATA_DIR!;
   const base = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-  const shared = await sharedStoresEnv(env);
+  const shared = await sharedStoresEnv(env, env.FACEGRAPH_DATA_DIR ?? null);
   env = { ...shared.env, ...env };
   const removeDataDir = async (): Promise<void> => {
     if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
