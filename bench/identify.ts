@@ -198,7 +198,8 @@ async function serveInChild(location: string, probes: readonly Float32Array[]): 
         process.execPath,
         ['--import', 'tsx', script, location, file, REF.kind, REF.id],
         { maxBuffer: 1 << 20, env: { ...process.env, NODE_OPTIONS: '' } },
-        (err, out) => (err ? reject(err) : resolve(out)),
+        // ExecFileException omits Error's `code` type, so it is not an Error to the linter: wrap it.
+        (err, out) => (err ? reject(new Error(`identify-serve failed: ${err.message}`, { cause: err })) : resolve(out)),
       ),
     );
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;

@@ -30,7 +30,12 @@ const services = createCollectionServices({
 const probes = (JSON.parse(readFileSync(probesFile, 'utf8')) as number[][]).map(
   (e) =>
     registry.register(
-      { faceRectangle: { left: 0, top: 0, width: 100, height: 100 }, detectionScore: 0.99, attributes: {}, embedding: Float32Array.from(e) },
+      {
+        faceRectangle: { left: 0, top: 0, width: 100, height: 100 },
+        detectionScore: 0.99,
+        attributes: {},
+        embedding: Float32Array.from(e),
+      },
       { recognitionModel: 'recognition_04', detectionModel: 'detection_03' },
       86_400,
     ).faceId,
