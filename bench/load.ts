@@ -9,7 +9,7 @@
  * and sends again; refused with 429/503 and a Retry-After, it waits that many seconds first, as
  * Azure's SDKs do.
  *
- * Mix (BENCH_LOAD_MIX, default detect=40,group=10,verify=25,findsimilar=25, weights in %):
+ * Mix (BENCH_LOAD_MIX, default detect=40,group=10,verify=25,findsimilar=25: relative weights):
  *   - detect: a one-face photo of ../shared/faces/people (640 px long side, JPEG q90) to
  *     POST /face/v1.2/detect?returnFaceId=true (detection_03, recognition_04); right when it finds
  *     exactly one face;
@@ -23,7 +23,7 @@
  * faceIds come from a pool: every one-face photo is detected once before the first level (photo i
  * on replica i mod N), and each client starts a level with a copy of that pool and replaces a
  * photo's faceId whenever its own detect of that photo answers. Group photos' faces do not join
- * the pool. A 2xx answer that is not right counts as "wrong", never as a success's latency only.
+ * the pool. A 2xx answer that is not right counts as accepted (latency included) and as "wrong".
  *
  * Replicas (`--replicas N`, default 1): N server processes (`node --import tsx src/main.ts`), each
  * with its own data folder, on free loopback ports, FACEGRAPH_WORKERS=K (`--workers K`, default
@@ -39,16 +39,22 @@
  * answers, the share of answers that were refusals (429 or 503 with Retry-After), other 5xx, 4xx
  * (with Azure error codes in the JSON), transport errors and wrong answers. RSS (VmRSS) of every
  * replica after the warm-up and at the end, and its growth. On a 2-core machine the replicas and
- * the bench's own clients share the same cores: the bench is CPU-bound, and N replicas cannot do
- * more work than one replica with all the cores; the ratio line says how much the split costs.
+ * the bench's own clients share the same cores: the bench is CPU-bound, and more replicas add no
+ * cores; the ratio line shows what splitting the cores between replicas costs or gains.
  *
- * Run: npm run bench:load [-- --replicas 2 --workers 1 --label 2r --baseline bench/out/load-1r.json]
- * Other options: --root <checkout> (start the servers from another checkout, same client), --seed
- * <n> (PRNG seed, default 1), --shared-stores (Redis + PostgreSQL even with one replica).
+ * Run: npm run bench:load [-- --replicas 1,2]: a list runs each replica count in turn in this one
+ * process (fresh servers and stores each time), prints a ratio line "N replicas / 1 replica detect
+ * throughput" against the first, and plots them together. `--baseline bench/out/load-1r.json`
+ * compares with an earlier report instead (only fair from the same session: these machines vary).
+ * Other options: --workers K (every replica), --label <name>, --root <checkout> (start the servers
+ * from another checkout, same client), --seed <n> (PRNG seed, default 1), --shared-stores (Redis +
+ * PostgreSQL even with one replica).
  * Levels and duration: BENCH_LOAD_LEVELS (default 1,8,32,64) and BENCH_LOAD_SECONDS (default 20;
- * issue 15 asks 60: BENCH_LOAD_SECONDS=60 npm run bench:load). Output: markdown tables on stdout,
- * bench/out/load-<label>.json (label default `<N>r`) and bench/out/load-<label>.svg (accepted/s and
- * detect p99 against connections, one line per replica count: this run and the baseline's).
+ * issue 15 asks 60: BENCH_LOAD_SECONDS=60 npm run bench:load -- --replicas 1,2, about 10 minutes).
+ * Output: markdown tables on stdout, bench/out/load-<label>.json per replica count (label `<N>r`,
+ * or `<label>-<N>r` with --label and several counts) and one SVG, bench/out/load-<labels>.svg:
+ * accepted/s of the whole mix and p99 of one-face detects against connections, one line per
+ * replica count (and the baseline's).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -673,6 +679,12 @@ function ratioLines(report: Report, baseline: Report): string[] {
         `${report.replicas} replicas / ${baseline.replicas} replica${baseline.replicas === 1 ? '' : 's'} ${name} throughput: ${parts.join(', ')}`,
       );
   }
+  const failed = (r: Report): number => r.results.reduce((sum, l) => sum + l.all.clientErrors + l.all.wrong, 0);
+  if (failed(report) !== failed(baseline))
+    out.push(
+      `caution: not like for like: 4xx + wrong answers ${failed(report)} here, ${failed(baseline)} in the baseline; a request that fails fast` +
+        ' (e.g. a faceId unknown to this replica) leaves its client more time for detects, which lifts detect throughput',
+    );
   return out;
 }
 
@@ -714,69 +726,51 @@ function plot(reports: readonly Report[]): string {
 
 // ---- main ---------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      root: { type: 'string' },
-      label: { type: 'string' },
-      replicas: { type: 'string', default: '1' },
-      workers: { type: 'string' },
-      baseline: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      'shared-stores': { type: 'boolean', default: false },
-    },
-  });
-  const root = path.resolve(values.root ?? REPO_ROOT);
-  const replicas = Number(values.replicas);
-  const cores = os.availableParallelism();
-  const workers = values.workers === undefined ? Math.max(1, Math.floor(cores / replicas)) : Number(values.workers);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(replicas) || replicas < 1) throw new Error('--replicas must be a whole number ≥ 1');
-  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1');
-  if (!Number.isInteger(seed)) throw new Error('--seed must be a whole number');
-  const label = values.label ?? `${values.root ? `${path.basename(root)}-` : ''}${replicas}r`;
-  const mix = parseMix(process.env.BENCH_LOAD_MIX ?? 'detect=40,group=10,verify=25,findsimilar=25');
-  const sharedStores = replicas > 1 || values['shared-stores'];
-  const baseline = values.baseline ? (JSON.parse(readFileSync(values.baseline, 'utf8')) as Report) : null;
-  if (baseline && !baseline.results[0]?.ops) throw new Error(`${values.baseline} is not a report of this bench (no per-operation results)`);
-  const configFile = path.join(root, 'src/platform/config.ts');
-  const redisRegistry = existsSync(configFile) && readFileSync(configFile, 'utf8').includes('FACEGRAPH_REDIS_URL');
+interface RunOptions {
+  root: string;
+  label: string;
+  replicas: number;
+  workers: number;
+  cores: number;
+  seed: number;
+  mix: Record<Operation, number>;
+  sharedStores: boolean;
+  redisRegistry: boolean;
+  inputs: Inputs;
+}
 
-  const { ones, groups } = await loadInputs();
-  const byPerson = new Map<string, number[]>();
-  ones.forEach((p, i) => byPerson.set(p.person, [...(byPerson.get(p.person) ?? []), i]));
-  const inputs: Inputs = { ones, groups, byPerson };
-
+/** Starts the stores and replicas of one configuration, runs every level, stops them all. */
+async function runConfig(o: RunOptions): Promise<Report> {
+  const { label, replicas, workers, seed, mix, inputs } = o;
   process.stderr.write(
-    `${label}: ${replicas} replica(s) × FACEGRAPH_WORKERS=${workers} on ${cores} cores (${replicas * workers} engine threads` +
+    `${label}: ${replicas} replica(s) × FACEGRAPH_WORKERS=${workers} on ${o.cores} cores (${replicas * workers} engine threads` +
       ` plus this bench's clients on the same cores: CPU-bound); load average ${os
         .loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}\n`,
   );
-  if (sharedStores && !redisRegistry)
+  if (o.sharedStores && !o.redisRegistry)
     process.stderr.write(
-      `note: ${configFile} does not read FACEGRAPH_REDIS_URL: faceIds stay per replica, so cross-replica verify/find-similar will fail (counted as 4xx)\n`,
+      `note: ${o.root}/src/platform/config.ts does not read FACEGRAPH_REDIS_URL: faceIds stay per replica, so cross-replica verify/find-similar will fail (counted as 4xx)\n`,
     );
-
   let redis: Redis | null = null;
   let postgres: TestPostgres | null = null;
   const servers: Replica[] = [];
   try {
     const env: Record<string, string> = { FACEGRAPH_WORKERS: String(workers) };
-    if (sharedStores) {
+    if (o.sharedStores) {
       redis = await startRedis();
       postgres = await startTestPostgres();
       env.FACEGRAPH_REDIS_URL = redis.url;
       env.FACEGRAPH_DATABASE_URL = postgres.url;
       process.stderr.write(`shared stores: Redis ${redis.url}, PostgreSQL ${postgres.url}\n`);
     }
-    for (let i = 0; i < replicas; i++) servers.push(await startReplica(i, root, env));
+    for (let i = 0; i < replicas; i++) servers.push(await startReplica(i, o.root, env));
     await Promise.all(servers.map(waitReady));
     const bases = servers.map((s) => s.base);
 
-    const pool = await fillPool(bases, ones);
-    process.stderr.write(`pool: ${pool.size} of ${ones.length} one-face photos have a faceId\n`);
+    const pool = await fillPool(bases, inputs.ones);
+    process.stderr.write(`pool: ${pool.size} of ${inputs.ones.length} one-face photos have a faceId\n`);
     await runLevel(bases, inputs, pool, mix, seed, Math.min(8, Math.max(...LEVELS)), WARMUP_S);
     const rssStart = servers.map((s) => memoryMb(s.child.pid!));
     const loadStart = os.loadavg();
@@ -794,14 +788,14 @@ async function main(): Promise<void> {
       await sleep(2000);
     }
     const rssEnd = servers.map((s) => memoryMb(s.child.pid!));
-    const report: Report = {
+    return {
       label,
-      root,
+      root: o.root,
       replicas,
       workers,
-      cores,
-      sharedStores,
-      redisRegistry,
+      cores: o.cores,
+      sharedStores: o.sharedStores,
+      redisRegistry: o.redisRegistry,
       seed,
       mix,
       durationS: DURATION_S,
@@ -817,21 +811,6 @@ async function main(): Promise<void> {
         peakMb: rssEnd[i]!.peak,
       })),
     };
-
-    const lines = [
-      `${label}: ${replicas} replica(s) × ${workers} worker(s), ${cores} cores (CPU-bound: replicas and clients share them), root ${root}`,
-      `${DURATION_S} s per level, mix ${OPERATIONS.map((op) => `${op} ${mix[op]}`).join(' / ')}, seed ${seed}, shared stores ${sharedStores ? 'Redis + PostgreSQL' : 'none'}` +
-        `${sharedStores && !redisRegistry ? ' (this checkout has no Redis faceId registry: faceIds are per replica)' : ''}`,
-      `load average at start ${loadStart.map((x) => x.toFixed(2)).join(' ')}, at end ${report.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}`,
-      '',
-      ...tables(report),
-    ];
-    if (baseline) lines.push('', ...ratioLines(report, baseline));
-    process.stdout.write(`${lines.join('\n')}\n`);
-    mkdirSync(OUT_DIR, { recursive: true });
-    writeFileSync(path.join(OUT_DIR, `load-${label}.json`), JSON.stringify(report, null, 2));
-    writeFileSync(path.join(OUT_DIR, `load-${label}.svg`), plot(baseline ? [baseline, report] : [report]));
-    process.stdout.write(`\nwrote bench/out/load-${label}.json and bench/out/load-${label}.svg\n`);
   } finally {
     await Promise.all(servers.map((s) => stopChild(s.child)));
     for (const s of servers) rmSync(s.dataDir, { recursive: true, force: true });
@@ -841,6 +820,79 @@ async function main(): Promise<void> {
     }
     await postgres?.stop();
   }
+}
+
+function header(r: Report): string[] {
+  return [
+    `${r.label}: ${r.replicas} replica(s) × ${r.workers} worker(s), ${r.cores} cores (CPU-bound: replicas and clients share them), root ${r.root}`,
+    `${r.durationS} s per level, mix ${OPERATIONS.map((op) => `${op} ${r.mix[op]}`).join(' / ')}, seed ${r.seed}, shared stores ${r.sharedStores ? 'Redis + PostgreSQL' : 'none'}` +
+      `${r.sharedStores && !r.redisRegistry ? ' (this checkout has no Redis faceId registry: faceIds are per replica)' : ''}`,
+    `load average at start ${r.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, at end ${r.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      root: { type: 'string' },
+      label: { type: 'string' },
+      replicas: { type: 'string', default: '1' },
+      workers: { type: 'string' },
+      baseline: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'shared-stores': { type: 'boolean', default: false },
+    },
+  });
+  const root = path.resolve(values.root ?? REPO_ROOT);
+  const counts = values.replicas.split(',').map(Number);
+  const cores = os.availableParallelism();
+  const seed = Number(values.seed);
+  if (!counts.every((n) => Number.isInteger(n) && n >= 1)) throw new Error('--replicas must be whole numbers ≥ 1, e.g. 2 or 1,2');
+  if (values.workers !== undefined && !(Number.isInteger(Number(values.workers)) && Number(values.workers) >= 1))
+    throw new Error('--workers must be a whole number ≥ 1');
+  if (!Number.isInteger(seed)) throw new Error('--seed must be a whole number');
+  const prefix = values.label ?? (values.root ? path.basename(root) : '');
+  // One count keeps the label as given (or `<N>r`); several get `<label>-<N>r` each.
+  const labelOf = (n: number): string =>
+    counts.length === 1 && values.label !== undefined ? values.label : `${prefix ? `${prefix}-` : ''}${n}r`;
+  const mix = parseMix(process.env.BENCH_LOAD_MIX ?? 'detect=40,group=10,verify=25,findsimilar=25');
+  const given = values.baseline ? (JSON.parse(readFileSync(values.baseline, 'utf8')) as Report) : null;
+  if (given && !given.results[0]?.ops) throw new Error(`${values.baseline} is not a report of this bench (no per-operation results)`);
+  const configFile = path.join(root, 'src/platform/config.ts');
+  const redisRegistry = existsSync(configFile) && readFileSync(configFile, 'utf8').includes('FACEGRAPH_REDIS_URL');
+
+  const { ones, groups } = await loadInputs();
+  const byPerson = new Map<string, number[]>();
+  ones.forEach((p, i) => byPerson.set(p.person, [...(byPerson.get(p.person) ?? []), i]));
+  const inputs: Inputs = { ones, groups, byPerson };
+
+  mkdirSync(OUT_DIR, { recursive: true });
+  const reports: Report[] = [];
+  for (const replicas of counts) {
+    const report = await runConfig({
+      root,
+      label: labelOf(replicas),
+      replicas,
+      workers: values.workers === undefined ? Math.max(1, Math.floor(cores / replicas)) : Number(values.workers),
+      cores,
+      seed,
+      mix,
+      sharedStores: replicas > 1 || values['shared-stores'],
+      redisRegistry,
+      inputs,
+    });
+    reports.push(report);
+    // The baseline: the one given, else this run's first configuration.
+    const baseline = given ?? (reports[0] !== report ? reports[0]! : null);
+    const lines = [...header(report), '', ...tables(report)];
+    if (baseline) lines.push('', ...ratioLines(report, baseline));
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+    writeFileSync(path.join(OUT_DIR, `load-${report.label}.json`), JSON.stringify(report, null, 2));
+    process.stdout.write(`wrote bench/out/load-${report.label}.json\n\n`);
+  }
+  const svg = `load-${counts.length === 1 ? labelOf(counts[0]!) : `${prefix ? `${prefix}-` : ''}${counts.map((n) => `${n}r`).join('-')}`}.svg`;
+  writeFileSync(path.join(OUT_DIR, svg), plot(given ? [given, ...reports] : reports));
+  process.stdout.write(`wrote bench/out/${svg}\n`);
 }
 
 await main();
