@@ -494,11 +494,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** This process's children, killed if it ends without stopping them. */
+/** Children, PostgreSQL's process group and temp folders: undone if this process ends without stopping them. */
 const children = new Set<ChildProcess>();
+const processGroups = new Set<number>();
+const tempDirs = new Set<string>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  for (const pgid of processGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a file still being written by a dying process: leave the rest
+    }
+  }
 });
+// Ctrl-C or a kill: exit through 'exit' so the servers, Redis and PostgreSQL go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
@@ -538,6 +556,7 @@ async function startRedis(): Promise<Redis> {
     throw new Error('redis-server is not on PATH (Debian: apt-get install redis-server); it is needed with --replicas > 1');
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-load-redis-'));
+  tempDirs.add(dir);
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
@@ -560,6 +579,7 @@ interface Replica {
 async function startReplica(index: number, root: string, env: Record<string, string>): Promise<Replica> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-load-'));
+  tempDirs.add(dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
@@ -761,6 +781,8 @@ async function runConfig(o: RunOptions): Promise<Report> {
     if (o.sharedStores) {
       redis = await startRedis();
       postgres = await startTestPostgres();
+      processGroups.add(postgres.pid);
+      tempDirs.add(path.dirname(postgres.dataDir));
       env.FACEGRAPH_REDIS_URL = redis.url;
       env.FACEGRAPH_DATABASE_URL = postgres.url;
       process.stderr.write(`shared stores: Redis ${redis.url}, PostgreSQL ${postgres.url}\n`);
@@ -813,12 +835,16 @@ async function runConfig(o: RunOptions): Promise<Report> {
     };
   } finally {
     await Promise.all(servers.map((s) => stopChild(s.child)));
-    for (const s of servers) rmSync(s.dataDir, { recursive: true, force: true });
-    if (redis) {
-      await stopChild(redis.child);
-      rmSync(redis.dir, { recursive: true, force: true });
+    if (redis) await stopChild(redis.child);
+    if (postgres) {
+      await postgres.stop(); // deletes its folder
+      processGroups.delete(postgres.pid);
+      tempDirs.delete(path.dirname(postgres.dataDir));
     }
-    await postgres?.stop();
+    for (const dir of [...servers.map((s) => s.dataDir), ...(redis ? [redis.dir] : [])]) {
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    }
   }
 }
 
