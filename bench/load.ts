@@ -28,7 +28,8 @@
  * Replicas (`--replicas N`, default 1): N server processes (`node --import tsx src/main.ts`), each
  * with its own data folder, on free loopback ports, FACEGRAPH_WORKERS=K (`--workers K`, default
  * cores ÷ N, at least 1). Client i starts on replica i mod N and moves to the next replica at every
- * request, so a faceId detected on A is verified on B: that needs a shared faceId registry. With
+ * request, so a faceId detected on A is verified on B: that needs a shared faceId registry. There
+ * is no load balancer in between (deploy/'s nginx spreads requests in production). With
  * N > 1 (or `--shared-stores`) the bench starts a Redis (`redis-server` from PATH, temp port, no
  * persistence) and a PostgreSQL (tools/test-postgres.ts) and gives every replica
  * FACEGRAPH_REDIS_URL and FACEGRAPH_DATABASE_URL. A checkout whose config does not read
