@@ -49,9 +49,14 @@ const REDIS_ONLY = ['test/redis/**/*.test.ts'];
  */
 const SHARED_STORES = [...GRAPHQL_E2E, 'test/e2e/liveness.test.ts', 'test/e2e/rest-collections.test.ts', 'test/shared/**/*.test.ts'];
 const redisAvailable =
-  Boolean(process.env.FACEGRAPH_TEST_REDIS_URL) || process.env.REQUIRE_SERVICES === '1' || process.env.CI === 'true' || findRedisServer() !== null;
+  Boolean(process.env.FACEGRAPH_TEST_REDIS_URL) ||
+  process.env.REQUIRE_SERVICES === '1' ||
+  process.env.CI === 'true' ||
+  findRedisServer() !== null;
 if (!redisAvailable) {
-  console.warn('\n!!!!! vitest project "shared-stores" is SKIPPED: redis-server is not on PATH (sudo apt-get install redis-server) !!!!!\n');
+  console.warn(
+    '\n!!!!! vitest project "shared-stores" is SKIPPED: redis-server is not on PATH (sudo apt-get install redis-server) !!!!!\n',
+  );
 }
 
 export default defineConfig({
@@ -67,7 +72,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY, ...REDIS_ONLY, 'test/shared/**'] },
+        test: {
+          name: 'embedded',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...POSTGRES_ONLY, ...REDIS_ONLY, 'test/shared/**'],
+        },
       },
       {
         extends: true,
