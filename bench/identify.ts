@@ -13,7 +13,8 @@
  * hours. Then, in this order:
  *   - exact baseline: train with no vector index (exact snapshot), identify p50/p99 (use case);
  *   - ANN: train with usearch (the wiring's factory), identify p50/p99, recall@1 of the ANN index
- *     against the exact index on the same probes, RSS, snapshot and database size;
+ *     against the exact index on the same probes, RSS, snapshot and database size; then the same
+ *     snapshot searched with each ef of --ef-sweep (recall@1 and search time);
  *   - a face delete through the use case (the snapshot rewrite it includes);
  *   - open-set rank-1 accuracy of the 4 enrolled real people's held-out photos and the 2
  *     unenrolled people's photos, at the default confidenceThreshold, in this collection (ANN).
@@ -35,7 +36,7 @@ import type { CollectionStore } from '../src/ports/collection-store.js';
 import { startTestPostgres, type TestPostgres } from '../tools/test-postgres.js';
 import pg from 'pg';
 import { createCollectionServices, type CollectionServices } from '../src/app/collections/service.js';
-import { nearest, type TrainedIndex } from '../src/app/collections/trained-index.js';
+import { decodeTrainedIndex, nearest, type TrainedIndex } from '../src/app/collections/trained-index.js';
 import { Recognition } from '../src/app/faces/recognition.js';
 import { AZURE_COLLECTION_LIMITS, type Collection } from '../src/domain/collections.js';
 import type { DetectedFace } from '../src/domain/types.js';
@@ -50,6 +51,8 @@ const arg = (name: string, fallback: string): string => {
 const SIZES = arg('sizes', '10000,100000').split(',').map(Number);
 const QUERIES = Number(arg('queries', '200'));
 const STORE = arg('store', 'sqlite');
+/** Candidate-list sizes (ef) the trained ANN snapshot is also searched with. */
+const EF_SWEEP = arg('ef-sweep', '256,512,1024,2048,4096').split(',').map(Number);
 if (STORE !== 'sqlite' && STORE !== 'postgres') throw new Error('--store is sqlite or postgres');
 /** Persons enrolled at once during the fill: PostgreSQL commits in parallel; SQLite's driver is synchronous. */
 const FILL_CONCURRENCY = STORE === 'postgres' ? 16 : 1;
@@ -310,6 +313,27 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
       if (a.entry.persistedFaceId === e.entry.persistedFaceId) hits++;
     }
     const recall = hits / probeEmbeddings.length;
+    // The same snapshot searched with other candidate-list sizes (ef): recall against exact and
+    // the time of the index search alone, one index loaded at a time.
+    const exactTop = probeEmbeddings.map((q) => nearest(exactIndex, q, 1)[0]!.entry.persistedFaceId);
+    const efSweep: Array<{ ef: number; recallAt1: number; p50: number; p99: number }> = [];
+    const annSnapshot = (await store.readSnapshot(REF))!.bytes;
+    for (const ef of EF_SWEEP) {
+      const index = await decodeTrainedIndex(annSnapshot, new UsearchIndexFactory({ expansionSearch: ef }));
+      let found = 0;
+      const times: number[] = [];
+      probeEmbeddings.forEach((q, i) => {
+        const t = performance.now();
+        const top = nearest(index, q, 1)[0];
+        times.push(performance.now() - t);
+        if (top?.entry.persistedFaceId === exactTop[i]) found++;
+      });
+      times.sort((a, b) => a - b);
+      efSweep.push({ ef, recallAt1: found / probeEmbeddings.length, p50: pct(times, 0.5), p99: pct(times, 0.99) });
+      console.log(
+        `  ef=${ef}: recall@1 ${(found / probeEmbeddings.length).toFixed(3)}, search p50 ${pct(times, 0.5).toFixed(2)} ms, p99 ${pct(times, 0.99).toFixed(2)} ms (load ${load()})`,
+      );
+    }
 
     // Open-set accuracy of the real people inside this collection (ANN, default threshold).
     const probes = [...heldOut].map((p) => ({ embedding: p.embedding, expected: UNENROLLED.includes(p.person!) ? null : p.person }));
@@ -356,6 +380,7 @@ async function runSize(size: number, real: RealFace[]): Promise<Record<string, u
       deleteLoad,
       dbBytes,
       served,
+      efSweep,
       realPeopleInCollection: inCollection,
       queries: probeEmbeddings.length,
     };
