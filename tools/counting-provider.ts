@@ -35,6 +35,10 @@ export function countDetections(inner: FaceProvider): CountingProvider {
       detections++;
       return count(() => inner.detect(image, options));
     },
+    detectMany: (images, options) => {
+      detections += images.length;
+      return count(() => inner.detectMany(images, options));
+    },
     verify: (a, b) => count(() => inner.verify(a, b)),
     findSimilar: (query, candidates, mode, max) => count(() => inner.findSimilar(query, candidates, mode, max)),
     group: (faces) => count(() => inner.group(faces)),

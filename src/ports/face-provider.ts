@@ -30,6 +30,14 @@ export interface FaceProvider {
   isReady(): boolean;
   /** Detects faces in encoded image bytes, largest first, at most 100. */
   detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]>;
+  /**
+   * detect() for the images of ONE request (a liveness attempt's frames): admitted or refused as
+   * a unit. It throws OVERLOADED at once if the engine would refuse a request now; otherwise every
+   * image runs, however much queue that adds (an engine that checked each frame's wait alone
+   * would refuse an attempt because of its own earlier frames). Each image's outcome is settled
+   * on its own, in order.
+   */
+  detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFace[]>>>;
   /** 1:1 verification on the calibrated confidence scale. */
   verify(face1: RecognitionFace, face2: RecognitionFace): Promise<Verification>;
   /** Candidates ranked by confidence, filtered by mode, at most `max`. */

@@ -131,6 +131,11 @@ export class AzureProvider implements FaceProvider {
     return this.started && !this.http.isClosed();
   }
 
+  /** Azure has no queue of ours to admit against: each image is its own upstream call. */
+  detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFace[]>>> {
+    return Promise.allSettled(images.map((image) => this.detect(image, options)));
+  }
+
   async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
     const wire = await this.http.json(
       {

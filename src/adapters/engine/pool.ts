@@ -294,11 +294,12 @@ export class EnginePool {
     });
   }
 
-  detect(job: DetectJob): Promise<WorkerFace[]> {
+  /** `admitted`: the job belongs to a request admitted as a whole; the queue's limits are not checked again. */
+  detect(job: DetectJob, admitted = false): Promise<WorkerFace[]> {
     if (this.closing) {
       return Promise.reject(new FaceError('ENGINE_UNAVAILABLE', 'The server is shutting down; retry on another instance.'));
     }
-    const refusal = this.admissionError(job.width * job.height);
+    const refusal = admitted ? null : this.admissionError(job.width * job.height);
     if (refusal) {
       this.options.metrics?.overloaded.inc({ source: 'engine' });
       return Promise.reject(refusal);

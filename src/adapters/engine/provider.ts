@@ -92,44 +92,62 @@ export class EmbeddedProvider implements FaceProvider {
   }
 
   detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
+    return this.detectOne(image, options, false);
+  }
+
+  async detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFace[]>>> {
+    this.admit();
+    return Promise.allSettled(images.map((image) => this.detectOne(image, options, true)));
+  }
+
+  /** `admitted`: part of a request admitted as a whole (detectMany); the engine's limits are not checked again. */
+  private detectOne(image: Buffer, options: DetectRequestOptions, admitted: boolean): Promise<DetectedFace[]> {
     return withSpan('engine.detect', { 'facegraph.image.bytes': image.length }, async (span) => {
       // Refuse before decoding when even the cheapest image would be refused: an overloaded engine
       // should not also spend the CPU on decoding what it will not run.
-      const refusal = this.pool.admissionError();
-      if (refusal) {
-        this.options.metrics?.overloaded.inc({ source: 'engine' });
-        throw refusal;
-      }
+      if (!admitted) this.admit();
       const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
       span.setAttributes({ 'facegraph.image.width': decoded.width, 'facegraph.image.height': decoded.height });
-      const faces = await this.detectDecoded(decoded, options);
+      const faces = await this.detectDecoded(decoded, options, admitted);
       span.setAttribute('facegraph.faces', faces.length);
       return faces;
     });
   }
 
+  /** Throws OVERLOADED when the engine would refuse a request now. */
+  private admit(): void {
+    const refusal = this.pool.admissionError();
+    if (refusal) {
+      this.options.metrics?.overloaded.inc({ source: 'engine' });
+      throw refusal;
+    }
+  }
+
   /** `decoded.data` is transferred to an engine worker (detached here): do not read it afterwards. */
-  async detectDecoded(decoded: DecodedImage, options: DetectRequestOptions): Promise<DetectedFace[]> {
+  async detectDecoded(decoded: DecodedImage, options: DetectRequestOptions, admitted = false): Promise<DetectedFace[]> {
     const wantQuality = options.attributes.some((a) => QUALITY_ATTRIBUTES.has(a));
     const wantPose = options.attributes.includes('headPose') || options.attributes.includes('qualityForRecognition');
     const minFaceSize = options.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize;
     const whole = await wholeImageInput(decoded, minFaceSize);
-    const faces = await this.pool.detect({
-      width: decoded.width,
-      height: decoded.height,
-      rgb: decoded.data,
-      detectorInput: whole.input,
-      detectorWidth: whole.width,
-      detectorHeight: whole.height,
-      options: {
-        landmarks: options.returnLandmarks || wantPose,
-        embedding: options.returnFaceId,
-        quality: wantQuality,
-        minFaceSize,
-        minScore: options.minDetectionConfidence ?? DETECTION_DEFAULTS.minDetectionConfidence,
-        maxFaces: DETECTION_LIMITS.maxFaces,
+    const faces = await this.pool.detect(
+      {
+        width: decoded.width,
+        height: decoded.height,
+        rgb: decoded.data,
+        detectorInput: whole.input,
+        detectorWidth: whole.width,
+        detectorHeight: whole.height,
+        options: {
+          landmarks: options.returnLandmarks || wantPose,
+          embedding: options.returnFaceId,
+          quality: wantQuality,
+          minFaceSize,
+          minScore: options.minDetectionConfidence ?? DETECTION_DEFAULTS.minDetectionConfidence,
+          maxFaces: DETECTION_LIMITS.maxFaces,
+        },
       },
-    });
+      admitted,
+    );
     return faces.map((f) => toDetectedFace(f, options, decoded));
   }
 

@@ -38,7 +38,8 @@ export async function analyseFrames(
   timestamps: readonly number[],
   size: { width: number; height: number },
 ): Promise<FrameAnalysis[]> {
-  const settled = await Promise.allSettled(frames.map((f) => provider.detect(f, LIVENESS_DETECT_OPTIONS)));
+  // One attempt is one request for the engine's admission: its frames are not refused because of each other.
+  const settled = await provider.detectMany(frames, LIVENESS_DETECT_OPTIONS);
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ index: i, reason: s.reason as unknown }] : []));
   const infra = failures.find((f) => f.reason instanceof FaceError && INFRASTRUCTURE_CODES.has(f.reason.code));
   if (infra) throw infra.reason;
