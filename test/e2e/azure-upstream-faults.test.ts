@@ -139,7 +139,7 @@ describe('the Azure provider under upstream faults, through GraphQL', () => {
     upstream.enqueue(azureError(404, '404', 'Resource not found'));
     const read = await server.gql(`query($id: ID!) { livenessSession(id: $id) { id status } }`, { id });
     expect(read.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstreamStatus: 404 });
-    expect(server.app.services.liveness.sessionRecord(id)).not.toBeNull();
+    expect(await server.app.services.liveness.sessionRecord(id)).not.toBeNull();
 
     // Azure's explicit SessionNotFound is the one answer that means the session is gone.
     upstream.enqueue(azureError(404, 'SessionNotFound', 'Session ID is not found. The session ID is expired or does not exist.'));
@@ -147,6 +147,6 @@ describe('the Azure provider under upstream faults, through GraphQL', () => {
     expect(gone.errors).toBeUndefined();
     expect(gone.data!.livenessSession).toBeNull();
     expect(upstream.to(`/detectLiveness-sessions/${id}`)).toHaveLength(2);
-    expect(server.app.services.liveness.sessionRecord(id)).toBeNull();
+    expect(await server.app.services.liveness.sessionRecord(id)).toBeNull();
   });
 });

@@ -85,7 +85,7 @@ describe('SqliteCollectionStore', () => {
   it('migrates to the current schema and commits with synchronous = FULL on its own connection', () => {
     const db = new Database(path.join(dir, DATABASE_FILE), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     // 2 = FULL (0 OFF, 1 NORMAL, 3 EXTRA).
