@@ -80,7 +80,9 @@ export function startTelemetry(config: TracingConfig, logger: Logger): Telemetry
       try {
         await provider.shutdown();
       } catch (err) {
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'OpenTelemetry: the last spans were not exported');
+        logger
+          .child({ component: 'opentelemetry' })
+          .warn({ err: err instanceof Error ? err.message : String(err) }, 'the last spans were not exported');
       }
       trace.disable();
       context.disable();
