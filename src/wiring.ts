@@ -62,7 +62,34 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts everything; with OTEL_TRACES_EXPORTER=otlp, the OpenTelemetry SDK first (before anything
+ * can make a span) and, on stop, last (after the server has answered its last request), so the
+ * last spans are exported.
+ */
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<App> {
+  const telemetry = config.tracing ? (await import('./platform/telemetry.js')).startTelemetry(config.tracing, logger) : null;
+  if (!telemetry) return startServices(config, logger, options);
+  let app: App;
+  try {
+    app = await startServices(config, logger, options);
+  } catch (err) {
+    await telemetry.shutdown();
+    throw err;
+  }
+  return {
+    ...app,
+    async stop() {
+      try {
+        await app.stop();
+      } finally {
+        await telemetry.shutdown();
+      }
+    },
+  };
+}
+
+async function startServices(config: Config, logger: Logger, options: StartOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   // Its own registry: several apps in one process (tests) never share a metric.
   const metrics = new Metrics({ processMetrics: true });

@@ -76,6 +76,11 @@ export interface Config {
    * budget. Null: both stay in this process (the default). The URL is never logged.
    */
   redis: RedisConfig | null;
+  /**
+   * OTEL_TRACES_EXPORTER=otlp: the spans of platform/tracing.ts are exported over OTLP/HTTP
+   * (platform/telemetry.ts). Null: tracing is off (the default) and no SDK is loaded.
+   */
+  tracing: TracingConfig | null;
   liveness: {
     /** Sessions (attempts, images, audit) are kept this long after creation, then purged. */
     retentionSeconds: number;
@@ -92,6 +97,25 @@ export interface RedisConfig {
   prefix: string;
   /** FACEGRAPH_REDIS_TIMEOUT_MS: a command unanswered this long fails (STORE_UNAVAILABLE) instead of waiting. */
   commandTimeoutMs: number;
+}
+
+/** The standard OTEL_TRACES_SAMPLER values facegraph builds (the SDK's own list, minus the remote ones). */
+export const TRACES_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
+
+export interface TracingConfig {
+  /** OTEL_SERVICE_NAME, "facegraph" by default: the resource's service.name. */
+  serviceName: string;
+  /** OTEL_TRACES_SAMPLER (default parentbased_always_on) and, for the ratio ones, OTEL_TRACES_SAMPLER_ARG (0–1, default 1). */
+  sampler: TracesSampler;
+  samplerRatio: number;
 }
 
 export class ConfigError extends Error {}
@@ -224,6 +248,37 @@ function httpTimeouts(env: Env): Config['http'] {
   return { requestTimeoutMs, headersTimeoutMs };
 }
 
+/**
+ * The standard switch: OTEL_TRACES_EXPORTER=otlp turns tracing on; unset, empty or none leaves it
+ * off, and so does OTEL_SDK_DISABLED=true. The exporter itself reads OTEL_EXPORTER_OTLP_ENDPOINT,
+ * _TRACES_ENDPOINT, _HEADERS, _TIMEOUT… from the process environment; only its protocol is
+ * checked here, as it always sends JSON. Enum values are case-insensitive, as the spec asks.
+ */
+function tracingConfig(env: Env): TracingConfig | null {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return null;
+  const exporter = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
+  if (exporter === '' || exporter === 'none') return null;
+  if (exporter !== 'otlp') {
+    throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none (unset: none, tracing off), got "${env.OTEL_TRACES_EXPORTER}"`);
+  }
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const protocol = (env[name] ?? '').trim().toLowerCase();
+    if (protocol !== '' && protocol !== 'http/json') {
+      throw new ConfigError(
+        `${name} must be http/json or unset: facegraph exports OTLP over HTTP as JSON (an OpenTelemetry Collector accepts it on port 4318), got "${env[name]}"`,
+      );
+    }
+  }
+  const rawSampler = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase() || 'parentbased_always_on';
+  const sampler = TRACES_SAMPLERS.find((s) => s === rawSampler);
+  if (!sampler) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${TRACES_SAMPLERS.join(', ')}; got "${env.OTEL_TRACES_SAMPLER}"`);
+  return {
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || 'facegraph',
+    sampler,
+    samplerRatio: sampler.endsWith('traceidratio') ? decimal(env, 'OTEL_TRACES_SAMPLER_ARG', 1, 0, 1) : 1,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const logLevel = env.LOG_LEVEL ?? 'info';
@@ -273,6 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.FACEGRAPH_DATA_DIR || './data'),
     databaseUrl: databaseUrl(env),
     redis: redisConfig(env),
+    tracing: tracingConfig(env),
     liveness: {
       retentionSeconds: int(env, 'FACEGRAPH_LIVENESS_RETENTION_HOURS', 48, 1, 8760) * 3600,
       purgeIntervalMs: int(env, 'FACEGRAPH_LIVENESS_PURGE_INTERVAL_S', 300, 1, 86_400) * 1000,

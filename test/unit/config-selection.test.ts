@@ -58,6 +58,49 @@ describe('loadConfig', () => {
     );
   });
 
+  it('leaves tracing off unless OTEL_TRACES_EXPORTER=otlp, and refuses exporters it does not have', () => {
+    expect(loadConfig({}).tracing).toBeNull();
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: '' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
+    // Off, the other OTEL_* variables are not looked at.
+    expect(loadConfig({ OTEL_TRACES_SAMPLER: 'bogus', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).tracing).toBeNull();
+    // The spec's kill switch wins.
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toEqual({
+      serviceName: 'facegraph',
+      sampler: 'parentbased_always_on',
+      samplerRatio: 1,
+    });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: ' OTLP ', OTEL_SERVICE_NAME: 'faces-eu' }).tracing?.serviceName).toBe('faces-eu');
+    for (const exporter of ['zipkin', 'jaeger', 'console', 'otlp,console']) {
+      expect(() => loadConfig({ OTEL_TRACES_EXPORTER: exporter })).toThrow(ConfigError);
+      expect(() => loadConfig({ OTEL_TRACES_EXPORTER: exporter })).toThrow(
+        `OTEL_TRACES_EXPORTER must be otlp or none (unset: none, tracing off), got "${exporter}"`,
+      );
+    }
+  });
+
+  it('with tracing on, reads the sampler and refuses an OTLP protocol other than http/json', () => {
+    const on = { OTEL_TRACES_EXPORTER: 'otlp' };
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).tracing).toMatchObject({
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+    });
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'TraceIdRatio' }).tracing).toMatchObject({ sampler: 'traceidratio', samplerRatio: 1 });
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'always_off' }).tracing?.sampler).toBe('always_off');
+    expect(() => loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1/,
+    );
+    expect(() => loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'jaeger_remote' })).toThrow(/OTEL_TRACES_SAMPLER must be one of always_on, /);
+    expect(loadConfig({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing).not.toBeNull();
+    expect(() => loadConfig({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/json or unset/,
+    );
+    expect(() => loadConfig({ ...on, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toThrow(
+      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be http\/json or unset/,
+    );
+  });
+
   it('parses the private-URL allow-list', () => {
     expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual([
       '127.0.0.1',
