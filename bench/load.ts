@@ -805,7 +805,9 @@ async function runConfig(o: RunOptions): Promise<Report> {
       const r = await runLevel(bases, inputs, pool, mix, seed, c, DURATION_S);
       results.push(r);
       process.stderr.write(
-        `${label} c=${c}: ${OPERATIONS.map((op) => `${op} ${fmt(r.ops[op].acceptedPerSecond, 1)}/s p99 ${fmt(r.ops[op].p99Ms)} ms wrong ${r.ops[op].wrong} 4xx ${r.ops[op].clientErrors}`).join('; ')}\n`,
+        `${label} c=${c}: ${OPERATIONS.map((op) => `${op} ${fmt(r.ops[op].acceptedPerSecond, 1)}/s p99 ${fmt(r.ops[op].p99Ms)} ms wrong ${r.ops[op].wrong} 4xx ${r.ops[op].clientErrors}`).join('; ')}; ` +
+          // RSS after each level: repeating one level (BENCH_LOAD_LEVELS=64,64,64) shows growth at a steady load.
+          `RSS ${servers.map((s) => `${fmt(memoryMb(s.child.pid!).rss)} MB`).join(' / ')}\n`,
       );
       // Let a backlog from this level drain before the next one.
       await sleep(2000);
