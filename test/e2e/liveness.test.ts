@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faceBase64 } from '../helpers/paths.js';
+import { face, faceBase64 } from '../helpers/paths.js';
 import { ManualClock, startTestServer, type TestServer } from '../helpers/server.js';
 import { extractJpegFrames } from '../helpers/video.js';
 
@@ -686,9 +686,24 @@ describe('liveness-with-verify', () => {
 
 describe('engine overloaded', () => {
   it('answers 503 with Retry-After, counts no attempt and keeps the challenge', async () => {
-    const busy = await startTestServer({ FACEGRAPH_WORKERS: '1', FACEGRAPH_MAX_QUEUE: '1' });
+    // One worker, room for one queued image, a short job deadline so the wedged job below ends.
+    const busy = await startTestServer({ FACEGRAPH_WORKERS: '1', FACEGRAPH_MAX_QUEUE: '1', FACEGRAPH_ENGINE_JOB_TIMEOUT_MS: '5000' });
     try {
       const busyBase = busy.url.replace(/\/graphql$/, '');
+      // Make the engine busy for real: the worker wedges on one detect, a second waits in the queue.
+      const engine = busy.engine!;
+      const [worker] = engine.testSeam.threadIds();
+      engine.testSeam.stall(worker!);
+      const detect = (): Promise<Response> =>
+        fetch(`${busyBase}/face/v1.2/detect?returnFaceId=false`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: new Uint8Array(face('people/obama/1.jpg')),
+        });
+      const running = detect();
+      while (!engine.testSeam.busyThreadIds().includes(worker!)) await new Promise((r) => setTimeout(r, 5));
+      const queued = detect();
+      while (engine.queued < 1) await new Promise((r) => setTimeout(r, 5));
       const res = await busy.gql<{ createLivenessSession: { session: { id: string; authToken: string } } }>(
         `mutation { createLivenessSession(input: { livenessOperationMode: PASSIVE, deviceCorrelationId: "d" }) { session { id authToken } } }`,
       );
@@ -710,6 +725,9 @@ describe('engine overloaded', () => {
         { id },
       );
       expect(read.data!.livenessSession).toEqual({ attemptsLeft: 3, attempts: [] });
+      // The wedged job hits its deadline (its worker is replaced); the queued one then runs.
+      expect((await running).status).toBe(503);
+      expect((await queued).status).toBe(200);
     } finally {
       await busy.stop();
     }

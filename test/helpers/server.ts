@@ -7,6 +7,8 @@ import { countDetections, type CountingProvider } from '../../tools/counting-pro
 import { loadConfig } from '../../src/platform/config.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import type { EnginePool } from '../../src/adapters/engine/pool.js';
 import { createTestDatabase } from './postgres.js';
 import { testRedisUrl, uniquePrefix } from './redis.js';
 
@@ -70,6 +72,8 @@ export interface TestServer {
   app: App;
   /** On the Azure provider: the facegraph whose REST surface the gateway calls. */
   upstream: App | null;
+  /** The serving app's engine pool on the embedded provider (its documented test seam), else null. */
+  engine: EnginePool | null;
   /** detect() calls that reached the serving app's provider (proves de-duplication). */
   detections(): number;
   /** Calls of any operation that reached the serving app's provider (on the Azure provider: upstream calls). */
@@ -115,6 +119,7 @@ export async function startTestServer(
   let upstream: App | null = null;
   let app: App;
   let counter: CountingProvider | null = null;
+  let engine: EnginePool | null = null;
   try {
     let gatewayEnv: Record<string, string> = { ...base, FACEGRAPH_DATA_DIR: dataDir, ...env };
     if (provider === 'azure') {
@@ -140,7 +145,10 @@ export async function startTestServer(
     const config = loadConfig(gatewayEnv);
     app = await startApp(config, createLogger(config.logLevel), {
       clock,
-      decorateProvider: (p) => (counter = countDetections(p)),
+      decorateProvider: (p) => {
+        if (p instanceof EmbeddedProvider) engine = p.engine;
+        return (counter = countDetections(p));
+      },
       ...hooks,
     });
   } catch (err) {
@@ -155,6 +163,7 @@ export async function startTestServer(
     upstream,
     url,
     clientBase: `http://127.0.0.1:${clientApp.server.port}`,
+    engine,
     detections: () => counter?.detections ?? 0,
     providerCalls: () => counter?.calls ?? 0,
     async gql(query, variables, headers = {}) {
