@@ -685,6 +685,30 @@ describe('liveness-with-verify', () => {
 });
 
 describe('engine overloaded', () => {
+  it('an attempt is one request to admission: all its frames on an idle one-worker engine are analysed, not refused by each other', async () => {
+    // Before, each frame's queue-wait estimate counted the attempt's own earlier frames: past ~8
+    // frames one worker refused the attempt OVERLOADED with nothing else running.
+    const single = await startTestServer({ FACEGRAPH_WORKERS: '1' });
+    try {
+      const singleBase = single.url.replace(/\/graphql$/, '');
+      const res = await single.gql<{ createLivenessSession: { session: { authToken: string } } }>(
+        `mutation { createLivenessSession(input: { livenessOperationMode: PASSIVE, deviceCorrelationId: "d" }) { session { authToken } } }`,
+      );
+      const headers = { authorization: `Bearer ${res.data!.createLivenessSession.session.authToken}` };
+      const s = (await (await fetch(`${singleBase}/liveness/api/session`, { headers })).json()) as ClientSession;
+      expect(frames.length).toBeGreaterThanOrEqual(15);
+      const r = await fetch(`${singleBase}/liveness/api/attempts`, {
+        method: 'POST',
+        headers,
+        body: attemptForm(s.challenge.nonce, frames),
+      });
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { attemptId: number }).attemptId).toBe(1);
+    } finally {
+      await single.stop();
+    }
+  });
+
   it('answers 503 with Retry-After, counts no attempt and keeps the challenge', async () => {
     // One worker, room for one queued image, a short job deadline so the wedged job below ends.
     const busy = await startTestServer({ FACEGRAPH_WORKERS: '1', FACEGRAPH_MAX_QUEUE: '1', FACEGRAPH_ENGINE_JOB_TIMEOUT_MS: '5000' });
