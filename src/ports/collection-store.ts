@@ -72,6 +72,30 @@ export function snapshotParts(bytes: Buffer, partBytes = SNAPSHOT_PART_BYTES): B
   return parts;
 }
 
+/**
+ * Puts a snapshot's parts back together in one buffer of the size the store announced, one part
+ * at a time (the inverse of snapshotParts): the parts need not all be held at once. done() throws
+ * when they do not add up to that size.
+ */
+export class SnapshotJoiner {
+  private readonly out: Buffer;
+  private offset = 0;
+
+  constructor(private readonly size: number) {
+    this.out = Buffer.allocUnsafe(size);
+  }
+
+  add(part: Buffer): void {
+    if (this.offset + part.length > this.size) throw new Error(`snapshot parts exceed the ${this.size} bytes announced`);
+    this.offset += part.copy(this.out, this.offset);
+  }
+
+  done(): Buffer {
+    if (this.offset !== this.size) throw new Error(`snapshot parts hold ${this.offset} of the ${this.size} bytes announced`);
+    return this.out;
+  }
+}
+
 export interface IndexSnapshot {
   version: number;
   bytes: Buffer;

@@ -51,7 +51,7 @@ import type {
   TrainingRecord,
   TrainingWrite,
 } from '../../ports/collection-store.js';
-import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
+import { SNAPSHOT_PART_BYTES, SnapshotJoiner, snapshotParts } from '../../ports/collection-store.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
 import {
   toCollection,
@@ -429,15 +429,40 @@ export class PostgresCollectionStore implements CollectionStore {
     return rows.length > 0;
   }
 
+  /**
+   * One part per query, copied into one buffer of the snapshot's size: all parts in one result
+   * (each part arrives as hex text, twice its size, before it is parsed) and a concatenation
+   * would hold the snapshot several times over. A newer snapshot may drop this one's parts while
+   * they are read; the read then starts over on the newer one.
+   */
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {
-    const rows = await this.query<{ version: number; bytes: Buffer }>(
-      `SELECT s.version, s.bytes FROM index_snapshots s ${OF_COLLECTION('s')}
-       JOIN collection_training t ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version
-       ORDER BY s.part`,
-      [ref.kind, ref.id],
-    );
-    if (rows.length === 0) return null;
-    return { version: rows[0]!.version, bytes: rows.length === 1 ? rows[0]!.bytes : Buffer.concat(rows.map((r) => r.bytes)) };
+    for (let attempt = 1; ; attempt++) {
+      const [head] = await this.query<{ uid: string; version: number; parts: number; size: string }>(
+        `SELECT s.collection_uid AS uid, s.version, count(*)::int AS parts, sum(octet_length(s.bytes))::bigint AS size
+         FROM index_snapshots s ${OF_COLLECTION('s')}
+         JOIN collection_training t ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version
+         GROUP BY s.collection_uid, s.version`,
+        [ref.kind, ref.id],
+      );
+      if (!head) return null;
+      const bytes = await this.readParts(head.uid, head.version, head.parts, Number(head.size));
+      if (bytes) return { version: head.version, bytes };
+      if (attempt === 3) throw new Error(`the snapshot of ${ref.kind} ${ref.id} was replaced while it was read, three times`);
+    }
+  }
+
+  /** The parts joined, or null when one is gone (a newer snapshot replaced them). */
+  private async readParts(uid: string, version: number, count: number, size: number): Promise<Buffer | null> {
+    const joiner = new SnapshotJoiner(size);
+    for (let part = 0; part < count; part++) {
+      const [row] = await this.query<{ bytes: Buffer }>(
+        'SELECT bytes FROM index_snapshots WHERE collection_uid = $1 AND version = $2 AND part = $3',
+        [uid, version, part],
+      );
+      if (!row) return null;
+      joiner.add(row.bytes);
+    }
+    return joiner.done();
   }
 
   async watchSnapshots(listener: (notice: SnapshotNotice) => void): Promise<() => Promise<void>> {

@@ -29,7 +29,7 @@ import type {
   TrainingRecord,
   TrainingWrite,
 } from '../../ports/collection-store.js';
-import { SNAPSHOT_PART_BYTES, snapshotParts } from '../../ports/collection-store.js';
+import { SNAPSHOT_PART_BYTES, SnapshotJoiner, snapshotParts } from '../../ports/collection-store.js';
 import { openDatabase, type Db } from './database.js';
 import { blobToEmbedding, embeddingToBlob } from './embedding-bytes.js';
 import {
@@ -130,7 +130,11 @@ export class SqliteCollectionStore implements CollectionStore {
       lastSnapshotVersion: p('SELECT max(version) AS v FROM index_snapshots WHERE collection_uid = ?'),
       insertSnapshot: p('INSERT INTO index_snapshots (collection_uid, version, part, bytes, created_at) VALUES (?, ?, ?, ?, ?)'),
       dropOlderSnapshots: p('DELETE FROM index_snapshots WHERE collection_uid = ? AND version < ?'),
-      readSnapshot: p(`SELECT s.version, s.bytes FROM index_snapshots s JOIN collection_training t
+      // length() of a blob reads its size from the record header, not the blob's pages.
+      snapshotSize: p(`SELECT s.version, sum(length(s.bytes)) AS size FROM index_snapshots s JOIN collection_training t
+        ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version WHERE s.collection_uid = ${UID}
+        GROUP BY s.version`),
+      readSnapshot: p(`SELECT s.bytes FROM index_snapshots s JOIN collection_training t
         ON t.collection_uid = s.collection_uid AND t.snapshot_version = s.version WHERE s.collection_uid = ${UID}
         ORDER BY s.part`),
     };
@@ -320,10 +324,18 @@ export class SqliteCollectionStore implements CollectionStore {
     return this.s.renewTrainingLease!.run(lease.expiresAt, uid, ref.kind, ref.id, lease.owner).changes > 0;
   }
 
+  /**
+   * The parts are copied one at a time into one buffer of the snapshot's size: reading them all
+   * and concatenating would hold the snapshot twice (1.6 GB at a million faces).
+   */
   async readSnapshot(ref: CollectionRef): Promise<IndexSnapshot | null> {
-    const rows = this.s.readSnapshot!.all(ref.kind, ref.id) as Array<{ version: number; bytes: Buffer }>;
-    if (rows.length === 0) return null;
-    return { version: rows[0]!.version, bytes: rows.length === 1 ? rows[0]!.bytes : Buffer.concat(rows.map((r) => r.bytes)) };
+    return this.db.transaction((): IndexSnapshot | null => {
+      const head = this.s.snapshotSize!.get(ref.kind, ref.id) as { version: number; size: number } | undefined;
+      if (!head) return null;
+      const joiner = new SnapshotJoiner(head.size);
+      for (const part of this.s.readSnapshot!.iterate(ref.kind, ref.id) as IterableIterator<{ bytes: Buffer }>) joiner.add(part.bytes);
+      return { version: head.version, bytes: joiner.done() };
+    })();
   }
 
   async close(): Promise<void> {
