@@ -618,6 +618,23 @@ function memoryMb(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
+/**
+ * The main thread's V8 heap in use and external (Buffer, ArrayBuffer) memory in MB, and the faceIds held, from the
+ * replica's own /metrics. Beside VmRSS this tells a JavaScript leak (heap grows) from native memory
+ * (onnxruntime arenas, sharp, malloc) that only RSS shows. Worker threads' heaps are not included.
+ */
+async function heapMb(base: string): Promise<{ heap: number; external: number; faces: number }> {
+  const res = await request(`${base}/metrics`);
+  const text = await res.body.text();
+  const value = (name: string): number => Number(new RegExp(`^facegraph_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    heap: value('nodejs_heap_size_used_bytes') / 2 ** 20,
+    external: value('nodejs_external_memory_bytes') / 2 ** 20,
+    // faceIds held in memory for their validity: the cache grows by design up to FACEGRAPH_FACE_CACHE_ENTRIES.
+    faces: value('face_registry_faces'),
+  };
+}
+
 // ---- report -------------------------------------------------------------------------------------
 
 interface RssResult {
@@ -804,10 +821,13 @@ async function runConfig(o: RunOptions): Promise<Report> {
       await sleep(500);
       const r = await runLevel(bases, inputs, pool, mix, seed, c, DURATION_S);
       results.push(r);
+      const heaps = await Promise.all(bases.map(heapMb));
       process.stderr.write(
         `${label} c=${c}: ${OPERATIONS.map((op) => `${op} ${fmt(r.ops[op].acceptedPerSecond, 1)}/s p99 ${fmt(r.ops[op].p99Ms)} ms wrong ${r.ops[op].wrong} 4xx ${r.ops[op].clientErrors}`).join('; ')}; ` +
           // RSS after each level: repeating one level (BENCH_LOAD_LEVELS=64,64,64) shows growth at a steady load.
-          `RSS ${servers.map((s) => `${fmt(memoryMb(s.child.pid!).rss)} MB`).join(' / ')}\n`,
+          `RSS ${servers.map((s) => `${fmt(memoryMb(s.child.pid!).rss)} MB`).join(' / ')}; ` +
+          `heap used / external ${heaps.map((h) => `${fmt(h.heap)} / ${fmt(h.external)} MB`).join(' · ')}; ` +
+          `faceIds held ${heaps.map((h) => fmt(h.faces)).join(' / ')}\n`,
       );
       // Let a backlog from this level drain before the next one.
       await sleep(2000);
