@@ -24,6 +24,7 @@ import { createContext, type GraphQLContext } from './graphql/context.js';
 import { makeFormatError } from './graphql/errors.js';
 import { metricsPlugin } from './graphql/metrics-plugin.js';
 import { buildSchema } from './graphql/schema.js';
+import { SANDBOX_DOCUMENT, SANDBOX_VARIABLES } from './sandbox-example.js';
 import { faceRestRouter } from './rest/router.js';
 import { livenessRouter } from './liveness-client/routes.js';
 import { answeredError, noteAnsweredError } from './shared/observe.js';
@@ -190,9 +191,15 @@ export async function startServer(services: AppServices): Promise<RunningServer>
       metricsPlugin(services.metrics),
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // In development, Sandbox opens with a ready detect query and verify mutation (sandbox-example.ts).
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+        : ApolloServerPluginLandingPageLocalDefault({
+            embed: true,
+            footer: false,
+            document: SANDBOX_DOCUMENT,
+            variables: SANDBOX_VARIABLES,
+          }),
     ] as unknown as ApolloServerPlugin<GraphQLContext>[],
   });
   await apollo.start();
