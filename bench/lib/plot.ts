@@ -2,7 +2,7 @@
  * The benches' plots: Vega-Lite specs rendered to SVG in Node by Vega (no browser, no canvas).
  * Three chart kinds cover them: lines (ROC, DET, precision–recall, latency against connections),
  * overlaid histograms (same/different-person scores) and strips (one row of ticks per group:
- * score distributions). `writePlot` puts one or more of them side by side in one SVG file.
+ * score distributions). `writePlot` puts one or more of them in one SVG file, in a row or in columns.
  *
  * Text widths: without the optional `canvas` package Vega guesses 0.8 em per character, which
  * reserves far too much room for titles and legends; 0.6 em (about DejaVu Sans' average) is set
@@ -14,8 +14,8 @@ import path from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-/** One chart of a plot: what Vega-Lite accepts inside `hconcat`. */
-export type Panel = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number];
+/** One chart of a plot: what Vega-Lite accepts inside `concat`. */
+export type Panel = Extract<TopLevelSpec, { concat: unknown }>['concat'][number];
 /** One layer of a chart. */
 type Layer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
 
@@ -103,15 +103,18 @@ function markLayers(marks: readonly Mark[]): Layer[] {
   return layers;
 }
 
-const titleOf = (title: string, subtitle?: string): { text: string; subtitle?: string } => ({
+/** A subtitle of several lines is given as one string per line. */
+type Subtitle = string | readonly string[];
+
+const titleOf = (title: string, subtitle?: Subtitle): { text: string; subtitle?: string | string[] } => ({
   text: title,
-  ...(subtitle ? { subtitle } : {}),
+  ...(subtitle ? { subtitle: typeof subtitle === 'string' ? subtitle : [...subtitle] } : {}),
 });
 
 /** Lines, one per series, in the legend's order; optional dots at the points and labelled marks. */
 export function lineChart(c: {
   title: string;
-  subtitle?: string;
+  subtitle?: Subtitle;
   x: Axis;
   y: Axis;
   series: readonly Series[];
@@ -163,7 +166,7 @@ const groupRows = (groups: readonly Group[]): Array<{ group: string; value: numb
 /** Histograms of several groups on one axis, overlaid (not stacked), bins of `binStep` over `extent`. */
 export function histogram(c: {
   title: string;
-  subtitle?: string;
+  subtitle?: Subtitle;
   xTitle: string;
   groups: readonly Group[];
   binStep: number;
@@ -196,7 +199,7 @@ export function histogram(c: {
 }
 
 /** One row per group, a tick per value: every value of small groups, on a shared axis. */
-export function strips(c: { title: string; subtitle?: string; x: Axis; groups: readonly Group[]; marks?: readonly Mark[] }): Panel {
+export function strips(c: { title: string; subtitle?: Subtitle; x: Axis; groups: readonly Group[]; marks?: readonly Mark[] }): Panel {
   const names = c.groups.map((g) => `${g.name} (n=${g.values.filter(Number.isFinite).length})`);
   const rows = c.groups.flatMap((g, i) => groupRows([g]).map((r) => ({ ...r, group: names[i]! })));
   return {
@@ -209,7 +212,7 @@ export function strips(c: { title: string; subtitle?: string; x: Axis; groups: r
         mark: { type: 'tick', opacity: 0.6, thickness: 1.5 },
         encoding: {
           x: { field: 'value', type: 'quantitative', title: c.x.title, scale: scaleOf(c.x) },
-          y: { field: 'group', type: 'nominal', sort: names, title: null },
+          y: { field: 'group', type: 'nominal', sort: names, title: null, axis: { labelLimit: 320 } },
           color: { field: 'group', type: 'nominal', sort: names, legend: null },
         },
       },
@@ -218,21 +221,22 @@ export function strips(c: { title: string; subtitle?: string; x: Axis; groups: r
   };
 }
 
-/** The SVG text of the panels side by side. */
-export async function renderSvg(panels: readonly Panel[]): Promise<string> {
+/** The SVG text of the panels, side by side or, with `columns`, wrapped into that many columns. */
+export async function renderSvg(panels: readonly Panel[], layout: { columns?: number } = {}): Promise<string> {
   const spec: TopLevelSpec = {
     background: 'white',
     config: CONFIG,
-    hconcat: [...panels],
+    concat: [...panels],
+    columns: layout.columns ?? panels.length,
     resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   return view.toSVG();
 }
 
-/** Writes the panels side by side to `file` (folders created); returns the path relative to the working directory. */
-export async function writePlot(file: string, panels: readonly Panel[]): Promise<string> {
+/** Writes the panels to `file` as SVG (folders created); returns the path relative to the working directory. */
+export async function writePlot(file: string, panels: readonly Panel[], layout: { columns?: number } = {}): Promise<string> {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${await renderSvg(panels)}\n`);
+  writeFileSync(file, `${await renderSvg(panels, layout)}\n`);
   return path.relative(process.cwd(), file);
 }
