@@ -91,7 +91,7 @@ async function plotVerification(pairs: readonly LabelledPair[], auc: number): Pr
   const roc = await writePlot(path.join(OUT_DIR, 'accuracy-roc.svg'), [
     lineChart({
       title: `Verification ROC (AUC ${fmt(auc, 4)})`,
-      subtitle: `${counts}; TAR ${fmt(tarAtFarZero)} at FAR 0 (off this log axis)`,
+      subtitle: [counts, `TAR ${fmt(tarAtFarZero)} at FAR 0 (a log axis cannot show FAR 0)`],
       x: {
         title: 'false accept rate (different-person pairs accepted)',
         scale: 'log',
