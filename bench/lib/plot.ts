@@ -140,7 +140,7 @@ export function lineChart(c: {
     layer: [
       {
         data: { values },
-        mark: { type: 'line', clip: true },
+        mark: { type: 'line', strokeWidth: 2 },
         encoding: {
           x,
           y,
@@ -149,7 +149,7 @@ export function lineChart(c: {
           order: { field: 'i', type: 'quantitative' },
         },
       },
-      ...(c.dots ? [{ data: { values }, mark: { type: 'point', filled: true, clip: true }, encoding: { x, y, color } } as const] : []),
+      ...(c.dots ? [{ data: { values }, mark: { type: 'point', filled: true }, encoding: { x, y, color } } as const] : []),
       ...markLayers(c.marks ?? []),
     ],
   };
