@@ -5,7 +5,9 @@
  *   (a) verification: every pair of single-person photos under ../shared/faces/people (largest
  *       face of each; same folder = same person): ROC AUC of the distance (Mann–Whitney),
  *       accuracy at the shipped THRESHOLD, false accept rate (different-person pairs accepted),
- *       false reject rate (same-person pairs rejected), pair counts;
+ *       false reject rate (same-person pairs rejected), pair counts; plots of the ROC curve (log
+ *       FAR axis) and of the same/different distance histograms: bench/out/accuracy-roc.svg,
+ *       bench/out/accuracy-scores.svg;
  *   (b) grouping every photo of people/ with groupEmbeddings: groups, mixed groups, messyGroup;
  *   (c) grouping every face found in ../shared/video/hamilton-clip.mp4 sampled at 2 fps (ffmpeg,
  *       frames in a temp dir): group sizes, messy count, and a contact sheet per group in
@@ -22,9 +24,11 @@ import { groupEmbeddings } from '../src/domain/grouping.js';
 import { euclideanDistance, SLOPE, THRESHOLD } from '../src/domain/similarity.js';
 import type { FaceRectangle } from '../src/domain/types.js';
 import { BENCH_DIR, DETECT_OPTIONS, embedLargest, extractFrames, findFfmpeg, peoplePhotos, startProvider, VIDEO_FILE } from './lib/data.js';
-import { fmt, pairsWithin, ratesAt, rocAuc } from './lib/stats.js';
+import { histogram, lineChart, writePlot } from './lib/plot.js';
+import { fmt, pairsWithin, ratesAt, rocAuc, rocCurve, type LabelledPair } from './lib/stats.js';
 
-const GROUPS_DIR = path.join(BENCH_DIR, 'out', 'groups');
+const OUT_DIR = path.join(BENCH_DIR, 'out');
+const GROUPS_DIR = path.join(OUT_DIR, 'groups');
 const TILE = 96;
 const SHEET_COLUMNS = 8;
 /** Margin added around each face rectangle in the contact sheets, as a fraction of its size. */
@@ -76,6 +80,46 @@ async function contactSheet(faces: readonly VideoFace[], file: string): Promise<
     .toFile(file);
 }
 
+/** The ROC curve (log FAR axis) and the histograms of same- and different-person distances. */
+async function plotVerification(pairs: readonly LabelledPair[], auc: number): Promise<void> {
+  const { nSame, nDiff, falseAcceptRate, falseRejectRate } = ratesAt(pairs, THRESHOLD);
+  const counts = `${nSame} same-person, ${nDiff} different-person pairs of people/`;
+  const curve = rocCurve(pairs);
+  // A log axis cannot show FAR 0: say in the subtitle what the curve reaches there.
+  const tarAtFarZero = Math.max(...curve.filter(([far]) => far === 0).map(([, tar]) => tar));
+  const operating = { label: `THRESHOLD ${THRESHOLD}`, x: falseAcceptRate, y: 1 - falseRejectRate };
+  const roc = await writePlot(path.join(OUT_DIR, 'accuracy-roc.svg'), [
+    lineChart({
+      title: `Verification ROC (AUC ${fmt(auc, 4)})`,
+      subtitle: [counts, `TAR ${fmt(tarAtFarZero)} at FAR 0 (a log axis cannot show FAR 0)`],
+      x: {
+        title: 'false accept rate (different-person pairs accepted)',
+        scale: 'log',
+        domain: [10 ** Math.floor(Math.log10(1 / nDiff)), 1],
+      },
+      y: { title: 'true accept rate (same-person pairs accepted)', domain: [0, 1] },
+      series: [{ name: 'accept when distance <= t, every t', points: curve }],
+      marks: operating.x > 0 ? [operating] : [],
+    }),
+  ]);
+  const distances = (same: boolean): number[] => pairs.filter((p) => p.same === same).map((p) => p.distance);
+  const scores = await writePlot(path.join(OUT_DIR, 'accuracy-scores.svg'), [
+    histogram({
+      title: 'Distances of same- and different-person pairs',
+      subtitle: counts,
+      xTitle: 'euclidean distance between embeddings',
+      groups: [
+        { name: `same person (${nSame})`, values: distances(true) },
+        { name: `different people (${nDiff})`, values: distances(false) },
+      ],
+      binStep: 0.05,
+      extent: [0, Math.ceil(Math.max(...pairs.map((p) => p.distance)) * 10) / 10],
+      marks: [{ label: `THRESHOLD ${THRESHOLD}`, x: THRESHOLD }],
+    }),
+  ]);
+  console.log(`    plots: ${roc}, ${scores}`);
+}
+
 function meanDistance(a: Float32Array, group: readonly Float32Array[]): number {
   return group.reduce((s, e) => s + euclideanDistance(a, e), 0) / group.length;
 }
@@ -109,6 +153,7 @@ async function main(): Promise<void> {
     const errors = pairs.filter((p) => p.distance <= THRESHOLD !== p.same);
     for (const e of errors)
       console.log(`    error: ${e.same ? 'rejected same' : 'accepted different'} ${e.a} ~ ${e.b} at ${fmt(e.distance)}`);
+    await plotVerification(pairs, auc);
     checks.push({ name: `AUC >= ${TARGETS.auc}`, ok: auc >= TARGETS.auc, detail: fmt(auc, 4) });
     checks.push({
       name: `accuracy >= ${TARGETS.accuracy} at THRESHOLD ${THRESHOLD}`,

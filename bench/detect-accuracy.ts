@@ -65,7 +65,7 @@ import {
   type ImageMatch,
 } from '../tools/detection-ap.js';
 import { BENCH_DIR, extractFrames, FACES_DIR, findFfmpeg, REPO_ROOT, SHARED_DIR, VIDEO_FILE } from './lib/data.js';
-import { linePlotSvg } from './lib/svg-plot.js';
+import { lineChart, writePlot } from './lib/plot.js';
 import { loadOrt, YUNET_DEFAULT_THRESHOLD, YunetOffline } from './lib/yunet.js';
 
 const OUT_DIR = path.join(BENCH_DIR, 'out');
@@ -538,17 +538,18 @@ async function main(): Promise<void> {
         ]);
       }
       masksResult[s.name] = { label: s.label, heldOut: s.heldOut, byDetector };
-      const svg = linePlotSvg({
-        title: `Precision–recall at IoU 0.5: ${s.label}, faces >= ${MIN_FACE} px`,
-        xLabel: 'recall',
-        yLabel: 'precision',
-        series: detectors.map((d) => ({
-          name: `${d.name} (AP ${f3(byDetector[d.name]!.ap)})`,
-          points: byDetector[d.name]!.curve.map((p) => [p.recall, p.precision] as const),
-        })),
-      });
-      mkdirSync(OUT_DIR, { recursive: true });
-      writeFileSync(path.join(OUT_DIR, `detect-pr-${s.name}.svg`), svg);
+      await writePlot(path.join(OUT_DIR, `detect-pr-${s.name}.svg`), [
+        lineChart({
+          title: `Precision–recall at IoU 0.5: ${s.label}`,
+          subtitle: `${images.length} photos, faces >= ${MIN_FACE} px; scores down to ${SCORE_FLOOR}`,
+          x: { title: 'recall', domain: [0, 1] },
+          y: { title: 'precision', domain: [0, 1] },
+          series: detectors.map((d) => ({
+            name: `${d.name} (AP ${f3(byDetector[d.name]!.ap)})`,
+            points: byDetector[d.name]!.curve.map((p) => [p.recall, p.precision] as const),
+          })),
+        }),
+      ]);
     }
     console.log(
       `\nMasks set: AP at IoU 0.5 over faces >= ${MIN_FACE} px (recall columns: at the default threshold, by face size band in px, (n faces)).`,

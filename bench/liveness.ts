@@ -2,7 +2,9 @@
  * Liveness evaluation: bona fide windows of real footage and presentation attacks synthesised
  * from its frames, all analysed by the real embedded engine and decided by
  * src/liveness/decision.ts in both modes. Prints APCER per attack type (PAI species) and BPCER,
- * in ISO/IEC 30107-3 terms, plus the thresholds' margins; writes bench/out/liveness.json.
+ * in ISO/IEC 30107-3 terms, plus the thresholds' margins; writes bench/out/liveness.json and two
+ * plots: bench/out/liveness-det.svg (a DET curve per attack, of the score meant to stop it) and
+ * bench/out/liveness-scores.svg (those scores' distributions per attack, with the thresholds).
  *
  * This is a self-assessment on ONE subject (the clip's performer) with synthetic attacks rendered
  * from the same footage: not an ISO/IEC 30107-3 conformance test, not a certification.
@@ -15,6 +17,7 @@ import { ALL_ACTIVE_STEP_PAIRS, LOOK_UP_DEGREES, STEP_TIMEOUT_MS, TURN_DEGREES }
 import { LIVENESS_THRESHOLDS } from '../src/domain/liveness/decision.js';
 import { BENCH_DIR, extractFrames, findFfmpeg, startProvider, VIDEO_FILE } from './lib/data.js';
 import { Analyser, buildBenchData, CLOSEUP, FPS } from './lib/liveness-data.js';
+import { plotLiveness } from './lib/liveness-plots.js';
 import {
   apcer,
   bpcer,
@@ -274,7 +277,7 @@ async function main(): Promise<void> {
   console.log('  One subject, one clip, synthetic attacks rendered from it: thresholds are starting points, not proof.');
   console.log('  This is not an ISO/IEC 30107-3 conformance evaluation and implies no certification.');
 
-  // JSON.
+  // Plots and JSON.
   const outDir = path.join(BENCH_DIR, 'out');
   mkdirSync(outDir, { recursive: true });
   const json = {
@@ -310,14 +313,16 @@ async function main(): Promise<void> {
       passiveActiveBest: r.activeBest,
       passiveActiveAccepted: r.activeAccepted,
       performable: r.performable,
-      raw: raw.get(r.attempt.id),
+      raw: raw.get(r.attempt.id)!,
     })),
   };
   writeFileSync(
     path.join(outDir, 'liveness.json'),
     JSON.stringify(json, (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1),
   );
-  log(`wrote bench/out/liveness.json; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  log(
+    `wrote bench/out/liveness.json, ${(await plotLiveness(json.attempts, outDir)).join(', ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 }
 
 main().catch((err: unknown) => {

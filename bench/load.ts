@@ -49,12 +49,13 @@
  * compares with an earlier report instead (only fair from the same session: these machines vary).
  * Other options: --workers K (every replica), --label <name>, --root <checkout> (start the servers
  * from another checkout, same client), --seed <n> (PRNG seed, default 1), --shared-stores (Redis +
- * PostgreSQL even with one replica).
+ * PostgreSQL even with one replica). `--replot a.json[,b.json]` runs nothing: it draws the plot again
+ * from saved reports (bench/out/load-<their labels>.svg, or load-<--label>.svg).
  * Levels and duration: BENCH_LOAD_LEVELS (default 1,8,32,64) and BENCH_LOAD_SECONDS (default 20;
  * issue 15 asks 60: BENCH_LOAD_SECONDS=60 npm run bench:load -- --replicas 1,2, about 10 minutes).
  * Output: markdown tables on stdout, bench/out/load-<label>.json per replica count (label `<N>r`,
  * or `<label>-<N>r` with --label and several counts) and one SVG, bench/out/load-<labels>.svg:
- * accepted/s of the whole mix and p99 of one-face detects against connections, one line per
+ * accepted/s of the whole mix and p50/p99 of one-face detects against connections, one line per
  * replica count (and the baseline's).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -67,7 +68,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { Agent, request } from 'undici';
 import { startTestPostgres, type TestPostgres } from '../tools/test-postgres.js';
-import { linePlotSvg, niceRange, sideBySideSvg, type Series } from './lib/svg-plot.js';
+import { lineChart, writePlot, type Panel, type Series } from './lib/plot.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -726,40 +727,33 @@ function ratioLines(report: Report, baseline: Report): string[] {
   return out;
 }
 
-function plot(reports: readonly Report[]): string {
-  const series = (f: (r: LevelResult) => number): Series[] =>
-    [...reports]
-      .sort((a, b) => a.replicas - b.replicas)
-      .map((rep) => ({
-        name: `${rep.replicas} replica${rep.replicas === 1 ? '' : 's'} × ${rep.workers} worker${rep.workers === 1 ? '' : 's'} (${rep.label})`,
-        points: rep.results.filter((r) => Number.isFinite(f(r))).map((r) => [r.connections, f(r)] as const),
-      }));
-  const maxOf = (s: Series[], axis: 0 | 1): number => Math.max(0, ...s.flatMap((x) => x.points.map((p) => p[axis])));
-  const throughput = series((r) => r.all.acceptedPerSecond);
-  const p99 = series((r) => r.ops.detect.p99Ms);
-  const xRange = niceRange(maxOf(throughput, 0));
-  return sideBySideSvg([
-    linePlotSvg({
+/** Accepted/s of the whole mix, and one-face detect p50/p99, against connections: a line per replica count. */
+function plotPanels(reports: readonly Report[]): Panel[] {
+  const sorted = [...reports].sort((a, b) => a.replicas - b.replicas);
+  const name = (rep: Report): string =>
+    `${rep.replicas} replica${rep.replicas === 1 ? '' : 's'} × ${rep.workers} worker${rep.workers === 1 ? '' : 's'} (${rep.label})`;
+  const points = (rep: Report, f: (r: LevelResult) => number): Series['points'] =>
+    rep.results.filter((r) => Number.isFinite(f(r))).map((r) => [r.connections, f(r)] as const);
+  const connections = { title: 'connections (closed-loop clients)', scale: 'log' } as const;
+  return [
+    lineChart({
       title: 'Accepted requests/s (whole mix)',
-      xLabel: 'connections',
-      yLabel: 'accepted/s',
-      series: throughput,
-      xRange,
-      yRange: niceRange(maxOf(throughput, 1) * 1.05),
-      legend: 'bottom-right',
-      markers: true,
+      x: connections,
+      y: { title: 'accepted/s' },
+      series: sorted.map((rep) => ({ name: name(rep), points: points(rep, (r) => r.all.acceptedPerSecond) })),
+      dots: true,
     }),
-    linePlotSvg({
-      title: 'p99 latency of one-face detect (accepted)',
-      xLabel: 'connections',
-      yLabel: 'p99 ms',
-      series: p99,
-      xRange,
-      yRange: niceRange(maxOf(p99, 1) * 1.05),
-      legend: 'top-left',
-      markers: true,
+    lineChart({
+      title: 'Latency of one-face detect (accepted answers)',
+      x: connections,
+      y: { title: 'ms', scale: 'log' },
+      series: sorted.flatMap((rep) => [
+        { name: name(rep), dash: 'p50', points: points(rep, (r) => r.ops.detect.p50Ms) },
+        { name: name(rep), dash: 'p99', points: points(rep, (r) => r.ops.detect.p99Ms) },
+      ]),
+      dots: true,
     }),
-  ]);
+  ];
 }
 
 // ---- main ---------------------------------------------------------------------------------------
@@ -880,6 +874,12 @@ function header(r: Report): string[] {
   ];
 }
 
+function readReport(file: string): Report {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  if (!report.results[0]?.ops) throw new Error(`${file} is not a report of this bench (no per-operation results)`);
+  return report;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -890,8 +890,15 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       seed: { type: 'string', default: '1' },
       'shared-stores': { type: 'boolean', default: false },
+      replot: { type: 'string' },
     },
   });
+  if (values.replot) {
+    const saved = values.replot.split(',').map(readReport);
+    const svg = `load-${values.label ?? saved.map((r) => r.label).join('-')}.svg`;
+    process.stdout.write(`wrote ${await writePlot(path.join(OUT_DIR, svg), plotPanels(saved))}\n`);
+    return;
+  }
   const root = path.resolve(values.root ?? REPO_ROOT);
   const counts = values.replicas.split(',').map(Number);
   const cores = os.availableParallelism();
@@ -905,8 +912,7 @@ async function main(): Promise<void> {
   const labelOf = (n: number): string =>
     counts.length === 1 && values.label !== undefined ? values.label : `${prefix ? `${prefix}-` : ''}${n}r`;
   const mix = parseMix(process.env.BENCH_LOAD_MIX ?? 'detect=40,group=10,verify=25,findsimilar=25');
-  const given = values.baseline ? (JSON.parse(readFileSync(values.baseline, 'utf8')) as Report) : null;
-  if (given && !given.results[0]?.ops) throw new Error(`${values.baseline} is not a report of this bench (no per-operation results)`);
+  const given = values.baseline ? readReport(values.baseline) : null;
   const configFile = path.join(root, 'src/platform/config.ts');
   const redisRegistry = existsSync(configFile) && readFileSync(configFile, 'utf8').includes('FACEGRAPH_REDIS_URL');
 
@@ -940,8 +946,7 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote bench/out/load-${report.label}.json\n\n`);
   }
   const svg = `load-${counts.length === 1 ? labelOf(counts[0]!) : `${prefix ? `${prefix}-` : ''}${counts.map((n) => `${n}r`).join('-')}`}.svg`;
-  writeFileSync(path.join(OUT_DIR, svg), plot(given ? [given, ...reports] : reports));
-  process.stdout.write(`wrote bench/out/${svg}\n`);
+  process.stdout.write(`wrote ${await writePlot(path.join(OUT_DIR, svg), plotPanels(given ? [given, ...reports] : reports))}\n`);
 }
 
 await main();

@@ -212,6 +212,27 @@ export const apcer = (r: Rate): number => (r.n ? r.realface / r.n : Number.NaN);
 /** BPCER: bona fide presentations not accepted (spoofface or uncertain) / bona fide presentations. */
 export const bpcer = (r: Rate): number => (r.n ? (r.n - r.realface) / r.n : Number.NaN);
 
+/** Which end of a score is bona fide: 'high' = bona fide when score >= t, 'low' = when score <= t. */
+export type BonaFideEnd = 'high' | 'low';
+
+/** [APCER, BPCER] of the rule "bona fide <=> score passes t" on one score; a missing (NaN) score never passes. */
+export function errorRatesAt(bonaFide: readonly number[], attacks: readonly number[], end: BonaFideEnd, t: number): [number, number] {
+  const passes = (v: number): boolean => (end === 'high' ? v >= t : v <= t);
+  const passed = (vs: readonly number[]): number => vs.filter(passes).length / vs.length;
+  return [passed(attacks), 1 - passed(bonaFide)];
+}
+
+/** The DET curve of one score: [APCER, BPCER] at every threshold, from the strictest (nothing passes) to the most lenient. */
+export function detCurve(bonaFide: readonly number[], attacks: readonly number[], end: BonaFideEnd): Array<[apcer: number, bpcer: number]> {
+  const thresholds = [...new Set([...bonaFide, ...attacks].filter(Number.isFinite))].sort((a, b) => (end === 'high' ? b - a : a - b));
+  return [[0, 1], ...thresholds.map((t) => errorRatesAt(bonaFide, attacks, end, t))];
+}
+
+/** The equal error rate of a DET curve, as the smallest max(APCER, BPCER) over its points (0 when a threshold separates the two). */
+export function equalErrorRate(curve: ReadonlyArray<readonly [number, number]>): number {
+  return Math.min(...curve.map(([a, b]) => Math.max(a, b)));
+}
+
 export function reasonCounts(outcomes: readonly Outcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const o of outcomes) for (const r of o.reasons) counts[r] = (counts[r] ?? 0) + 1;

@@ -74,6 +74,25 @@ export function rocAuc(pairs: readonly LabelledPair[]): number {
   return u / (nSame * nDiff);
 }
 
+/**
+ * The ROC curve of the rule "same person <=> distance <= t" at every distinct pair distance t, from
+ * accepting nothing (0, 0) to accepting everything (1, 1): [FAR, TAR] = [different-person pairs
+ * accepted / different-person pairs, same-person pairs accepted / same-person pairs].
+ */
+export function rocCurve(pairs: readonly LabelledPair[]): Array<[far: number, tar: number]> {
+  const sorted = [...pairs].sort((p, q) => p.distance - q.distance);
+  const nSame = pairs.filter((p) => p.same).length;
+  const nDiff = pairs.length - nSame;
+  const curve: Array<[number, number]> = [[0, 0]];
+  let same = 0;
+  for (const [i, p] of sorted.entries()) {
+    if (p.same) same++;
+    // One point per distinct distance: after the last pair at that distance.
+    if (sorted[i + 1]?.distance !== p.distance) curve.push([(i + 1 - same) / nDiff, same / nSame]);
+  }
+  return curve;
+}
+
 export interface Rates {
   accuracy: number;
   /** Different-person pairs accepted (distance <= threshold) / different-person pairs. */
