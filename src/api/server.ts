@@ -23,6 +23,7 @@ import { SpanKind, tracer, type Span } from '../platform/tracing.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { makeFormatError } from './graphql/errors.js';
 import { metricsPlugin } from './graphql/metrics-plugin.js';
+import { multipartRequests } from './graphql/multipart.js';
 import { buildSchema } from './graphql/schema.js';
 import { faceRestRouter } from './rest/router.js';
 import { livenessRouter } from './liveness-client/routes.js';
@@ -268,6 +269,8 @@ export async function startServer(services: AppServices): Promise<RunningServer>
         });
     },
     express.json({ limit: JSON_BODY_LIMIT }),
+    // Binary uploads (the GraphQL multipart request spec), each file under the image limit.
+    multipartRequests(services.images.limits.maxBytes),
     enterRequest,
     expressMiddleware(apollo, {
       context: async ({ res }) =>
