@@ -22,7 +22,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import busboy from 'busboy';
-import { drainBody } from '../shared/request-body.js';
+import { drainBody, MAX_DRAIN_BYTES } from '../shared/request-body.js';
 import { noteAnsweredError } from '../shared/observe.js';
 import { FilePart } from './upload-scalar.js';
 
@@ -188,9 +188,15 @@ function readMultipart(req: IncomingMessage, res: Response, maxFileBytes: number
   });
 }
 
-/** Reads and drops the rest of a refused body (bounded) and closes the connection afterwards. */
+/**
+ * Reads and drops the rest of a refused body (bounded), so a client still uploading can read the
+ * answer, and closes the connection afterwards. A body declared larger than the bound would be
+ * cut off unanswered: it is not read, the answer goes out at once.
+ */
 function dropRest(req: IncomingMessage, res: Response): Promise<void> {
   res.setHeader('Connection', 'close');
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) return Promise.resolve();
   return drainBody(req);
 }
 
