@@ -3,6 +3,7 @@
  * real embedded engine and the shared real photos: the same faces as base64, every refusal with
  * its documented code, and the server answering normally after each refusal.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGE_LIMITS } from '../../src/app/images.js';
 import { face } from '../helpers/paths.js';
@@ -282,6 +283,27 @@ describe('refusals', () => {
     );
     expect(res.status).toBe(413);
     expect(res.errors?.[0]?.extensions?.code).toBe('REQUEST_TOO_LARGE');
+    await expectStillServing();
+  });
+
+  it('a body declared larger than 10 files of 6 MB: 413 REQUEST_TOO_LARGE at once, without reading it', async () => {
+    const declared = 10 * DEFAULT_IMAGE_LIMITS.maxBytes + 4 * 1024 * 1024;
+    const answer = await new Promise<{ status: number; body: GqlResponse<unknown> }>((resolve, reject) => {
+      const req = http.request(server.url, {
+        method: 'POST',
+        headers: { ...PREFLIGHT, 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(declared) },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as GqlResponse<unknown> }));
+      });
+      req.on('error', reject);
+      // Only the first bytes are ever sent: the answer must not wait for the rest.
+      req.write('--b\r\n');
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('REQUEST_TOO_LARGE');
     await expectStillServing();
   });
 
