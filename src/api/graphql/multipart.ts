@@ -90,10 +90,12 @@ export function multipartRequests(maxFileBytes: number): RequestHandler {
 
 function readMultipart(req: IncomingMessage, res: Response, maxFileBytes: number, maxBodyBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
-  const overall = tooLarge(
-    `A multipart request is limited to ${MAX_FILES} files of ${maxFileBytes} bytes and ${MAX_FIELD_BYTES}-byte operations and map fields (${maxBodyBytes} bytes in all).`,
-  );
-  if (Number.isFinite(declared) && declared > maxBodyBytes) return dropRest(req, res).then(() => Promise.reject(overall));
+  // A function, not a value: an Error captures a stack trace, which every request would pay for.
+  const overall = (): Refusal =>
+    tooLarge(
+      `A multipart request is limited to ${MAX_FILES} files of ${maxFileBytes} bytes and ${MAX_FIELD_BYTES}-byte operations and map fields (${maxBodyBytes} bytes in all).`,
+    );
+  if (Number.isFinite(declared) && declared > maxBodyBytes) return dropRest(req, res).then(() => Promise.reject(overall()));
 
   let bb: busboy.Busboy;
   try {
@@ -180,7 +182,7 @@ function readMultipart(req: IncomingMessage, res: Response, maxFileBytes: number
     bb.on('close', () => attempt(() => resolve(withFiles(operations, map, files))));
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > maxBodyBytes) fail(overall);
+      if (received > maxBodyBytes) fail(overall());
     });
     req.on('aborted', () => fail(malformed('The upload was interrupted.')));
     req.on('error', () => fail(malformed('The upload was interrupted.')));
