@@ -1,7 +1,9 @@
 /**
  * Binary uploads over GraphQL (the GraphQL multipart request spec), end to end over HTTP on the
- * real embedded engine and the shared real photos: the same faces as base64, every refusal with
- * its documented code, and the server answering normally after each refusal.
+ * real engine and the shared real photos: the same faces as base64, every refusal with its
+ * documented code, and the server answering normally after each refusal. Part of the GraphQL
+ * e2e suite (vitest.config.ts): it runs on the embedded engine and again on the Azure provider,
+ * whose upstream is a facegraph on the embedded engine.
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
