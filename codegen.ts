@@ -28,7 +28,12 @@ const config: CodegenConfig = {
           TrainingStatus: '../../../domain/collections.js#TrainingStatus as TrainingStatusModel',
           IdentifyCandidate: '../resolvers/collections.js#CandidateModel',
         },
-        scalars: { DateTime: 'Date', JSONObject: 'Record<string, unknown>' },
+        scalars: {
+          DateTime: 'Date',
+          JSONObject: 'Record<string, unknown>',
+          // Input only: what the Upload scalar's parseValue hands resolvers (api/graphql/upload.ts).
+          Upload: { input: "import('../../../app/images.js').UploadedImage", output: 'never' },
+        },
         enumsAsTypes: true,
       },
     },

@@ -19,6 +19,7 @@ const GRAPHQL_E2E = [
   'test/e2e/federation.test.ts',
   'test/e2e/liveness-lifecycle.test.ts',
   'test/e2e/collections.test.ts',
+  'test/e2e/uploads.test.ts',
 ];
 
 /**

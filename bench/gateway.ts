@@ -12,15 +12,26 @@
  *      -> p50/p95 of each and the p50 difference (target: <= 5 ms added).
  *   2. One GraphQL document with 10 aliases of the image -> upstream detect requests counted on
  *      both sides (target: exactly 1).
+ *   3. Uploads: on the embedded facegraph (the upstream), for a 1-face photo (people/obama/1.jpg)
+ *      and a group photo (groups/obama_biden_2.jpg), sampled alternately N_UPLOAD times each:
+ *      a. the engine alone: provider.detect() in process, with the options detectFaces uses;
+ *      b. GraphQL detectFaces(image: {base64}) { faceId faceRectangle }, JSON body;
+ *      c. the same with image: {file} as a multipart request (GraphQL multipart request spec).
+ *      Request bodies are encoded once, before timing, and sent with undici's request(); each
+ *      round rotates which runs first. Wall time and process CPU time per request.
+ *      -> p50/p95 and each GraphQL path's p50 overhead over the engine's (target for multipart:
+ *      <= 10 %).
+ *   All numbers also go to bench/out/gateway.json.
  *
- * Run: npm run bench:gateway  (about a minute on 2 cores)
+ * Run: npm run bench:gateway  (about two minutes on 2 cores; BENCH_N, BENCH_UPLOAD_N set the samples)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent, fetch } from 'undici';
+import { Agent, fetch, FormData, request, Response } from 'undici';
 import { startApp, type App } from '../src/wiring.js';
+import type { DetectRequestOptions } from '../src/domain/types.js';
 import { countDetections, type CountingProvider } from '../tools/counting-provider.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -28,12 +39,175 @@ import { createLogger } from '../src/platform/logger.js';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.FACEGRAPH_SHARED_DIR ?? path.resolve(REPO_ROOT, '../shared');
 const PHOTO = path.join(SHARED, 'faces', 'people', 'obama', '1.jpg');
+const UPLOAD_PHOTOS = [
+  { label: '1-face photo', file: 'people/obama/1.jpg' },
+  { label: 'group photo', file: 'groups/obama_biden_2.jpg' },
+];
+const OUT_FILE = path.join(REPO_ROOT, 'bench', 'out', 'gateway.json');
 const KEY = 'bench-upstream-key';
 const WARMUP = 10;
 const N = Number(process.env.BENCH_N ?? 100);
+const N_UPLOAD = Number(process.env.BENCH_UPLOAD_N ?? 50);
 const TARGET_ADDED_MS = 5;
+const TARGET_UPLOAD_OVERHEAD = 0.1;
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+/** The options detectFaces(image) { faceId faceRectangle } hands the provider (defaults, nothing selected). */
+const DETECT_OPTIONS: DetectRequestOptions = {
+  detectionModel: 'detection_03',
+  recognitionModel: 'recognition_04',
+  returnFaceId: true,
+  faceIdTimeToLive: 86_400,
+  returnLandmarks: false,
+  attributes: [],
+  minFaceSize: 36,
+  minDetectionConfidence: 0.75,
+};
+
+async function time(run: () => Promise<unknown>, into: number[]): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  await run();
+  into.push(Number(process.hrtime.bigint() - t0) / 1e6);
+}
+
+/**
+ * Wall time and the whole process's CPU time (main thread, engine workers, and the in-process
+ * HTTP client) of one call. CPU time depends far less than wall time on what else the machine
+ * runs, so it is the steadier measure of the work a path adds.
+ */
+async function sample(run: () => Promise<unknown>, into: { wall: number[]; cpu: number[] }): Promise<void> {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await run();
+  into.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const cpu = process.cpuUsage(cpu0);
+  into.cpu.push((cpu.user + cpu.system) / 1000);
+}
+
+interface Stats {
+  p50: number;
+  p95: number;
+}
+const stats = (samples: number[]): Stats => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95) };
+};
+
+/** A multipart GraphQL request body (operations, map, one file part), encoded once by undici. */
+async function multipartBody(query: string, bytes: Buffer): Promise<{ body: Buffer; contentType: string }> {
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query, variables: { f: null } }));
+  form.append('map', JSON.stringify({ 0: ['variables.f'] }));
+  form.append('0', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), 'photo.jpg');
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
+}
+
+interface PathStats {
+  wall: Stats;
+  cpu: Stats;
+}
+
+interface UploadRow {
+  photo: string;
+  bytes: number;
+  faces: number;
+  engine: PathStats;
+  base64: PathStats;
+  multipart: PathStats;
+  /** p50 over the engine's p50, wall time and CPU time. */
+  base64Overhead: { wall: number; cpu: number };
+  multipartOverhead: { wall: number; cpu: number };
+}
+
+/**
+ * Section 3: GraphQL with base64 JSON and with a multipart file against the engine alone, on the
+ * embedded facegraph `app` (keyed with KEY).
+ */
+async function uploadOverhead(app: App, dispatcher: Agent): Promise<UploadRow[]> {
+  const rows: UploadRow[] = [];
+  const select = '{ faceId faceRectangle { top left width height } }';
+  for (const { label, file } of UPLOAD_PHOTOS) {
+    const bytes = readFileSync(path.join(SHARED, 'faces', file));
+    const jsonBody = JSON.stringify({
+      query: `query($b: String!) { detectFaces(image: { base64: $b }) ${select} }`,
+      variables: { b: bytes.toString('base64') },
+    });
+    const form = await multipartBody(`query($f: Upload) { detectFaces(image: { file: $f }) ${select} }`, bytes);
+    // undici's request(), not fetch(): the client shares the process and its 2 cores, and fetch's
+    // web streams cost about 1 ms of CPU more per request, which is the client's, not the server's.
+    const post = async (body: Buffer | string, contentType: string): Promise<number> => {
+      const res = await request(app.server.url, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': contentType, 'ocp-apim-subscription-key': KEY, 'apollo-require-preflight': 'true' },
+        body,
+      });
+      const json = (await res.body.json()) as { errors?: unknown[]; data?: { detectFaces: unknown[] } };
+      if (res.statusCode !== 200 || json.errors || !json.data)
+        throw new Error(`GraphQL answered ${res.statusCode}: ${JSON.stringify(json.errors)}`);
+      return json.data.detectFaces.length;
+    };
+    const engine = async (): Promise<number> => (await app.provider.detect(bytes, DETECT_OPTIONS)).length;
+    const base64 = () => post(jsonBody, 'application/json');
+    const multipart = () => post(form.body, form.contentType);
+
+    const counts = [await engine(), await base64(), await multipart()];
+    if (new Set(counts).size !== 1) throw new Error(`${file}: engine, base64 and multipart found ${counts.join(' / ')} faces`);
+    for (let i = 0; i < WARMUP; i++) for (const run of [engine, base64, multipart]) await run();
+    const empty = () => ({ wall: [] as number[], cpu: [] as number[] });
+    const samples = { engine: empty(), base64: empty(), multipart: empty() };
+    const runs = [() => sample(engine, samples.engine), () => sample(base64, samples.base64), () => sample(multipart, samples.multipart)];
+    // Each round starts with the next of the three, so none always runs first or after another.
+    for (let i = 0; i < N_UPLOAD; i++) for (let j = 0; j < runs.length; j++) await runs[(i + j) % runs.length]!();
+    const summary = (s: { wall: number[]; cpu: number[] }): PathStats => ({ wall: stats(s.wall), cpu: stats(s.cpu) });
+    const [e, b, m] = [summary(samples.engine), summary(samples.base64), summary(samples.multipart)];
+    const over = (x: PathStats) => ({ wall: x.wall.p50 / e.wall.p50 - 1, cpu: x.cpu.p50 / e.cpu.p50 - 1 });
+    rows.push({
+      photo: `${label} (${file}, ${Math.round(bytes.length / 1024)} KB)`,
+      bytes: bytes.length,
+      faces: counts[0]!,
+      engine: e,
+      base64: b,
+      multipart: m,
+      base64Overhead: over(b),
+      multipartOverhead: over(m),
+    });
+  }
+  return rows;
+}
+
+function printUploadTable(rows: UploadRow[]): void {
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+  const verdict = (x: number) => `${pct(x)} ${x <= TARGET_UPLOAD_OVERHEAD ? 'met' : 'MISSED'}`;
+  const table = (header: string[], lines: string[][]) => {
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    for (const line of [header, ...lines]) console.log(`| ${line.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`);
+  };
+  const columns = ['photo', 'faces', 'engine alone', 'GraphQL base64', 'GraphQL multipart', 'base64 overhead', 'multipart overhead'];
+  for (const measure of ['wall', 'cpu'] as const) {
+    console.log(
+      measure === 'wall'
+        ? `\nuploads on the embedded engine, N=${N_UPLOAD} each, alternated (rotating order)\nwall time per request, p50 / p95 ms; overhead = p50 over the engine's p50`
+        : `process CPU time per request (all threads, client included), p50 / p95 ms; overhead = p50 over the engine's p50`,
+    );
+    const ms = (s: PathStats) => `${s[measure].p50.toFixed(1)} / ${s[measure].p95.toFixed(1)}`;
+    table(
+      columns,
+      rows.map((r) => [
+        r.photo,
+        String(r.faces),
+        ms(r.engine),
+        ms(r.base64),
+        ms(r.multipart),
+        pct(r.base64Overhead[measure]),
+        verdict(r.multipartOverhead[measure]),
+      ]),
+    );
+  }
+  console.log(`target: multipart overhead <= ${TARGET_UPLOAD_OVERHEAD * 100} % for both photos`);
+}
 
 async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'facegraph-bench-gateway-'));
@@ -83,11 +257,6 @@ async function main(): Promise<void> {
     }
     const restMs: number[] = [];
     const gqlMs: number[] = [];
-    const time = async (run: () => Promise<unknown>, into: number[]) => {
-      const t0 = process.hrtime.bigint();
-      await run();
-      into.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    };
     // Alternate, so drift and noise from other processes hit both alike.
     for (let i = 0; i < N; i++) {
       await time(rest, restMs);
@@ -99,7 +268,10 @@ async function main(): Promise<void> {
       `${name.padEnd(34)} p50 ${percentile(v, 0.5).toFixed(2).padStart(7)} ms   p95 ${percentile(v, 0.95).toFixed(2).padStart(7)} ms`;
     const added = percentile(gqlMs, 0.5) - percentile(restMs, 0.5);
     console.log(
-      `gateway benchmark: ${path.relative(SHARED, PHOTO)} (${bytes.length} bytes), N=${N} each, alternated, ${os.cpus().length} cores, node ${process.version}`,
+      `gateway benchmark: ${path.relative(SHARED, PHOTO)} (${bytes.length} bytes), N=${N} each, alternated, ${os.cpus().length} cores, node ${process.version}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     );
     console.log(row('direct REST POST /detect', restMs));
     console.log(row('GraphQL detectFaces via gateway', gqlMs));
@@ -118,6 +290,27 @@ async function main(): Promise<void> {
     console.log(
       `10 aliases of one image: ${gw.detections - gwBefore} upstream detect request(s) sent by the gateway, ` +
         `${up.detections - upBefore} detection(s) run upstream, ${ids.size} distinct faceId(s) returned (target: 1)`,
+    );
+
+    const uploads = await uploadOverhead(upstream, dispatcher);
+    printUploadTable(uploads);
+
+    mkdirSync(path.dirname(OUT_FILE), { recursive: true });
+    const out = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cores: os.cpus().length,
+      loadAverage: os.loadavg(),
+      gateway: { photo: path.relative(SHARED, PHOTO), n: N, rest: stats(restMs), graphql: stats(gqlMs), addedP50Ms: added },
+      aliases: { upstreamRequests: gw.detections - gwBefore, detections: up.detections - upBefore, distinctFaceIds: ids.size },
+      uploads: { n: N_UPLOAD, targetOverhead: TARGET_UPLOAD_OVERHEAD, rows: uploads },
+    };
+    writeFileSync(OUT_FILE, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(
+      `\nwritten to ${path.relative(REPO_ROOT, OUT_FILE)}; load average at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     );
   } finally {
     await dispatcher.close();

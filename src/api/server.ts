@@ -23,6 +23,7 @@ import { SpanKind, tracer, type Span } from '../platform/tracing.js';
 import { createContext, type GraphQLContext } from './graphql/context.js';
 import { makeFormatError } from './graphql/errors.js';
 import { metricsPlugin } from './graphql/metrics-plugin.js';
+import { multipartRequests } from './graphql/multipart.js';
 import { buildSchema } from './graphql/schema.js';
 import { SANDBOX_DOCUMENT, SANDBOX_VARIABLES } from './sandbox-example.js';
 import { faceRestRouter } from './rest/router.js';
@@ -275,6 +276,8 @@ export async function startServer(services: AppServices): Promise<RunningServer>
         });
     },
     express.json({ limit: JSON_BODY_LIMIT }),
+    // Binary uploads (the GraphQL multipart request spec), each file under the image limit.
+    multipartRequests(services.images.limits.maxBytes),
     enterRequest,
     expressMiddleware(apollo, {
       context: async ({ res }) =>

@@ -1,14 +1,26 @@
 /**
- * Turns the GraphQL `ImageInput` (exactly one of `url` / `base64`) into image bytes, enforcing
- * the Azure Face size limits (1 KB .. 6 MB) on both paths.
+ * Turns the GraphQL `ImageInput` (exactly one of `url` / `base64` / `file`) into image bytes,
+ * enforcing the Azure Face size limits (1 KB .. 6 MB) on every path.
  */
 import { createHash } from 'node:crypto';
 import { FaceError } from '../domain/errors.js';
 import type { FetchPolicy, ImageFetcher } from '../ports/image-fetcher.js';
 
+/**
+ * An image file that arrived as a part of the request (a GraphQL multipart upload). The edge
+ * reads it under `ImageLimits.maxBytes` and keeps nothing past that limit.
+ */
+export interface UploadedImage {
+  /** Bytes the part held (counted to the end even when they were not kept). */
+  readonly size: number;
+  /** The bytes; null when the part was over the limit. */
+  readonly bytes: Buffer | null;
+}
+
 export interface ImageInputArg {
   url?: string | null;
   base64?: string | null;
+  file?: UploadedImage | null;
 }
 
 export interface ImageLimits {
@@ -125,12 +137,12 @@ export function enforceImageSize(bytes: Buffer, limits: ImageLimits = DEFAULT_IM
   return bytes;
 }
 
-function invalidInput(got: 'both' | 'neither'): FaceError {
-  return new FaceError('INVALID_IMAGE_INPUT', `Provide exactly one of url or base64 in the image input (got ${got}).`);
+function invalidInput(got: string): FaceError {
+  return new FaceError('INVALID_IMAGE_INPUT', `Provide exactly one of url, base64 or file in the image input (got ${got}).`);
 }
 
 /**
- * Loads the image bytes from exactly one of `url` / `base64`. Throws FaceError with
+ * Loads the image bytes from exactly one of `url` / `base64` / `file`. Throws FaceError with
  * INVALID_IMAGE_INPUT, INVALID_BASE64, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE or any fetchImage code.
  */
 export async function loadImageBytes(
@@ -141,7 +153,13 @@ export async function loadImageBytes(
 ): Promise<Buffer> {
   const url = isNonEmpty(input.url) ? input.url : undefined;
   const base64 = isNonEmpty(input.base64) ? input.base64 : undefined;
-  if (url !== undefined && base64 !== undefined) throw invalidInput('both');
+  const file = input.file ?? undefined;
+  const given = [url !== undefined && 'url', base64 !== undefined && 'base64', file !== undefined && 'file'].filter(Boolean);
+  if (given.length > 1) throw invalidInput(given.join(' and '));
+  if (file !== undefined) {
+    if (file.bytes === null || file.size > limits.maxBytes) throw tooLarge(file.size, limits.maxBytes);
+    return enforceImageSize(file.bytes, limits);
+  }
   if (base64 !== undefined) return enforceImageSize(decodeBase64(base64, limits.maxBytes), limits);
   if (url === undefined) throw invalidInput('neither');
 
@@ -159,7 +177,7 @@ export class ImageLoader {
     private readonly fetchImage: ImageFetcher,
   ) {}
 
-  /** Exactly one of url / base64 -> bytes (see loadImageBytes). */
+  /** Exactly one of url / base64 / file -> bytes (see loadImageBytes). */
   load(input: ImageInputArg): Promise<Buffer> {
     return loadImageBytes(input, this.limits, this.policy, this.fetchImage);
   }

@@ -26,13 +26,13 @@ export type ErrorKind =
   | 'gateway-timeout';
 
 export const ERRORS = {
-  /** ImageInput had neither or both of `url` and `base64`. */
+  /** ImageInput had not exactly one of `url`, `base64` and `file`. */
   INVALID_IMAGE_INPUT: 'invalid',
   /** `base64` was not valid base64. */
   INVALID_BASE64: 'invalid',
   /** The image is under 1 KB (Azure: InvalidImageSize "Image size is too small."). */
   IMAGE_TOO_SMALL: 'invalid',
-  /** The image is over 6 MB, or a URL streamed more than that (Azure: InvalidImageSize). */
+  /** The image is over 6 MB, or a URL or an uploaded file streamed more than that (Azure: InvalidImageSize). */
   IMAGE_TOO_LARGE: 'invalid',
   /** The bytes are not a supported image format (JPEG, PNG, GIF, WebP; BMP is not, yet). */
   UNSUPPORTED_IMAGE_FORMAT: 'invalid',
@@ -134,7 +134,7 @@ export const ERRORS = {
   /** No training operation has this operationId (operations are kept in memory: unknown after a restart). */
   OPERATION_NOT_FOUND: 'not-found',
   // facegraph's own HTTP routes.
-  /** The request body is over its limit (GraphQL JSON: 8 MB, enough for a 6 MB image as base64). */
+  /** The request body is over its limit (GraphQL JSON: 9 MB, enough for a 6 MB image as base64; multipart: 10 files). */
   REQUEST_TOO_LARGE: 'too-large',
   /** The request's Content-Type is not one the operation takes. */
   UNSUPPORTED_MEDIA_TYPE: 'unsupported-media-type',

@@ -22,20 +22,38 @@ const POLICY: FetchPolicy = {
 
 const load = (input: ImageInputArg) => loadImageBytes(input, LIMITS, POLICY, fetchImage);
 
-describe('loadImageBytes: exactly one of url / base64', () => {
+describe('loadImageBytes: exactly one of url / base64 / file', () => {
   it.each<[string, ImageInputArg]>([
     ['an empty object', {}],
-    ['both null', { url: null, base64: null }],
+    ['all null', { url: null, base64: null, file: null }],
     ['both empty strings', { url: '', base64: '' }],
-    ['both set', { url: 'http://127.0.0.1/x.jpg', base64: PHOTO.toString('base64') }],
+    ['url and base64', { url: 'http://127.0.0.1/x.jpg', base64: PHOTO.toString('base64') }],
+    ['base64 and file', { base64: PHOTO.toString('base64'), file: { size: PHOTO.length, bytes: PHOTO } }],
   ])('rejects %s with INVALID_IMAGE_INPUT', async (_label, input) => {
     const err = await expectCode(load(input), 'INVALID_IMAGE_INPUT');
-    expect(err.message).toMatch(/exactly one of url or base64/);
+    expect(err.message).toMatch(/exactly one of url, base64 or file/);
   });
 
   it('treats an empty url next to a base64 value as absent', async () => {
     const bytes = await load({ url: '', base64: PHOTO.toString('base64') });
     expect(bytes.equals(PHOTO)).toBe(true);
+  });
+});
+
+describe('loadImageBytes: file (a multipart upload part)', () => {
+  it('returns the bytes of a file within the limits', async () => {
+    const bytes = await load({ file: { size: PHOTO.length, bytes: PHOTO } });
+    expect(bytes.equals(PHOTO)).toBe(true);
+  });
+
+  it('refuses a file that was over the limit (bytes not kept) with IMAGE_TOO_LARGE and its size', async () => {
+    const size = LIMITS.maxBytes + 1;
+    const err = await expectCode(load({ file: { size, bytes: null } }), 'IMAGE_TOO_LARGE');
+    expect(err.details).toMatchObject({ size, maxBytes: LIMITS.maxBytes });
+  });
+
+  it('refuses a file under 1 KB with IMAGE_TOO_SMALL', async () => {
+    await expectCode(load({ file: { size: 10, bytes: PHOTO.subarray(0, 10) } }), 'IMAGE_TOO_SMALL');
   });
 });
 

@@ -48,10 +48,24 @@ export interface Loaders {
   faces: DataLoader<string, RegisteredFace | undefined>;
 }
 
+/**
+ * A file part is keyed by identity: every use of one `$file` variable is the same object, and
+ * hashing megabytes just to build a key would cost more than it saves.
+ */
+const fileIds = new WeakMap<object, number>();
+let nextFileId = 0;
+function fileKey(file: object): string {
+  let id = fileIds.get(file);
+  if (id === undefined) fileIds.set(file, (id = nextFileId++));
+  return `file:${id}`;
+}
+
 const imageKey = (input: ImageInputArg): string =>
-  typeof input.url === 'string' && input.url
-    ? `url:${input.url}|${input.base64 ? 'both' : ''}`
-    : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
+  input.file
+    ? `${fileKey(input.file)}|${input.url ?? ''}|${input.base64 ? 'b64' : ''}`
+    : typeof input.url === 'string' && input.url
+      ? `url:${input.url}|${input.base64 ? 'both' : ''}`
+      : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
 
 export function createLoaders(services: AppServices, budgetSubject?: string): Loaders {
   const bytesByHash = new Map<string, Buffer>();

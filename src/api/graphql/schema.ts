@@ -10,6 +10,7 @@ import { collectionResolvers } from './resolvers/collections.js';
 import { faceResolvers } from './resolvers/face.js';
 import { livenessResolvers } from './resolvers/liveness.js';
 import { recognitionResolvers } from './resolvers/recognition.js';
+import { UploadScalar } from './upload-scalar.js';
 
 /** The resolver map buildSubgraphSchema takes, from its public signature (the type itself is not exported). */
 type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
@@ -47,6 +48,11 @@ export function buildSchema(): GraphQLSchema {
   }
   // Codegen's Resolvers (typed per field) and Apollo's map (one loose type for all fields) describe the
   // same object but are not assignable to each other; this is the cast Apollo's subgraph template makes.
-  const resolvers = { DateTime: DateTimeResolver, JSONObject: JSONObjectResolver, ...merged } as unknown as SubgraphResolvers;
+  const resolvers = {
+    DateTime: DateTimeResolver,
+    JSONObject: JSONObjectResolver,
+    Upload: UploadScalar,
+    ...merged,
+  } as unknown as SubgraphResolvers;
   return buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers });
 }
