@@ -47,6 +47,13 @@ module.exports = {
       to: { path: '^(test|bench|tools)/' },
     },
     {
+      name: 'examples-use-the-wire',
+      comment: 'Examples are clients: they talk to facegraph over HTTP and import none of its code (a test may import an example).',
+      severity: 'error',
+      from: { path: '^examples/' },
+      to: { path: '^(src|test|bench|tools)/' },
+    },
+    {
       name: 'tests-not-to-benches',
       comment: 'Tests do not import bench code; code both need lives in tools/.',
       severity: 'error',

@@ -9,6 +9,8 @@ export default tseslint.config(
       'dist/',
       'node_modules/',
       'src/api/graphql/generated/',
+      'examples/browser/src/gql/',
+      'examples/browser/dist/',
       'public/',
       'bench/out/',
       'test-artifacts/',
