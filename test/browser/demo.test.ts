@@ -207,6 +207,33 @@ describe('demo page (Chromium)', () => {
   });
 });
 
+describe('demo page with API keys', () => {
+  it('asks for a key, keeps it for the tab and sends it', async () => {
+    const keyed = await startTestServer({ FACEGRAPH_API_KEYS: 'demo-test-key', FACEGRAPH_WORKERS: '1' });
+    const { browser } = await launchChromium(['--no-first-run', '--disable-background-networking']);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${keyed.url.replace(/\/graphql$/, '')}/demo/`);
+      await page.waitForSelector('body[data-state="ready"]');
+      await page.setInputFiles('#detect-file', photo('people/obama/1.jpg'));
+      await page.waitForSelector('#detect[data-state="error"]', { timeout: PANEL_TIMEOUT_MS });
+      expect(await page.textContent('#detect-status')).toMatch(/API key is required/);
+      expect(await page.getAttribute('#key-box', 'open')).not.toBeNull();
+
+      await page.fill('#api-key', 'demo-test-key');
+      await page.dispatchEvent('#api-key', 'change');
+      expect(await page.evaluate(() => sessionStorage.getItem('facegraph-demo-api-key'))).toBe('demo-test-key');
+      await page.setInputFiles('#detect-file', []);
+      await page.setInputFiles('#detect-file', photo('people/obama/1.jpg'));
+      await page.waitForSelector('#detect[data-state="done"]', { timeout: PANEL_TIMEOUT_MS });
+      expect(await page.locator('#detect-overlay g[data-face-id]').count()).toBe(1);
+    } finally {
+      await browser.close();
+      await keyed.stop();
+    }
+  });
+});
+
 describe('demo page in production', () => {
   it('is not served unless FACEGRAPH_DEMO=on', async () => {
     const production = await startTestServer({ NODE_ENV: 'production', FACEGRAPH_WORKERS: '1' });
