@@ -41,6 +41,7 @@ export interface RunningServer {
 }
 
 const PUBLIC_LIVENESS = fileURLToPath(new URL('../../public/liveness/', import.meta.url));
+const PUBLIC_DEMO = fileURLToPath(new URL('../../public/demo/', import.meta.url));
 
 /** A 6 MB image is 8 MB in base64; leave room for the rest of the JSON document. */
 const JSON_BODY_LIMIT = '9mb';
@@ -63,6 +64,7 @@ function routeOf(req: Request): { surface: Surface; route: string } {
     return { surface: 'liveness', route: template('/liveness') };
   }
   if (path === '/liveness' || path.startsWith('/liveness/')) return { surface: 'static', route: '/liveness/' };
+  if (path === '/demo' || path.startsWith('/demo/')) return { surface: 'static', route: '/demo/' };
   if (path === '/healthz' || path === '/readyz') return { surface: 'probe', route: path };
   if (path === '/metrics') return { surface: 'metrics', route: path };
   return { surface: 'other', route: 'unmatched' };
@@ -235,6 +237,9 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     },
     express.static(PUBLIC_LIVENESS, { index: 'index.html', fallthrough: true }),
   );
+
+  // The demo page (FACEGRAPH_DEMO): plain HTML/JS/CSS that calls the public GraphQL API only.
+  if (config.demo) app.use('/demo', express.static(PUBLIC_DEMO, { index: 'index.html', fallthrough: true }));
 
   // Azure AI Face's REST contract over the active provider (Ocp-Apim-Subscription-Key auth).
   app.use('/face', faceRestRouter(services));

@@ -48,6 +48,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** FACEGRAPH_METRICS: serve GET /metrics (Prometheus text), on by default. */
   metrics: boolean;
+  /** FACEGRAPH_DEMO: serve the demo page at /demo; on by default except in production (NODE_ENV=production). */
+  demo: boolean;
   /** FACEGRAPH_API_KEYS: empty means the service is open. Never logged. */
   apiKeys: string[];
   /**
@@ -287,12 +289,15 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const metrics = env.FACEGRAPH_METRICS?.trim() || 'on';
   if (metrics !== 'on' && metrics !== 'off') throw new ConfigError(`FACEGRAPH_METRICS must be on or off, got "${metrics}"`);
+  const production = env.NODE_ENV === 'production';
+  const demo = env.FACEGRAPH_DEMO?.trim() || (production ? 'off' : 'on');
+  if (demo !== 'on' && demo !== 'off') throw new ConfigError(`FACEGRAPH_DEMO must be on or off, got "${demo}"`);
   const provider = env.FACE_PROVIDER?.trim() || 'embedded';
   if (provider !== 'embedded' && provider !== 'azure') throw new ConfigError(`FACE_PROVIDER must be embedded or azure, got "${provider}"`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port: int(env, 'PORT', 4000, 0, 65535),
-    production: env.NODE_ENV === 'production',
+    production,
     logLevel,
     workers: int(env, 'FACEGRAPH_WORKERS', Math.max(1, cores), 1, 64),
     maxQueue: int(env, 'FACEGRAPH_MAX_QUEUE', 64, 0, 100_000),
@@ -317,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownGraceMs: int(env, 'FACEGRAPH_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     metrics: metrics === 'on',
+    demo: demo === 'on',
     apiKeys: list(env, 'FACEGRAPH_API_KEYS'),
     apiKeysFile: apiKeysFile(env),
     rateLimit: {

@@ -101,6 +101,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('serves the demo page by default in development only; FACEGRAPH_DEMO decides either way', () => {
+    expect(loadConfig({}).demo).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).demo).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', FACEGRAPH_DEMO: 'on' }).demo).toBe(true);
+    expect(loadConfig({ FACEGRAPH_DEMO: 'off' }).demo).toBe(false);
+    expect(() => loadConfig({ FACEGRAPH_DEMO: 'yes' })).toThrow(/FACEGRAPH_DEMO must be on or off, got "yes"/);
+  });
+
   it('parses the private-URL allow-list', () => {
     expect(loadConfig({ FACEGRAPH_URL_ALLOW_PRIVATE: ' 127.0.0.1, localhost ,' }).fetch.allowPrivateHosts).toEqual([
       '127.0.0.1',
