@@ -58,7 +58,9 @@ console.log(
     p99: at(0.99),
     rssAtStart,
     rss: process.memoryUsage().rss,
-    maxRss: process.resourceUsage().maxRSS * 1024,
+    // VmHWM, this process's own peak. Not resourceUsage().maxRSS: Linux carries ru_maxrss across
+    // fork and exec, so a child spawned by a 9 GB bench process reported a 9 GB "peak" of its own.
+    maxRss: Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024,
   }),
 );
 await services.training.close();
