@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, fetch, FormData, request, Response } from 'undici';
 import { startApp, type App } from '../src/wiring.js';
 import type { DetectRequestOptions } from '../src/domain/types.js';
+import { DETECT_OPTIONS as BENCH_DETECT_OPTIONS } from './lib/data.js';
 import { countDetections, type CountingProvider } from '../tools/counting-provider.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -54,16 +55,7 @@ const TARGET_UPLOAD_OVERHEAD = 0.1;
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /** The options detectFaces(image) { faceId faceRectangle } hands the provider (defaults, nothing selected). */
-const DETECT_OPTIONS: DetectRequestOptions = {
-  detectionModel: 'detection_03',
-  recognitionModel: 'recognition_04',
-  returnFaceId: true,
-  faceIdTimeToLive: 86_400,
-  returnLandmarks: false,
-  attributes: [],
-  minFaceSize: 36,
-  minDetectionConfidence: 0.75,
-};
+const DETECT_OPTIONS: DetectRequestOptions = { ...BENCH_DETECT_OPTIONS, minFaceSize: 36, minDetectionConfidence: 0.75 };
 
 async function time(run: () => Promise<unknown>, into: number[]): Promise<void> {
   const t0 = process.hrtime.bigint();
