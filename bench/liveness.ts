@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ALL_ACTIVE_STEP_PAIRS, LOOK_UP_DEGREES, STEP_TIMEOUT_MS, TURN_DEGREES } from '../src/domain/liveness/challenge.js';
+import { ALL_ACTIVE_SEQUENCES, LOOK_UP_DEGREES, STEP_TIMEOUT_MS, TURN_DEGREES } from '../src/domain/liveness/challenge.js';
 import { LIVENESS_THRESHOLDS } from '../src/domain/liveness/decision.js';
 import { BENCH_DIR, extractFrames, findFfmpeg, startProvider, VIDEO_FILE } from './lib/data.js';
 import { Analyser, buildBenchData, CLOSEUP, FPS } from './lib/liveness-data.js';
@@ -90,9 +90,11 @@ async function main(): Promise<void> {
   const { genuine, attacks } = buildAttempts(data.closeup, data.attacks, data.others);
   const t0 = performance.now();
   const results = [...genuine, ...attacks].map(evaluate);
-  const decideMs = (performance.now() - t0) / (results.length * (1 + ALL_ACTIVE_STEP_PAIRS.length));
+  const decideMs = (performance.now() - t0) / (results.length * (1 + ALL_ACTIVE_SEQUENCES.length));
   const raw = new Map<string, RawMeasures>(results.map((r) => [r.attempt.id, rawMeasures(r.attempt)]));
-  log(`${results.length} attempts x 7 decisions (Passive + 6 challenges), ${decideMs.toFixed(1)} ms per decideAttempt`);
+  log(
+    `${results.length} attempts x ${1 + ALL_ACTIVE_SEQUENCES.length} decisions (Passive + ${ALL_ACTIVE_SEQUENCES.length} challenges), ${decideMs.toFixed(1)} ms per decideAttempt`,
+  );
 
   const gen = results.filter((r) => r.attempt.species === 'genuine');
   const bySpecies = (k: Species): AttemptResult[] => results.filter((r) => r.attempt.species === k);
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
   const turned = gen.filter((r) => raw.get(r.attempt.id)!.turn >= TURN_DEGREES).length;
   const performing = gen.filter((r) => r.performable.length > 0);
   console.log(
-    `  genuine windows with a >= ${TURN_DEGREES}° yaw turn from their first frame: ${turned} of ${gen.length}; performing at least one of the 6 challenges: ${performing.length} of ${gen.length}`,
+    `  genuine windows with a >= ${TURN_DEGREES}° yaw turn from their first frame: ${turned} of ${gen.length}; performing at least one of the ${ALL_ACTIVE_SEQUENCES.length} challenges: ${performing.length} of ${gen.length}`,
   );
 
   // ---------------------------------------------------------------------------------------
@@ -118,7 +120,9 @@ async function main(): Promise<void> {
   console.log('\nResults (ISO/IEC 30107-3 terms; self-assessment on synthetic PAIs, NOT a certified evaluation)');
   console.log('  APCER = attack presentations classified bona fide (realface) / attack presentations, per PAI species');
   console.log('  BPCER = bona fide presentations not classified bona fide (spoofface or uncertain) / bona fide presentations');
-  console.log('  (s/u/r) = spoofface/uncertain/realface counts. PassiveActive: each attempt is decided under all 6 challenges');
+  console.log(
+    `  (s/u/r) = spoofface/uncertain/realface counts. PassiveActive: each attempt is decided under all ${ALL_ACTIVE_SEQUENCES.length} challenges`,
+  );
   console.log("  and counts as accepted if ANY accepts it (the presenter's best case, for attacks and bona fide alike).\n");
   const head = `  ${'PAI species / variant'.padEnd(44)}${'n'.padStart(5)}   ${'Passive APCER'.padEnd(13)} ${'(s/u/r)'.padEnd(11)}   ${'PassiveActive APCER'.padEnd(19)} (s/u/r)`;
   console.log(head);
@@ -162,8 +166,10 @@ async function main(): Promise<void> {
 
   // Screen video replay under random challenge issuance.
   const c2 = bySpecies('c').filter((r) => r.attempt.variant.startsWith('screen video'));
-  const c2Random = c2.length ? c2.reduce((s, r) => s + r.activeAccepted.length / ALL_ACTIVE_STEP_PAIRS.length, 0) / c2.length : Number.NaN;
-  console.log(`\n  (c) screen VIDEO replay under RANDOM challenge issuance (the attacker cannot choose; mean over the 6 challenges):`);
+  const c2Random = c2.length ? c2.reduce((s, r) => s + r.activeAccepted.length / ALL_ACTIVE_SEQUENCES.length, 0) / c2.length : Number.NaN;
+  console.log(
+    `\n  (c) screen VIDEO replay under RANDOM challenge issuance (the attacker cannot choose; mean over the ${ALL_ACTIVE_SEQUENCES.length} challenges):`,
+  );
   console.log(
     `      expected APCER ${pct(c2Random)} per attempt (n=${c2.length} windows) — the geometry cannot tell a screen playing a real`,
   );

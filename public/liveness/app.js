@@ -22,6 +22,7 @@ const PROMPTS = {
   TURN_LEFT: { text: 'Turn your head to your left', short: 'Turn left', arrow: '←' },
   TURN_RIGHT: { text: 'Turn your head to your right', short: 'Turn right', arrow: '→' },
   LOOK_UP: { text: 'Tilt your head up', short: 'Look up', arrow: '↑' },
+  LOOK_DOWN: { text: 'Tilt your head down', short: 'Look down', arrow: '↓' },
 };
 
 const DECISIONS = {

@@ -15,6 +15,14 @@ import { faceCentre, renderPhotoJitter } from '../../tools/liveness-synthetic/at
 import { encodeJpeg, loadRgb, placeOnCanvas } from '../../tools/liveness-synthetic/render.js';
 import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/domain/liveness/decision-input.js';
+import {
+  ALL_ACTIVE_SEQUENCES,
+  evaluateChallenge,
+  LOOK_DOWN_DEGREES,
+  STEP_TIMEOUT_MS,
+  TURN_DEGREES,
+  type PoseSample,
+} from '../../src/domain/liveness/challenge.js';
 import { decideAttempt, LIVENESS_THRESHOLDS, REASONS, type ReasonCode } from '../../src/domain/liveness/decision.js';
 import type { AttemptInput, ChallengeStep, DecisionResult, FrameAnalysis, LivenessOperationMode } from '../../src/domain/liveness/types.js';
 import { ffmpegPath } from '../../tools/ffmpeg.js';
@@ -23,6 +31,15 @@ import { SHARED_DIR } from '../helpers/paths.js';
 const ramp = (n: number, f: (u: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i / (n - 1)));
 /** Head turns to the user's left (yaw +25°), then to their right (−25°), over 2 s. */
 const LEFT_RIGHT = ramp(20, (u) => 25 * Math.sin(2 * Math.PI * u));
+
+/** An issuable challenge (ALL_ACTIVE_SEQUENCES) and a head performing it: each move out and back over 5 frames 400 ms apart. */
+const SEQUENCE: ChallengeStep[] = ['TURN_LEFT', 'LOOK_DOWN', 'TURN_RIGHT', 'LOOK_UP'];
+function performing(steps: readonly ChallengeStep[], dt = 400): FrameAnalysis[] {
+  const shape = [0.4, 0.8, 1, 0.6, 0];
+  const yaw = [0, ...steps.flatMap((s) => shape.map((u) => (s === 'TURN_LEFT' ? 24 * u : s === 'TURN_RIGHT' ? -24 * u : 0)))];
+  const pitch = [0, ...steps.flatMap((s) => shape.map((u) => (s === 'LOOK_UP' ? 15 * u : s === 'LOOK_DOWN' ? -15 * u : 0)))];
+  return liveSequence({ yaw, pitch, dt });
+}
 
 const covered = new Set<string>();
 
@@ -35,7 +52,7 @@ function decide(
   const input: AttemptInput = {
     mode,
     frames,
-    challenge: steps === null ? null : { nonce: 'test-nonce', steps, stepTimeoutMs: 3000 },
+    challenge: steps === null ? null : { nonce: 'test-nonce', light: [], steps, stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS },
     previousDigests: new Set(),
     digest: 'digest-1',
     ...extra,
@@ -49,15 +66,22 @@ const live = (): FrameAnalysis[] => liveSequence({ yaw: LEFT_RIGHT });
 const photo = (): FrameAnalysis[] => photoSequence({ frames: 20 });
 
 describe('realface', () => {
-  it('a live head turning left then right: realface in Passive and for the matching PassiveActive challenge', () => {
+  it('a live head turning left then right: realface in Passive', () => {
     const p = decide(live(), 'Passive');
     expect(p).toMatchObject({ decision: 'realface', reasons: [] });
     expect(p.measures.flatnessResidual).toBeGreaterThan(LIVENESS_THRESHOLDS.flatResidual);
     expect(p.measures.motionResidual).toBeGreaterThan(LIVENESS_THRESHOLDS.motionLiveResidual);
     expect(p.measures.turnDegrees).toBeGreaterThan(20);
-    const a = decide(live(), 'PassiveActive', ['TURN_LEFT', 'TURN_RIGHT']);
+  });
+
+  it('a live head doing the 4 issued moves in order, in time: realface in PassiveActive', () => {
+    expect(ALL_ACTIVE_SEQUENCES).toContainEqual(SEQUENCE);
+    const a = decide(performing(SEQUENCE), 'PassiveActive', SEQUENCE);
     expect(a).toMatchObject({ decision: 'realface', reasons: [] });
-    expect(a.measures.step1DoneMs).toBeLessThan(a.measures.step2DoneMs!);
+    const done = [1, 2, 3, 4].map((k) => a.measures[`step${k}DoneMs`]!);
+    expect(done).toEqual([...done].sort((x, y) => x - y));
+    expect(done[3]).toBeLessThanOrEqual(4 * STEP_TIMEOUT_MS);
+    expect(a.measures.pitchMin).toBeLessThan(a.measures.pitchStart! - LOOK_DOWN_DEGREES);
   });
 
   it('best frame: the largest, sharpest, most frontal usable frame; targetFace is its rectangle', () => {
@@ -118,7 +142,7 @@ describe('spoofface', () => {
       faces: f.faces.map((x) => ({ ...x, pose: { ...x.pose, yaw: 3 + LEFT_RIGHT[i]! } })),
     }));
     for (const mode of ['Passive', 'PassiveActive'] as const) {
-      const r = decide(frames, mode, ['TURN_LEFT', 'TURN_RIGHT']);
+      const r = decide(frames, mode, SEQUENCE);
       expect(r.decision).toBe('spoofface');
       expect(r.reasons).toContain('FLAT_SURFACE');
       expect(r.measures.flatnessResidual).toBeLessThan(LIVENESS_THRESHOLDS.flatResidual);
@@ -126,26 +150,39 @@ describe('spoofface', () => {
     }
   });
 
-  it('CHALLENGE_NOT_PERFORMED: the head turned left but never looked up; a photo that never turns also lacks 3-D evidence', () => {
+  it('CHALLENGE_NOT_PERFORMED: 3 of the 4 moves; the head turned left but never looked up; a photo that never turns also lacks 3-D evidence', () => {
+    const threeOfFour = decide(performing(SEQUENCE.slice(0, 3)), 'PassiveActive', SEQUENCE);
+    expect(threeOfFour).toMatchObject({ decision: 'spoofface', reasons: ['CHALLENGE_NOT_PERFORMED'] });
+    expect(threeOfFour.measures.step3DoneMs).toBeDefined();
     const onlyLeft = liveSequence({ yaw: ramp(20, (u) => 25 * Math.sin(Math.PI * u)) });
-    const r = decide(onlyLeft, 'PassiveActive', ['TURN_LEFT', 'LOOK_UP']);
+    const r = decide(onlyLeft, 'PassiveActive', ['TURN_LEFT', 'LOOK_UP', 'TURN_RIGHT', 'LOOK_DOWN']);
     expect(r).toMatchObject({ decision: 'spoofface', reasons: ['CHALLENGE_NOT_PERFORMED'] });
-    const p = decide(photo(), 'PassiveActive', ['TURN_RIGHT', 'LOOK_UP']);
+    const p = decide(photo(), 'PassiveActive', ['TURN_RIGHT', 'LOOK_UP', 'TURN_LEFT', 'LOOK_DOWN']);
     expect(p.decision).toBe('spoofface');
     expect(p.reasons).toEqual(['CHALLENGE_NOT_PERFORMED', 'NO_3D_EVIDENCE']);
   });
 
   it('CHALLENGE_WRONG_DIRECTION: asked to turn right first, the head turned left (raw frame: left = yaw up)', () => {
-    const r = decide(live(), 'PassiveActive', ['TURN_RIGHT', 'TURN_LEFT']);
+    const r = decide(live(), 'PassiveActive', ['TURN_RIGHT', 'TURN_LEFT', 'LOOK_UP', 'TURN_LEFT']);
     expect(r).toMatchObject({ decision: 'spoofface', reasons: ['CHALLENGE_WRONG_DIRECTION'] });
   });
 
-  it('CHALLENGE_TIMEOUT: the second step came after 2 x stepTimeoutMs', () => {
-    const slow = liveSequence({ yaw: LEFT_RIGHT, dt: 700 }); // left at 1.4 s (due 3 s), right at ~8.4 s (due 6 s)
-    const r = decide(slow, 'PassiveActive', ['TURN_LEFT', 'TURN_RIGHT']);
-    expect(r).toMatchObject({ decision: 'spoofface', reasons: ['CHALLENGE_TIMEOUT'] });
-    expect(r.measures.durationMs).toBe(19 * 700);
-    expect(r.measures.step1DoneMs).toBeLessThanOrEqual(3000);
+  it('CHALLENGE_WRONG_DIRECTION: asked to look down, the head looked up (pitch > 0 = up)', () => {
+    const steps: ChallengeStep[] = ['TURN_LEFT', 'LOOK_DOWN', 'TURN_RIGHT', 'LOOK_UP'];
+    const r = decide(performing(['TURN_LEFT', 'LOOK_UP', 'TURN_RIGHT', 'LOOK_DOWN']), 'PassiveActive', steps);
+    expect(r).toMatchObject({ decision: 'spoofface', reasons: ['CHALLENGE_WRONG_DIRECTION'] });
+    expect(r.measures.step1DoneMs).toBeDefined();
+    expect(r.measures.step2DoneMs).toBeUndefined();
+  });
+
+  it('CHALLENGE_TIMEOUT: the 4 moves in order, the last after 4 x stepTimeoutMs', () => {
+    // 700 ms between frames: the moves are done at 1.4, 4.9, 8.4 s and 11.9 s (due 12 s)...
+    expect(decide(performing(SEQUENCE, 700), 'PassiveActive', SEQUENCE).decision).toBe('realface');
+    // ...800 ms: at 1.6, 5.6, 9.6 (due 9) s.
+    const slow = decide(performing(SEQUENCE, 800), 'PassiveActive', SEQUENCE);
+    expect(slow).toMatchObject({ decision: 'spoofface', reasons: ['CHALLENGE_TIMEOUT'] });
+    expect(slow.measures.step2DoneMs).toBeLessThanOrEqual(2 * STEP_TIMEOUT_MS);
+    expect(slow.measures.step3DoneMs).toBeGreaterThan(3 * STEP_TIMEOUT_MS);
   });
 });
 
@@ -279,6 +316,8 @@ describe("held-out real frames (embedded engine; not the bench's fit set)", () =
     frames.forEach((f) => h.update(f));
     return h.digest('hex');
   };
+  const poses = (frames: readonly FrameAnalysis[]): PoseSample[] =>
+    frames.map((f, index) => ({ index, t: f.t, yaw: f.faces[0]!.pose.yaw, pitch: f.faces[0]!.pose.pitch }));
   const explain = (r: DecisionResult): string => `${r.decision} ${r.reasons.join(',')} ${JSON.stringify(r.measures)}`;
 
   beforeAll(async () => {
@@ -341,16 +380,29 @@ describe("held-out real frames (embedded engine; not the bench's fit set)", () =
   });
 
   it('genuine, wide shot: the head turns to his left only, so a challenge starting with TURN_RIGHT is a wrong direction', () => {
+    const steps: ChallengeStep[] = ['TURN_RIGHT', 'LOOK_UP', 'TURN_LEFT', 'LOOK_DOWN'];
     const r = decideAttempt({
       mode: 'PassiveActive',
       frames: wideFrames,
-      challenge: { nonce: 'n', steps: ['TURN_RIGHT', 'TURN_LEFT'], stepTimeoutMs: 3000 },
+      challenge: { nonce: 'n', light: [], steps, stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS },
       previousDigests: new Set(),
       digest: digest(wide),
     });
     expect(r.decision, explain(r)).toBe('spoofface');
     expect(r.reasons).toContain('CHALLENGE_WRONG_DIRECTION');
     expect(r.measures.yawMax! - r.measures.yawStart!).toBeGreaterThanOrEqual(LIVENESS_THRESHOLDS.turnDegrees);
+    // The wrong move is his left turn (yaw up by a full turn), not pose noise in another direction.
+    const ev = evaluateChallenge(poses(wideFrames), steps, STEP_TIMEOUT_MS);
+    const wrong = ev.steps[0]!;
+    expect(wrong.outcome).toBe('wrong_direction');
+    expect(wideFrames[wrong.index!]!.faces[0]!.pose.yaw - ev.baselineYaw).toBeGreaterThanOrEqual(TURN_DEGREES);
+  });
+
+  it('genuine, wide shot: its one real move (a left turn) answers the first step of every sequence starting with TURN_LEFT and nothing else; 0.6 s performs no 4-step challenge', () => {
+    const outcomes = ALL_ACTIVE_SEQUENCES.map((s) => ({ s, ev: evaluateChallenge(poses(wideFrames), s, STEP_TIMEOUT_MS) }));
+    expect(outcomes.filter(({ ev }) => ev.performed)).toEqual([]);
+    const firstDone = outcomes.filter(({ ev }) => ev.steps[0]!.outcome === 'done').map(({ s }) => s);
+    expect(firstDone).toEqual(ALL_ACTIVE_SEQUENCES.filter((s) => s[0] === 'TURN_LEFT'));
   });
 
   it('a still photo of the performer (portrait, not from the clip) held with hand jitter is spoofface in Passive mode', async () => {

@@ -124,7 +124,8 @@ export function toAttempt(r: AttemptRow): AttemptRecord {
   };
 }
 
+/** Challenges stored before the light challenge existed have no light and start their steps at once. */
 export const toPending = (r: ChallengeRow): PendingChallenge => ({
-  challenge: JSON.parse(r.challenge) as Challenge,
+  challenge: { light: [], stepsStartMs: 0, ...(JSON.parse(r.challenge) as Partial<Challenge>) } as Challenge,
   issuedAt: r.issued_at,
 });

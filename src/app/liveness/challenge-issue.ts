@@ -5,7 +5,7 @@
 import { FaceError } from '../../domain/errors.js';
 import { createChallenge } from '../../domain/liveness/challenge.js';
 import { MAX_ATTEMPTS } from '../../domain/liveness/types.js';
-import type { ChallengeStep, LivenessOperationMode } from '../../domain/liveness/types.js';
+import type { Challenge, LivenessOperationMode } from '../../domain/liveness/types.js';
 import type { Clock } from '../../ports/clock.js';
 import type { LivenessStore, SessionRecord } from '../../ports/liveness-store.js';
 import { attemptsExhausted, attemptsLeft } from './attempt-budget.js';
@@ -18,7 +18,7 @@ export const CHALLENGE_MAX_AGE_MS = 5 * 60_000;
 export interface ClientSessionDocument {
   sessionId: string;
   livenessOperationMode: LivenessOperationMode;
-  challenge: { nonce: string; steps: ChallengeStep[]; stepTimeoutMs: number };
+  challenge: Challenge;
   frames: typeof FRAME_LIMITS;
   sendResultsToClient: boolean;
   attemptsLeft: number;
@@ -42,7 +42,13 @@ export async function issueChallenge(store: LivenessStore, clock: Clock, session
   return {
     sessionId: session.id,
     livenessOperationMode: session.mode,
-    challenge: { nonce: challenge.nonce, steps: [...challenge.steps], stepTimeoutMs: challenge.stepTimeoutMs },
+    challenge: {
+      nonce: challenge.nonce,
+      light: challenge.light.map((f) => ({ ...f })),
+      steps: [...challenge.steps],
+      stepsStartMs: challenge.stepsStartMs,
+      stepTimeoutMs: challenge.stepTimeoutMs,
+    },
     frames: FRAME_LIMITS,
     sendResultsToClient: session.sendResultsToClient,
     attemptsLeft: attemptsLeft(issued.attemptsUsed),

@@ -13,8 +13,8 @@
  *  5. Identity      one person throughout: the centroids of the frames before and after any
  *                   split point differ by more than IDENTITY_SPLIT_DISTANCE, or one frame is farther
  *                   than the verify threshold from the mean of the others -> IDENTITY_CHANGED (spoof)
- *  6. Challenge     PassiveActive: the issued steps done in order, in time, no wrong-way turn
- *                   (challenge.ts) -> CHALLENGE_MISSING (uncertain), CHALLENGE_NOT_PERFORMED,
+ *  6. Challenge     PassiveActive: the issued steps done in order, in time, no move in a direction
+ *                   not asked for (challenge.ts) -> CHALLENGE_MISSING (uncertain), CHALLENGE_NOT_PERFORMED,
  *                   CHALLENGE_WRONG_DIRECTION, CHALLENGE_TIMEOUT (spoof)
  *  7. 3-D structure when the head turned >= TURN_DEGREES from the first usable frame: the
  *                   homography residual between that frame and the yaw-extreme frames ÷ inter-ocular
@@ -34,7 +34,7 @@
  * One subject, synthetic attacks: starting points, not proof.
  */
 import { euclideanDistance, THRESHOLD as SAME_PERSON_DISTANCE } from '../similarity.js';
-import { evaluateChallenge, LOOK_UP_DEGREES, TURN_DEGREES, type PoseSample } from './challenge.js';
+import { evaluateChallenge, LOOK_DOWN_DEGREES, LOOK_UP_DEGREES, TURN_DEGREES, type PoseSample } from './challenge.js';
 import { interOcularDistance, planarResidual } from './flatness.js';
 import type { AttemptInput, DecisionResult, FrameAnalysis, FrameFace, LivenessDecision } from './types.js';
 
@@ -72,6 +72,7 @@ const DEFAULT_THRESHOLDS = {
   /** Yaw change from the first usable frame that enables the 3-D check (same as a TURN step). */
   turnDegrees: TURN_DEGREES,
   lookUpDegrees: LOOK_UP_DEGREES,
+  lookDownDegrees: LOOK_DOWN_DEGREES,
   /**
    * Homography residual ÷ inter-ocular distance at the turn extremes below which the face is flat.
    * Bench: bona fide (turn >= 15°) min 0.089; flat attacks at their yaw extremes max 0.067 -> about
@@ -317,6 +318,7 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
     set('yawMin', Math.min(...yaws));
     set('yawMax', Math.max(...yaws));
     set('pitchStart', pitches[0]!);
+    set('pitchMin', Math.min(...pitches));
     set('pitchMax', Math.max(...pitches));
   }
 
@@ -327,7 +329,7 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
       add('CHALLENGE_MISSING');
     } else if (enoughUsable && timesValid) {
       const samples: PoseSample[] = usable.map((u) => ({ index: u.index, t: u.t, yaw: u.face.pose.yaw, pitch: u.face.pose.pitch }));
-      const ev = evaluateChallenge(samples, steps, input.challenge.stepTimeoutMs);
+      const ev = evaluateChallenge(samples, steps, input.challenge.stepTimeoutMs, input.challenge.stepsStartMs);
       ev.steps.forEach((s, k) => {
         if (s.t !== null && s.outcome !== 'wrong_direction') set(`step${k + 1}DoneMs`, s.t);
       });

@@ -10,13 +10,29 @@ export type SessionStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 
 export type LivenessDecision = 'realface' | 'spoofface' | 'uncertain';
 
 /** A head movement the client must perform, in order (PassiveActive only). */
-export type ChallengeStep = 'TURN_LEFT' | 'TURN_RIGHT' | 'LOOK_UP';
+export type ChallengeStep = 'TURN_LEFT' | 'TURN_RIGHT' | 'LOOK_UP' | 'LOOK_DOWN';
+
+/** A screen colour of the light challenge (light.ts holds the RGB the capture page shows). */
+export type LightColor = 'RED' | 'GREEN' | 'BLUE' | 'YELLOW' | 'MAGENTA' | 'CYAN';
+
+/** One full-screen flash of the light challenge. */
+export interface LightFlash {
+  color: LightColor;
+  durationMs: number;
+}
 
 export interface Challenge {
   /** Random, single use: the attempt must echo it. */
   nonce: string;
+  /**
+   * The light challenge: colours the capture page shows full-screen, back to back, starting at
+   * the attempt's first frame (t = 0). Empty for challenges issued before it existed.
+   */
+  light: LightFlash[];
   steps: ChallengeStep[];
-  /** Time allowed for each step, from the first frame. */
+  /** When the motion steps start, ms after the first frame (the light sequence comes first). */
+  stepsStartMs: number;
+  /** Time allowed for each step: step k is due by stepsStartMs + (k + 1) × stepTimeoutMs. */
   stepTimeoutMs: number;
 }
 
