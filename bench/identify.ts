@@ -42,7 +42,7 @@ import { AZURE_COLLECTION_LIMITS, type Collection } from '../src/domain/collecti
 import type { DetectedFace } from '../src/domain/types.js';
 import type { FaceProvider } from '../src/ports/face-provider.js';
 import { BENCH_DIR } from './lib/data.js';
-import { gaussianSource, realFaces, type RealFace } from './lib/identify-data.js';
+import { DIM, FACES_PER_PERSON, gaussianSource, realFaces, syntheticFaces, type RealFace } from './lib/identify-data.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,8 +62,6 @@ const SEED = Number(arg('seed', '2026'));
 if (STORE !== 'sqlite' && STORE !== 'postgres') throw new Error('--store is sqlite or postgres');
 /** Persons enrolled at once during the fill: PostgreSQL commits in parallel; SQLite's driver is synchronous. */
 const FILL_CONCURRENCY = STORE === 'postgres' ? 16 : 1;
-const FACES_PER_PERSON = 5;
-const DIM = 128;
 const REF = { kind: 'largePersonGroup', id: 'bench' } as const;
 const UNENROLLED = ['alex_lacamoire', 'rose_leslie'];
 /** Faces added through the production (synchronous = FULL) store before the fill switches to NORMAL. */
@@ -82,22 +80,6 @@ const face = (embedding: Float32Array): DetectedFace => ({
   attributes: {},
   embedding,
 });
-
-/** Synthetic person `p`'s centre: a mix of two real faces plus noise (person-to-person ≈ real distances). */
-function* syntheticFaces(real: readonly RealFace[], count: number, seed: number): Generator<{ person: number; embedding: Float32Array }> {
-  const g = gaussianSource(seed);
-  const u = gaussianSource(seed + 1);
-  const pick = (): Float32Array => real[Math.floor(Math.abs(u()) * 1e6) % real.length]!.embedding;
-  const centre = new Float32Array(DIM);
-  for (let i = 0; i < count; i++) {
-    if (i % FACES_PER_PERSON === 0) {
-      const [a, b] = [pick(), pick()];
-      const alpha = 0.3 + 0.4 * ((Math.abs(u()) * 1000) % 1);
-      for (let k = 0; k < DIM; k++) centre[k] = alpha * a[k]! + (1 - alpha) * b[k]! + 0.05 * g();
-    }
-    yield { person: Math.floor(i / FACES_PER_PERSON), embedding: Float32Array.from(centre, (c) => c + 0.02 * g()) };
-  }
-}
 
 interface Timing {
   p50: number;

@@ -71,3 +71,28 @@ export function gaussianSource(seed: number): () => number {
   const next = (): number => ((s = (s * 1664525 + 1013904223) % 4294967296) + 1) / 4294967297;
   return () => Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
 }
+
+/** Embedding dimensions of recognition_04. */
+export const DIM = 128;
+/** Faces of each synthetic person. */
+export const FACES_PER_PERSON = 5;
+
+/** Synthetic person `p`'s centre: a mix of two real faces plus noise (person-to-person ≈ real distances). */
+export function* syntheticFaces(
+  real: readonly RealFace[],
+  count: number,
+  seed: number,
+): Generator<{ person: number; embedding: Float32Array }> {
+  const g = gaussianSource(seed);
+  const u = gaussianSource(seed + 1);
+  const pick = (): Float32Array => real[Math.floor(Math.abs(u()) * 1e6) % real.length]!.embedding;
+  const centre = new Float32Array(DIM);
+  for (let i = 0; i < count; i++) {
+    if (i % FACES_PER_PERSON === 0) {
+      const [a, b] = [pick(), pick()];
+      const alpha = 0.3 + 0.4 * ((Math.abs(u()) * 1000) % 1);
+      for (let k = 0; k < DIM; k++) centre[k] = alpha * a[k]! + (1 - alpha) * b[k]! + 0.05 * g();
+    }
+    yield { person: Math.floor(i / FACES_PER_PERSON), embedding: Float32Array.from(centre, (c) => c + 0.02 * g()) };
+  }
+}
