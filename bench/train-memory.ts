@@ -46,6 +46,8 @@ interface ReplicaResult {
   rssIdle: number;
   rssAfter: number;
   sampledPeak: number;
+  heapUsed: number;
+  external: number;
   vmHwm: number;
 }
 
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
       if (r.status !== 'succeeded') throw new Error(`training ${r.status}`);
       rows.push({ faces: size, fillSeconds, load: load(), ...r });
       console.log(
-        `  ${size}: trained in ${r.trainSeconds.toFixed(1)} s; idle ${mb(r.rssIdle)}, peak ${mb(r.vmHwm)} (sampled ${mb(r.sampledPeak)}), after ${mb(r.rssAfter)}`,
+        `  ${size}: trained in ${r.trainSeconds.toFixed(1)} s; idle ${mb(r.rssIdle)}, peak ${mb(r.vmHwm)} (sampled ${mb(r.sampledPeak)}), after ${mb(r.rssAfter)} (V8 heap ${mb(r.heapUsed)}, external ${mb(r.external)})`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

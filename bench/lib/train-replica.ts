@@ -36,6 +36,8 @@ await services.training.settled(collection);
 const trainSeconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
 const result = await services.training.status(collection);
+// Where the memory after training is: V8's heap, and memory outside it (Buffers, ArrayBuffers; usearch's own allocations are in neither).
+const usage = process.memoryUsage();
 console.log(
   JSON.stringify({
     status: result.status,
@@ -44,6 +46,8 @@ console.log(
     rssAfter: status('VmRSS'),
     sampledPeak,
     vmHwm: status('VmHWM'),
+    heapUsed: usage.heapUsed,
+    external: usage.external,
   }),
 );
 await services.training.close();

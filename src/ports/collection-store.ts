@@ -141,6 +141,13 @@ export interface CollectionStore {
   faceIds(ref: CollectionRef): Promise<string[]>;
   /** Every face embedding of the collection with its owner (for training and FaceList search). */
   embeddings(ref: CollectionRef): Promise<FaceEmbedding[]>;
+  /**
+   * The same embeddings in the same order, `batchSize` at a time (the last batch may be shorter):
+   * training reads a million faces without holding a million row objects at once. Each batch is
+   * read when the previous one has been consumed; faces added or deleted meanwhile may or may not
+   * be in it (training re-checks the face ids before it saves).
+   */
+  embeddingBatches(ref: CollectionRef, batchSize: number): AsyncIterable<FaceEmbedding[]>;
 
   /** Null when the collection has never been trained (or does not exist). */
   getTraining(ref: CollectionRef): Promise<TrainingRecord | null>;

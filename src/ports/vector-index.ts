@@ -22,16 +22,20 @@ export interface VectorIndex {
   /** Removes keys from search at once; answers how many were present. */
   remove(keys: readonly number[]): number;
   /**
-   * The index as bytes for the store. A removed vector's bytes are overwritten (zeroed) in them:
+   * The index as bytes for the store, after `prefix` in the same buffer (a header: so the index's
+   * bytes are never held twice). A removed vector's bytes are overwritten (zeroed) in them:
    * removed embeddings are never readable from a serialised index.
    */
-  serialize(): Promise<Buffer>;
+  serialize(prefix?: Buffer): Promise<Buffer>;
 }
 
 export interface VectorIndexFactory {
   /** Library and parameters, for logs and benches. */
   readonly description: string;
-  /** Builds an index of `vectors` (count × dim, row-major; key = row) off the event loop; `vectors` is copied. */
+  /**
+   * Builds an index of `vectors` (count × dim, row-major; key = row) off the event loop. The index
+   * takes `vectors` over: its buffer may be transferred (detached here), so copy it first to keep it.
+   */
   build(vectors: Float32Array, dim: number): Promise<VectorIndex>;
   /** An index from serialize()'s bytes. */
   load(bytes: Buffer): Promise<VectorIndex>;

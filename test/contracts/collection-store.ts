@@ -166,6 +166,31 @@ export function collectionStoreContract(name: string, open: () => Promise<StoreH
       expect(await store.countFaces(pg)).toBe(2);
     });
 
+    it('reads embeddings in batches: the order and faces of embeddings(), batchSize at a time, other collections left out', async () => {
+      const ref: CollectionRef = { kind: 'largeFaceList', id: 'batched' };
+      const other: CollectionRef = { kind: 'largeFaceList', id: 'other' };
+      await store.createCollection(collection('batched', 'largeFaceList'), 10);
+      await store.createCollection(collection('other', 'largeFaceList'), 10);
+      for (const id of ['e5', 'e1', 'e4', 'e2', 'e3']) {
+        await store.addFace(ref, face(id, null), 10);
+        await store.addFace(other, face(`x-${id}`, null), 10);
+      }
+      await store.deleteFace(ref, null, 'e4');
+      const batches: string[][] = [];
+      for await (const batch of store.embeddingBatches(ref, 2)) batches.push(batch.map((e) => e.persistedFaceId));
+      expect(batches).toEqual([
+        ['e5', 'e1'],
+        ['e2', 'e3'],
+      ]);
+      const all = await store.embeddings(ref);
+      const batched = [];
+      for await (const batch of store.embeddingBatches(ref, 3)) batched.push(...batch);
+      expect(batched).toEqual(all);
+      const none = [];
+      for await (const batch of store.embeddingBatches({ kind: 'largeFaceList', id: 'missing' }, 2)) none.push(batch);
+      expect(none).toEqual([]);
+    });
+
     it("keeps a person's faces in the order added, pages faces by id, updates and deletes them", async () => {
       const ref: CollectionRef = { kind: 'largePersonGroup', id: 'g' };
       await store.createCollection(collection('g', 'largePersonGroup'), 10);

@@ -39,10 +39,10 @@ const held = new Map<string, Promise<void>>();
 const holdTraining: (store: CollectionStore) => CollectionStore = (store) =>
   new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'embeddings') {
-        return async (ref: CollectionRef) => {
+      if (prop === 'embeddingBatches') {
+        return async function* (ref: CollectionRef, batchSize: number) {
           await held.get(ref.id);
-          return target.embeddings(ref);
+          yield* target.embeddingBatches(ref, batchSize);
         };
       }
       const value: unknown = Reflect.get(target, prop, receiver);

@@ -48,10 +48,10 @@ let hold: Promise<void> | null = null;
 const holdTraining = (store: CollectionStore): CollectionStore =>
   new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'embeddings') {
-        return async (ref: CollectionRef) => {
+      if (prop === 'embeddingBatches') {
+        return async function* (ref: CollectionRef, batchSize: number) {
           await hold;
-          return target.embeddings(ref);
+          yield* target.embeddingBatches(ref, batchSize);
         };
       }
       const value: unknown = Reflect.get(target, prop, receiver);

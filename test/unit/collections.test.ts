@@ -317,7 +317,12 @@ describe('training', () => {
     await train(PG);
     const broken = new Proxy(f.store, {
       get: (target, prop, receiver) =>
-        prop === 'embeddings' ? () => Promise.reject(new Error('disk on fire')) : (Reflect.get(target, prop, receiver) as unknown),
+        prop === 'embeddingBatches'
+          ? async function* () {
+              yield* [];
+              throw new Error('disk on fire');
+            }
+          : (Reflect.get(target, prop, receiver) as unknown),
     });
     const services = createCollectionServices({
       store: broken,

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { scrubRemoved, UsearchIndexFactory } from '../../src/adapters/index/usearch-index.js';
+import { buildTrainedIndex, decodeTrainedIndex, encodeTrainedIndex, nearest } from '../../src/app/collections/trained-index.js';
+import type { FaceEmbedding } from '../../src/ports/collection-store.js';
 
 const DIM = 128;
 
@@ -53,7 +55,7 @@ describe('usearch vector index', () => {
   const data = clustered(N, 11);
 
   it('finds the exact nearest neighbour for at least 99% of queries, with exact squared distances', async () => {
-    const index = await factory.build(data, DIM);
+    const index = await factory.build(data.slice(), DIM);
     expect(index.size).toBe(N);
     expect(index.dim).toBe(DIM);
     const qs = queries(data, 200, 5);
@@ -77,7 +79,7 @@ describe('usearch vector index', () => {
   });
 
   it('removes keys from search at once, zeroes them in the serialised bytes and keeps them out after a reload', async () => {
-    const index = await factory.build(data, DIM);
+    const index = await factory.build(data.slice(), DIM);
     const victims = [3, 4, 1234, 19_999];
     expect(index.remove(victims)).toBe(victims.length);
     expect(index.remove([3])).toBe(0);
@@ -97,7 +99,7 @@ describe('usearch vector index', () => {
   });
 
   it('round-trips through its bytes: same size, same answers', async () => {
-    const index = await factory.build(data, DIM);
+    const index = await factory.build(data.slice(), DIM);
     const copy = await factory.load(await index.serialize());
     expect(copy.size).toBe(index.size);
     for (const q of queries(data, 50, 9)) expect(copy.search(q, 5)).toEqual(index.search(q, 5));
@@ -109,5 +111,46 @@ describe('usearch vector index', () => {
     bogus.writeUInt32LE(2, 0);
     bogus.writeUInt32LE(4, 4);
     expect(() => scrubRemoved(bogus)).toThrow(/magic/);
+  });
+
+  it('takes the vectors over: build moves them to its worker instead of copying them', async () => {
+    const mine = clustered(50, 4);
+    await factory.build(mine, DIM);
+    expect(mine.length).toBe(0); // detached: the caller's buffer went to the build worker
+  });
+
+  describe('training from a stream of store batches', () => {
+    async function* batchesOf(vectors: Float32Array, size: number): AsyncIterable<FaceEmbedding[]> {
+      const n = vectors.length / DIM;
+      for (let i = 0; i < n; i += size) {
+        yield Array.from({ length: Math.min(size, n - i) }, (_, j) => ({
+          persistedFaceId: `f${i + j}`,
+          personId: `p${Math.floor((i + j) / 5)}`,
+          embedding: row(vectors, i + j),
+        }));
+      }
+    }
+    const builder = { factory, annMinFaces: 100 };
+
+    // A count taken before faces were added (too low) or deleted (too high) must not change the index.
+    it.each([0, 37, 3000])('indexes every face in order whatever the expected count (%i of 1000)', async (expected) => {
+      const vectors = clustered(1000, 21);
+      const index = await buildTrainedIndex(builder, batchesOf(vectors, 64), expected);
+      expect(index.kind).toBe('ann');
+      if (index.kind !== 'ann') return;
+      expect(index.entries.map((e) => e!.persistedFaceId)).toEqual(Array.from({ length: 1000 }, (_, i) => `f${i}`));
+      for (const r of [0, 63, 64, 999]) expect(nearest(index, row(vectors, r), 1)[0]!.entry.persistedFaceId).toBe(`f${r}`);
+    });
+
+    it('stays exact below annMinFaces, and the encoded ANN snapshot decodes to the same answers', async () => {
+      const small = await buildTrainedIndex(builder, batchesOf(clustered(40, 5), 16), 40);
+      expect(small.kind).toBe('exact');
+      const vectors = clustered(500, 8);
+      const ann = await buildTrainedIndex(builder, batchesOf(vectors, 100), 500);
+      const copy = await decodeTrainedIndex(await encodeTrainedIndex(ann), factory);
+      for (const q of queries(vectors, 20, 3)) {
+        expect(nearest(copy, q, 3).map((m) => m.entry.persistedFaceId)).toEqual(nearest(ann, q, 3).map((m) => m.entry.persistedFaceId));
+      }
+    });
   });
 });

@@ -14,7 +14,7 @@
  *   The layout (usearch 2.x index_dense save_to_stream) is checked as it is parsed: a mismatch
  *   throws instead of returning bytes that might still hold a removed vector.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,12 +161,25 @@ class UsearchIndex implements VectorIndex {
     return typeof removed === 'number' ? removed : removed.reduce((a: number, b: number) => a + b, 0);
   }
 
-  serialize(): Promise<Buffer> {
+  serialize(prefix: Buffer = Buffer.alloc(0)): Promise<Buffer> {
     return withTempFile(this.tmpDir, (file) => {
       this.index.save(file);
-      const bytes = readFileSync(file);
-      scrubRemoved(bytes);
-      return bytes;
+      // One buffer for prefix and index (a concatenation would hold the index's bytes twice).
+      const size = statSync(file).size;
+      const out = Buffer.allocUnsafe(prefix.length + size);
+      prefix.copy(out, 0);
+      const fd = openSync(file, 'r');
+      try {
+        for (let read = 0; read < size;) {
+          const n = readSync(fd, out, prefix.length + read, size - read, read);
+          if (n === 0) throw new Error(`index file ended after ${read} of ${size} bytes`);
+          read += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      scrubRemoved(out.subarray(prefix.length));
+      return out;
     });
   }
 }
@@ -199,9 +212,11 @@ export class UsearchIndexFactory implements VectorIndexFactory {
     if (dim < 1 || vectors.length % dim !== 0) throw new Error(`a matrix of ${vectors.length} values is not rows of ${dim}`);
     const config = { ...this.config, dimensions: dim };
     return withTempFile(this.tmpDir, async (file) => {
+      // Moved, not copied: a million 128-d faces are 512 MB the caller no longer needs.
       const worker = new Worker(BUILD_WORKER, {
         eval: true,
         workerData: { modulePath: MODULE_PATH, vectors, dim, config, threads: this.threads, file },
+        transferList: [vectors.buffer as ArrayBuffer],
       });
       await new Promise<void>((resolve, reject) => {
         worker.once('message', () => resolve());

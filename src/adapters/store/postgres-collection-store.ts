@@ -325,6 +325,21 @@ export class PostgresCollectionStore implements CollectionStore {
     return rows.map((r) => ({ persistedFaceId: r.persisted_face_id, personId: r.person_id, embedding: blobToEmbedding(r.embedding) }));
   }
 
+  async *embeddingBatches(ref: CollectionRef, batchSize: number): AsyncIterable<FaceEmbedding[]> {
+    for (let after = 0; ;) {
+      // Keyset paging on (collection_uid, seq), migration 003's index: each batch is an index range.
+      const rows = await this.query<Pick<FaceRow, 'persisted_face_id' | 'person_id' | 'embedding'> & { seq: number }>(
+        `SELECT f.seq, f.persisted_face_id, f.person_id, f.embedding FROM persisted_faces f ${OF_COLLECTION('f')}
+         WHERE f.seq > $3 ORDER BY f.seq LIMIT $4`,
+        [ref.kind, ref.id, after, batchSize],
+      );
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.seq;
+      yield rows.map((r) => ({ persistedFaceId: r.persisted_face_id, personId: r.person_id, embedding: blobToEmbedding(r.embedding) }));
+      if (rows.length < batchSize) return;
+    }
+  }
+
   async getTraining(ref: CollectionRef): Promise<TrainingRecord | null> {
     const [r] = await this.query<TrainingRow>(
       `SELECT t.status, t.created_at, t.last_action_at, t.last_success_at, t.message, t.snapshot_version,

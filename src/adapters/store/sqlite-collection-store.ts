@@ -110,6 +110,8 @@ export class SqliteCollectionStore implements CollectionStore {
       faceIds: p(`SELECT persisted_face_id FROM persisted_faces WHERE collection_uid = ${UID}`),
       embeddings: p(`SELECT persisted_face_id, person_id, embedding FROM persisted_faces
         WHERE collection_uid = ${UID} ORDER BY rowid`),
+      embeddingBatch: p(`SELECT rowid, persisted_face_id, person_id, embedding FROM persisted_faces
+        WHERE collection_uid = ${UID} AND rowid > ? ORDER BY rowid LIMIT ?`),
 
       getTraining: p(`SELECT status, created_at, last_action_at, last_success_at, message, snapshot_version,
           lease_owner, lease_expires_at
@@ -262,6 +264,18 @@ export class SqliteCollectionStore implements CollectionStore {
   async embeddings(ref: CollectionRef): Promise<FaceEmbedding[]> {
     const rows = this.s.embeddings!.all(ref.kind, ref.id) as Array<Pick<FaceRow, 'persisted_face_id' | 'person_id' | 'embedding'>>;
     return rows.map((r) => ({ persistedFaceId: r.persisted_face_id, personId: r.person_id, embedding: blobToEmbedding(r.embedding) }));
+  }
+
+  async *embeddingBatches(ref: CollectionRef, batchSize: number): AsyncIterable<FaceEmbedding[]> {
+    for (let after = 0; ;) {
+      const rows = this.s.embeddingBatch!.all(ref.kind, ref.id, after, batchSize) as Array<
+        Pick<FaceRow, 'persisted_face_id' | 'person_id' | 'embedding'> & { rowid: number }
+      >;
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.rowid;
+      yield rows.map((r) => ({ persistedFaceId: r.persisted_face_id, personId: r.person_id, embedding: blobToEmbedding(r.embedding) }));
+      if (rows.length < batchSize) return;
+    }
   }
 
   async getTraining(ref: CollectionRef): Promise<TrainingRecord | null> {

@@ -16,7 +16,8 @@
  */
 import { confidenceFromDistance } from '../../domain/similarity.js';
 import type { VectorIndex, VectorIndexFactory } from '../../ports/vector-index.js';
-import { buildIndex, decodeIndex, encodeIndex, scoreAll, withoutEntries, type ExactIndex, type IndexEntry } from './exact-index.js';
+import type { FaceEmbedding } from '../../ports/collection-store.js';
+import { decodeIndex, encodeIndex, scoreAll, withoutEntries, type ExactIndex, type IndexEntry } from './exact-index.js';
 
 const ANN_FORMAT = 'facegraph-ann-v1';
 const EXACT_FORMAT = 'facegraph-exact-v1';
@@ -58,21 +59,47 @@ export interface IndexBuilder {
   annMinFaces: number;
 }
 
+/** Embeddings read from the store per batch while a training builds its matrix. */
+export const TRAINING_BATCH_FACES = 16_384;
+
+/**
+ * Reads the batches into one row-major matrix (sized by `expectedFaces`, so a million faces never exist
+ * as a million objects at once: 1M 128-d faces as store rows cost ~3 KB each, as matrix rows 512
+ * bytes) and builds the index from it. The matrix is handed to the vector index factory, which
+ * takes ownership (an ANN build moves it to its worker without a copy).
+ */
 export async function buildTrainedIndex(
   builder: IndexBuilder,
-  faces: ReadonlyArray<{ persistedFaceId: string; personId: string | null; embedding: Float32Array }>,
+  batches: AsyncIterable<readonly FaceEmbedding[]>,
+  /** How many faces the store holds now: the matrix's first size (it grows if more arrive). */
+  expectedFaces = 0,
 ): Promise<TrainedIndex> {
-  if (!builder.factory || faces.length < builder.annMinFaces) {
-    return { kind: 'exact', ...buildIndex(faces) };
+  const entries: IndexEntry[] = [];
+  let dim = 0;
+  let matrix = new Float32Array(0);
+  let capacity = expectedFaces;
+  for await (const batch of batches) {
+    for (const f of batch) {
+      if (dim === 0) {
+        dim = f.embedding.length;
+        matrix = new Float32Array(Math.max(capacity, 1) * dim);
+      }
+      if (f.embedding.length !== dim) throw new Error(`embedding sizes differ in one collection: ${f.embedding.length} vs ${dim}`);
+      if (entries.length === capacity) {
+        // Faces added since the count: grow by a quarter (a doubling would hand the index builder up to twice the memory).
+        capacity = Math.max(TRAINING_BATCH_FACES, Math.ceil(1.25 * capacity));
+        const grown = new Float32Array(capacity * dim);
+        grown.set(matrix);
+        matrix = grown;
+      }
+      matrix.set(f.embedding, entries.length * dim);
+      entries.push({ persistedFaceId: f.persistedFaceId, personId: f.personId });
+    }
   }
-  const dim = faces[0]!.embedding.length;
-  const matrix = new Float32Array(faces.length * dim);
-  faces.forEach((f, i) => {
-    if (f.embedding.length !== dim) throw new Error(`embedding sizes differ in one collection: ${f.embedding.length} vs ${dim}`);
-    matrix.set(f.embedding, i * dim);
-  });
-  const vectors = await builder.factory.build(matrix, dim);
-  return { kind: 'ann', dim, entries: faces.map((f) => ({ persistedFaceId: f.persistedFaceId, personId: f.personId })), vectors };
+  const rows = matrix.subarray(0, entries.length * dim);
+  if (!builder.factory || entries.length < builder.annMinFaces) return { kind: 'exact', dim, entries, matrix: rows.slice() };
+  const vectors = await builder.factory.build(rows, dim);
+  return { kind: 'ann', dim, entries, vectors };
 }
 
 /**
@@ -99,10 +126,9 @@ export async function encodeTrainedIndex(index: TrainedIndex): Promise<Buffer> {
     JSON.stringify({ format: ANN_FORMAT, dim: index.dim, ids: index.entries.map((e) => (e ? [e.persistedFaceId, e.personId] : null)) }),
     'utf8',
   );
-  const body = await index.vectors.serialize();
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length, 0);
-  return Buffer.concat([length, header, body]);
+  return index.vectors.serialize(Buffer.concat([length, header]));
 }
 
 export async function decodeTrainedIndex(bytes: Buffer, factory: VectorIndexFactory | null): Promise<TrainedIndex> {

@@ -37,6 +37,7 @@ import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import type { IndexEntry } from './exact-index.js';
 import {
   buildTrainedIndex,
+  TRAINING_BATCH_FACES,
   decodeTrainedIndex,
   encodeTrainedIndex,
   removeEntries,
@@ -190,7 +191,8 @@ export class Training {
     const renewal = setInterval(() => void this.renew(collection, lease), Math.max(1, Math.floor(this.leaseMs / 3)));
     renewal.unref();
     try {
-      const built = await buildTrainedIndex(this.builder, await this.store.embeddings(collection));
+      const expected = await this.store.countFaces(collection);
+      const built = await buildTrainedIndex(this.builder, this.store.embeddingBatches(collection, TRAINING_BATCH_FACES), expected);
       await this.exclusive(collection.uid, async () => {
         // A face deleted while the embeddings were being indexed is not saved.
         const present = new Set(await this.store.faceIds(collection));
