@@ -285,6 +285,27 @@ describe('the WebSocket endpoint', () => {
     expect(codesOf(unparsable)).toEqual(['GRAPHQL_PARSE_FAILED']);
   });
 
+  it('holds at most 20 operations at once per socket: the 21st is QUOTA_EXCEEDED, and one more fits after a complete', async () => {
+    const created = await gql<{ createLivenessSession: { session: { id: string } } }>(
+      `mutation { createLivenessSession(input: { livenessOperationMode: PASSIVE, deviceCorrelationId: "many" }) { session { id } } }`,
+    );
+    const id = created.createLivenessSession.session.id;
+    const c = client();
+    const open: Array<Subscription<{ livenessSessionUpdated: Session }>> = [];
+    for (let i = 0; i < 20; i++) {
+      const sub = new Subscription<{ livenessSessionUpdated: Session }>(c, SESSION, { id });
+      expect((await sub.next()).data!.livenessSessionUpdated.status).toBe('NOT_STARTED');
+      open.push(sub);
+    }
+    const refused = await new Subscription(c, SESSION, { id }).failure();
+    expect(codesOf(refused)).toEqual(['QUOTA_EXCEEDED']);
+    await open.pop()!.close();
+    const again = new Subscription<{ livenessSessionUpdated: Session }>(c, SESSION, { id });
+    expect((await again.next()).data!.livenessSessionUpdated.status).toBe('NOT_STARTED');
+    await again.close();
+    for (const sub of open) await sub.close();
+  });
+
   it('refuses a WebSocket on another path', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const ws = new WebSocket(wsUrl(server.url).replace(/\/graphql$/, '/other'), 'graphql-transport-ws');
@@ -293,5 +314,21 @@ describe('the WebSocket endpoint', () => {
       ws.on('error', () => undefined);
     });
     expect(status).toBe(400);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes open subscriptions with 1001 Going Away, and the server stops', async () => {
+    const other = await startTestServer({}, undefined, 'embedded');
+    const c = wsClient(other.url);
+    clients.push(c);
+    const created = await other.gql<{ createLivenessSession: { session: { id: string } } }>(
+      `mutation { createLivenessSession(input: { livenessOperationMode: PASSIVE, deviceCorrelationId: "shutdown" }) { session { id } } }`,
+    );
+    const sub = new Subscription<{ livenessSessionUpdated: Session }>(c, SESSION, { id: created.data!.createLivenessSession.session.id });
+    expect((await sub.next()).data!.livenessSessionUpdated.status).toBe('NOT_STARTED');
+    const failure = sub.failure();
+    await other.stop();
+    expect(((await failure) as { code?: number }).code).toBe(1001);
   });
 });
