@@ -48,7 +48,14 @@ const REDIS_ONLY = ['test/redis/**/*.test.ts'];
  * it is left out with a loud line, unless REQUIRE_SERVICES=1 or CI=true, where test/setup/redis.ts
  * fails the run instead.
  */
-const SHARED_STORES = [...GRAPHQL_E2E, 'test/e2e/liveness.test.ts', 'test/e2e/rest-collections.test.ts', 'test/shared/**/*.test.ts'];
+const SHARED_STORES = [
+  ...GRAPHQL_E2E,
+  'test/e2e/liveness.test.ts',
+  'test/e2e/rest-collections.test.ts',
+  // Subscriptions on the Redis event bus (the embedded-engine run uses the in-process one).
+  'test/e2e/subscriptions.test.ts',
+  'test/shared/**/*.test.ts',
+];
 const redisAvailable =
   Boolean(process.env.FACEGRAPH_TEST_REDIS_URL) ||
   process.env.REQUIRE_SERVICES === '1' ||

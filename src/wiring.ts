@@ -13,6 +13,10 @@ import type { RateLimiter } from './ports/rate-limiter.js';
 import type { FaceRegistry } from './ports/face-registry.js';
 import { closeRedis, openRedis, type Redis } from './adapters/store/redis-client.js';
 import { RedisFaceRegistry } from './adapters/store/redis-face-registry.js';
+import { MemoryEventBus } from './adapters/store/memory-event-bus.js';
+import { RedisEventBus } from './adapters/store/redis-event-bus.js';
+import type { EventBus } from './ports/event-bus.js';
+import { LiveUpdates } from './app/updates.js';
 import { ImageLoader } from './app/images.js';
 import { Recognition } from './app/faces/recognition.js';
 import { fetchImage } from './adapters/net/safe-fetch.js';
@@ -54,6 +58,8 @@ export interface App {
   server: RunningServer;
   services: AppServices;
   provider: FaceProvider;
+  /** The subscriptions' change notices: Redis pub/sub with FACEGRAPH_REDIS_URL, else this process's. */
+  events: EventBus;
   /**
    * Key rotation (SIGHUP): FACEGRAPH_API_KEYS plus FACEGRAPH_API_KEYS_FILE read again. Returns
    * how many keys are accepted now; throws ConfigError (old keys kept) if the file cannot be read.
@@ -129,13 +135,25 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
   // Redis (FACEGRAPH_REDIS_URL): faceIds and rate limits shared by the replicas. Connected before
   // any worker starts, so an unreachable Redis stops start-up like an unreachable PostgreSQL.
   let redis: Redis | null = null;
+  // Subscriptions' change notices: Redis pub/sub across the replicas (on a connection of its own:
+  // a subscribed connection can send nothing else), else within this process.
+  let events: EventBus;
   if (config.redis) {
     try {
       redis = await openRedis(config.redis, logger);
+      const subscriber = await openRedis(config.redis, logger, 'Redis is unreachable; subscriptions miss changes until it is back').catch(
+        async (err: unknown) => {
+          await closeRedis(redis!);
+          throw err;
+        },
+      );
+      events = new RedisEventBus(redis, subscriber, { prefix: config.redis.prefix, logger });
     } catch (err) {
       await closeStores();
       throw err;
     }
+  } else {
+    events = new MemoryEventBus(logger);
   }
   const azure = config.provider === 'azure' ? new AzureProvider(config.azure!, logger, { metrics }) : null;
   const base: FaceProvider =
@@ -160,10 +178,12 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
       : memoryRateLimiter(pointsPerSecond, `facegraph:${name}`);
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
   const livenessStore = instrumentStore(baseLivenessStore, 'liveness', metrics);
-  const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, ...config.liveness });
+  const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, events, ...config.liveness });
   try {
     await liveness.start();
   } catch (err) {
+    await events.close();
+    if (redis) await closeRedis(redis);
     await closeStores();
     throw err;
   }
@@ -189,6 +209,7 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
     logger,
     limits: options.collectionLimits,
     vectorIndex: new UsearchIndexFactory(),
+    events,
   });
   // Replicas on one PostgreSQL: load a new index as soon as any of them saves it (LISTEN). A
   // hint only, so a failure does not stop start-up: indexes then load on their first search.
@@ -198,13 +219,14 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
   const apiKeys = new ApiKeyChecker([...config.apiKeys, ...(config.apiKeysFile?.keys ?? [])], {
     required: config.apiKeysFile !== null,
   });
+  // On Azure the upstream resource holds the collections, trains and searches (its faces reach
+  // facegraph without embeddings, so the local use cases could not keep them).
+  const collectionsApi = azure ? new UpstreamCollections(azure.collections, recognition) : localCollectionsApi(collections);
   const services: AppServices = {
     provider,
     images,
     recognition,
-    // On Azure the upstream resource holds the collections, trains and searches (its faces reach
-    // facegraph without embeddings, so the local use cases could not keep them).
-    collections: azure ? new UpstreamCollections(azure.collections, recognition) : localCollectionsApi(collections),
+    collections: collectionsApi,
     localCollections: azure ? null : collections,
     registry,
     liveness,
@@ -218,6 +240,7 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
       config.rateLimit.megapixelsPerSecond > 0 ? limiter(pixelPoints(config.rateLimit.megapixelsPerSecond), 'kpx') : null,
       config.rateLimit.megapixelsPerSecond,
     ),
+    updates: new LiveUpdates({ bus: events, livenessSessions, collections: collectionsApi, clock }),
   };
   let server: RunningServer;
   try {
@@ -225,6 +248,7 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
   } catch (err) {
     await liveness.stop();
     await collections.training.close();
+    await events.close();
     if (redis) await closeRedis(redis);
     await closeStores();
     throw err;
@@ -235,6 +259,7 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
     server,
     services,
     provider,
+    events,
     reloadApiKeys() {
       const fileKeys = config.apiKeysFile ? readApiKeysFile(config.apiKeysFile.path) : [];
       apiKeys.replace([...config.apiKeys, ...fileKeys]);
@@ -245,6 +270,8 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
       await liveness.stop();
       await provider.close();
       await collections.training.close();
+      // After the server (its subscriptions are closed by then) and the trainings (they publish).
+      await events.close();
       // After the server: requests still being answered during the grace period need Redis.
       if (redis) await closeRedis(redis);
       await closeStores();

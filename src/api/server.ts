@@ -25,6 +25,7 @@ import { makeFormatError } from './graphql/errors.js';
 import { metricsPlugin } from './graphql/metrics-plugin.js';
 import { multipartRequests } from './graphql/multipart.js';
 import { buildSchema } from './graphql/schema.js';
+import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { SANDBOX_DOCUMENT, SANDBOX_VARIABLES } from './sandbox-example.js';
 import { faceRestRouter } from './rest/router.js';
 import { livenessRouter } from './liveness-client/routes.js';
@@ -177,9 +178,12 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     blockFieldSuggestion: { enabled: config.production },
   });
   const protection = armor.protect();
+  // One schema for HTTP and the WebSocket (subscriptions), built on the project's one graphql module.
+  const schema = buildSchema();
+  const formatError = makeFormatError(logger);
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildSchema(),
+    schema,
     ...protection,
     csrfPrevention: true,
     // main.ts owns SIGTERM/SIGINT: it stops the HTTP server, the liveness timer, the workers
@@ -188,7 +192,7 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     stopOnTerminationSignals: false,
     logger,
     introspection: true,
-    formatError: makeFormatError(logger),
+    formatError,
     // The plugin subpaths resolve to Apollo's CJS typings under NodeNext; same runtime objects.
     plugins: [
       metricsPlugin(services.metrics),
@@ -206,6 +210,15 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     ] as unknown as ApolloServerPlugin<GraphQLContext>[],
   });
   await apollo.start();
+
+  // Subscriptions: graphql-ws on the upgrade requests to /graphql (same key check, limits and errors).
+  const websocket = attachGraphQLWebSocket({
+    httpServer,
+    schema,
+    services,
+    validationRules: protection.validationRules,
+    formatError,
+  });
 
   app.use(observeRequests(services));
   app.use((req, _res, next) => {
@@ -328,6 +341,8 @@ export async function startServer(services: AppServices): Promise<RunningServer>
     httpServer,
     async stop() {
       stopping = true;
+      // First the WebSockets (1001 Going Away: clients reconnect to another replica), then HTTP.
+      await websocket.dispose();
       await apollo.stop(); // drains the HTTP server: in-flight requests finish first
     },
   };

@@ -15,6 +15,7 @@ import type { Recognition } from './faces/recognition.js';
 import type { ImageLoader } from './images.js';
 import type { LivenessService } from './liveness/service.js';
 import type { LivenessSessions } from './liveness/sessions.js';
+import type { LiveUpdates } from './updates.js';
 
 export interface AppServices {
   provider: FaceProvider;
@@ -47,4 +48,6 @@ export interface AppServices {
   requestBudget: RequestBudget;
   /** FACEGRAPH_RATE_LIMIT_MPIXELS_PER_S: each caller's image-pixel budget, charged as images are accepted. */
   pixelBudget: PixelBudget;
+  /** The subscriptions' streams (livenessSessionUpdated, trainingStatusChanged), over the process's event bus. */
+  updates: LiveUpdates;
 }

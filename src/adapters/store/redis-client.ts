@@ -1,7 +1,9 @@
 /**
- * The one ioredis client of a process (FACEGRAPH_REDIS_URL), shared by the faceId registry and
- * the rate limiters. Tuned to fail fast rather than wait: a request must get STORE_UNAVAILABLE
- * in about `commandTimeoutMs` while Redis is away, never hang until it comes back.
+ * The one ioredis client of a process (FACEGRAPH_REDIS_URL), shared by the faceId registry,
+ * the rate limiters and the event bus's PUBLISH (its SUBSCRIBE has a second connection of its
+ * own, opened the same way: a subscribed connection can run no other command). Tuned to fail
+ * fast rather than wait: a request must get STORE_UNAVAILABLE in about `commandTimeoutMs` while
+ * Redis is away, never hang until it comes back.
  *
  * - enableOfflineQueue false: while disconnected, a command is refused at once instead of
  *   being queued until the reconnect (which may be never);
@@ -18,8 +20,15 @@ import type { Logger } from '../../platform/logger.js';
 
 export type { Redis };
 
-/** Connects and waits until Redis answers: an unreachable Redis stops start-up, like PostgreSQL. */
-export async function openRedis(config: RedisConfig, logger: Logger): Promise<Redis> {
+/**
+ * Connects and waits until Redis answers: an unreachable Redis stops start-up, like PostgreSQL.
+ * `unreachable` is the warning logged while it is away (what stops working).
+ */
+export async function openRedis(
+  config: RedisConfig,
+  logger: Logger,
+  unreachable = 'Redis is unreachable; faceId requests answer STORE_UNAVAILABLE until it is back',
+): Promise<Redis> {
   const client = new Redis(config.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -35,7 +44,7 @@ export async function openRedis(config: RedisConfig, logger: Logger): Promise<Re
   let lastError: Error | null = null;
   client.on('error', (err: Error) => {
     lastError = err;
-    if (!down) logger.warn({ err: err.message }, 'Redis is unreachable; faceId requests answer STORE_UNAVAILABLE until it is back');
+    if (!down) logger.warn({ err: err.message }, unreachable);
     down = true;
   });
   client.on('ready', () => {

@@ -10,6 +10,7 @@ import { collectionResolvers } from './resolvers/collections.js';
 import { faceResolvers } from './resolvers/face.js';
 import { livenessResolvers } from './resolvers/liveness.js';
 import { recognitionResolvers } from './resolvers/recognition.js';
+import { subscriptionResolvers } from './resolvers/subscription.js';
 import { UploadScalar } from './upload-scalar.js';
 
 /** The resolver map buildSubgraphSchema takes, from its public signature (the type itself is not exported). */
@@ -34,7 +35,7 @@ function traced(coordinate: string, resolver: Resolver): Resolver {
 
 export function buildSchema(): GraphQLSchema {
   // Query and Mutation fields come from several domain files: merge them, do not overwrite.
-  const domains = [faceResolvers, recognitionResolvers, livenessResolvers, collectionResolvers] as Array<
+  const domains = [faceResolvers, recognitionResolvers, livenessResolvers, collectionResolvers, subscriptionResolvers] as Array<
     Record<string, Record<string, unknown>>
   >;
   const merged: Record<string, Record<string, unknown>> = {};

@@ -90,7 +90,7 @@ export class Collections {
   async delete(ref: CollectionRef): Promise<void> {
     const collection = await this.get(ref);
     if (!(await this.store.deleteCollection(ref))) throw collectionNotFound(ref);
-    this.training.forget(collection.uid);
+    this.training.forget(collection);
   }
 
   /** Sorted by id; `start` is an exclusive lower bound, `top` 1–1000 (default 1000). */

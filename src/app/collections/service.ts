@@ -3,6 +3,7 @@ import { AZURE_COLLECTION_LIMITS, type CollectionLimits } from '../../domain/col
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CollectionStore } from '../../ports/collection-store.js';
+import type { EventBus } from '../../ports/event-bus.js';
 import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import { Collections } from './collections.js';
 import { PersistedFaces } from './faces.js';
@@ -33,6 +34,8 @@ export interface CollectionDeps {
   vectorIndex?: VectorIndexFactory;
   /** Default ANN_MIN_FACES (training.ts). */
   annMinFaces?: number;
+  /** Where training status changes are announced (trainingStatusChanged); none by default. */
+  events?: EventBus;
 }
 
 export function createCollectionServices(deps: CollectionDeps): CollectionServices {
@@ -41,6 +44,7 @@ export function createCollectionServices(deps: CollectionDeps): CollectionServic
     logger: deps.logger,
     vectorIndex: deps.vectorIndex,
     annMinFaces: deps.annMinFaces,
+    events: deps.events,
   });
   const collections = new Collections(deps.store, training, deps.clock, limits);
   return {

@@ -32,6 +32,7 @@ import { needsTraining, type Collection, type CollectionRef, type TrainingStatus
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CollectionStore, TrainingLease, TrainingRecord } from '../../ports/collection-store.js';
+import { noEvents, type EventBus } from '../../ports/event-bus.js';
 import { collectionNotFound, notTrained, trainingNotFinished } from './errors.js';
 import type { VectorIndexFactory } from '../../ports/vector-index.js';
 import type { IndexEntry } from './exact-index.js';
@@ -57,6 +58,11 @@ export interface TrainingOptions {
   instanceId?: string;
   /** How long a training's lease lasts unless renewed (default TRAINING_LEASE_MS). */
   leaseMs?: number;
+  /**
+   * Told of every training status this process writes (running, succeeded, failed, interrupted)
+   * and of a deleted collection, after the write: trainingStatusChanged's notices.
+   */
+  events?: EventBus;
 }
 
 /**
@@ -95,6 +101,7 @@ export class Training {
   private readonly builder: IndexBuilder;
   private readonly instanceId: string;
   private readonly leaseMs: number;
+  private readonly events: EventBus;
 
   constructor(
     private readonly store: CollectionStore,
@@ -105,6 +112,7 @@ export class Training {
     this.builder = { factory: options.vectorIndex ?? null, annMinFaces: options.annMinFaces ?? ANN_MIN_FACES };
     this.instanceId = options.instanceId ?? randomUUID();
     this.leaseMs = options.leaseMs ?? TRAINING_LEASE_MS;
+    this.events = options.events ?? noEvents;
   }
 
   /** Starts a training (or finds the one running) and returns its status without waiting for it. */
@@ -122,6 +130,7 @@ export class Training {
     };
     const lease = this.newLease();
     if (!(await this.store.writeTraining(collection, collection.uid, { ...running, lease }))) throw collectionNotFound(collection);
+    this.notify(collection, 'running');
     const job = this.run(collection, running, lease).finally(() => this.jobs.delete(collection.uid));
     this.jobs.set(collection.uid, job);
     return running;
@@ -180,9 +189,10 @@ export class Training {
     await Promise.allSettled([...this.jobs.values()]);
   }
 
-  /** Drops what is cached of a deleted collection. */
-  forget(uid: string): void {
-    this.cache.delete(uid);
+  /** Drops what is cached of a deleted collection, and tells its subscribers it is gone. */
+  forget(collection: Collection): void {
+    this.cache.delete(collection.uid);
+    this.notify(collection, 'deleted');
   }
 
   private async run(collection: Collection, running: TrainingStatus, lease: TrainingLease): Promise<void> {
@@ -202,6 +212,7 @@ export class Training {
         const saved = await this.store.writeTraining(collection, collection.uid, done, await encodeTrainedIndex(kept));
         this.remember(collection.uid, saved?.snapshotVersion ?? null, kept);
         if (!saved) return;
+        this.notify(collection, 'succeeded');
         // A face deleted through another replica after the check above and before the save
         // committed: that replica's cut may have read the snapshot before this one. Cut it here.
         // (A delete committed after this read is cut by its own replica, from this snapshot.)
@@ -224,7 +235,8 @@ export class Training {
         lastActionDateTime: this.clock.now(),
         message: 'The training failed.',
       };
-      await this.store.writeTraining(collection, collection.uid, failed).catch(() => undefined);
+      const written = await this.store.writeTraining(collection, collection.uid, failed).catch(() => null);
+      if (written) this.notify(collection, 'failed');
     } finally {
       clearInterval(renewal);
     }
@@ -254,6 +266,11 @@ export class Training {
       if (attempt >= MAX_CUT_ATTEMPTS)
         throw new Error(`the index cut of ${collection.kind} ${collection.id} kept losing to other snapshot writes`);
     }
+  }
+
+  /** Tells trainingStatusChanged's subscribers (in every replica on the bus) to re-read the status. */
+  private notify(collection: CollectionRef, hint: string): void {
+    void this.events.publish({ kind: 'training', collectionKind: collection.kind, collectionId: collection.id }, hint);
   }
 
   private newLease(): TrainingLease {
@@ -293,6 +310,7 @@ export class Training {
       message: INTERRUPTED_MESSAGE,
     };
     await this.store.writeTraining(collection, collection.uid, failed);
+    this.notify(collection, 'failed');
     return { ...failed, snapshotVersion: record.snapshotVersion, lease: null };
   }
 

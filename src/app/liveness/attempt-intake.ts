@@ -6,6 +6,7 @@
 import { FaceError } from '../../domain/errors.js';
 import { MAX_ATTEMPTS, type LivenessDecision, type SessionStatus } from '../../domain/liveness/types.js';
 import type { AttemptOutcome, ReserveResult, SessionRecord } from '../../ports/liveness-store.js';
+import { noEvents, type EventBus } from '../../ports/event-bus.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { framesDigest } from './analysis.js';
@@ -39,6 +40,8 @@ export interface AttemptIntakeDeps extends OutcomeDeps {
   maxConcurrentAttempts: number;
   /** Counts the OVERLOADED refusals of the attempt limit. */
   metrics?: Metrics;
+  /** Told when an attempt is reserved, finished or released (livenessSessionUpdated's notices). */
+  events?: EventBus;
 }
 
 /** A refused reservation as the client's error. */
@@ -102,6 +105,9 @@ export class AttemptIntake {
     });
     if (!reservation.ok) throw refusal(reservation.reason);
     const { attemptId, pending } = reservation;
+    const events = this.deps.events ?? noEvents;
+    const topic = { kind: 'livenessSession', sessionId: session.id } as const;
+    void events.publish(topic, 'Running');
     if (upload.deviceCorrelationId !== null && session.deviceCorrelationIdSetInClient) {
       const id = upload.deviceCorrelationId;
       if (isDeviceCorrelationId(id)) await store.setClientDeviceCorrelationId(session.id, id);
@@ -112,6 +118,7 @@ export class AttemptIntake {
       outcome = await attemptOutcome(this.deps, session, upload, digest, attemptId, pending.challenge);
     } catch (err) {
       await store.releaseAttempt(session.id, attemptId, pending);
+      void events.publish(topic, 'released');
       throw err;
     }
     // The session and its attempts as they read right after the finish, in its transaction.
@@ -119,6 +126,7 @@ export class AttemptIntake {
     if (!finished) {
       throw new FaceError('SESSION_DELETED', 'This liveness session was deleted while the attempt was analysed.');
     }
+    void events.publish(topic, outcome.status);
     logger.info(
       {
         sessionId: session.id,

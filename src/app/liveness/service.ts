@@ -11,6 +11,7 @@
  * comes from the injected clock.
  */
 import type { Clock } from '../../ports/clock.js';
+import { noEvents, type EventBus } from '../../ports/event-bus.js';
 import type { FaceProvider } from '../../ports/face-provider.js';
 import type { CreateSessionOptions } from '../../domain/liveness/types.js';
 import type { LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
@@ -34,6 +35,11 @@ export interface LivenessServiceOptions {
   purgeIntervalMs: number;
   maxConcurrentAttempts: number;
   metrics?: Metrics;
+  /**
+   * Where session changes are announced (livenessSessionUpdated): the client's first fetch, an
+   * attempt reserved, finished or released, a delete. None by default.
+   */
+  events?: EventBus;
 }
 
 export class LivenessService {
@@ -100,8 +106,12 @@ export class LivenessService {
     return authenticate(this.options.store, this.options.clock, authorization);
   }
 
-  clientSession(session: SessionRecord): Promise<ClientSessionDocument> {
-    return issueChallenge(this.options.store, this.options.clock, session);
+  async clientSession(session: SessionRecord): Promise<ClientSessionDocument> {
+    const document = await issueChallenge(this.options.store, this.options.clock, session);
+    // The first fetch starts the session (NotStarted -> Running); later ones change nothing a subscriber sees.
+    if (session.startedAt === null)
+      void (this.options.events ?? noEvents).publish({ kind: 'livenessSession', sessionId: session.id }, 'Running');
+    return document;
   }
 
   beginUpload(session: SessionRecord): Promise<() => void> {

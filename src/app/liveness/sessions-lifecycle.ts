@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateSessionOptions } from '../../domain/liveness/types.js';
 import type { Clock } from '../../ports/clock.js';
+import { noEvents, type EventBus } from '../../ports/event-bus.js';
 import type { LivenessStore, SessionRecord, UpstreamSessionKind, VerifyReferenceRecord } from '../../ports/liveness-store.js';
 import type { Logger } from '../../platform/logger.js';
 import { newSessionToken, unopenableTokenHash } from './client-auth.js';
@@ -21,6 +22,8 @@ export interface SessionLifecycleDeps {
   clock: Clock;
   logger: Logger;
   retentionSeconds: number;
+  /** Told when a session is deleted (livenessSessionUpdated's notices). */
+  events?: EventBus;
 }
 
 export class SessionLifecycle {
@@ -69,7 +72,10 @@ export class SessionLifecycle {
   /** Revokes the token and deletes the session, its attempts and images. False if unknown. */
   async deleteSession(id: string): Promise<boolean> {
     const deleted = await this.deps.store.deleteSession(id, this.deps.clock.now());
-    if (deleted) this.deps.logger.info({ sessionId: id }, 'liveness: session deleted');
+    if (deleted) {
+      this.deps.logger.info({ sessionId: id }, 'liveness: session deleted');
+      void (this.deps.events ?? noEvents).publish({ kind: 'livenessSession', sessionId: id }, 'deleted');
+    }
     return deleted;
   }
 
