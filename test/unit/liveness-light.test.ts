@@ -1,115 +1,16 @@
 /**
  * The light challenge's measurement (light-sample.ts) and check (light-check.ts) on synthetic
- * frames: a flat "background" with a skin-coloured face box, camera noise, per-frame
- * auto-exposure and white-balance gains, and the screen's reflection rendered by
- * tools/liveness-synthetic/light.ts (applyLight) for the flash on screen `lag` ms before each
- * frame. The thresholds (LIGHT_THRESHOLDS) come from the physics and noise reasoning written
+ * frames (test/helpers/light-frames.ts): a flat "background" with a skin-coloured face box,
+ * camera noise, per-frame auto-exposure and white-balance gains, and the screen's reflection
+ * rendered by tools/liveness-synthetic/light.ts (applyLight) for the flash on screen `lag` ms
+ * before each frame. The thresholds (LIGHT_THRESHOLDS) come from the physics and noise reasoning written
  * beside them, not from these frames: these tests check the behaviour each case calls for.
  */
 import { describe, expect, it } from 'vitest';
-import { createLightSequence, LIGHT_RGB, lightDurationMs } from '../../src/domain/liveness/light.js';
+import { createLightSequence } from '../../src/domain/liveness/light.js';
 import { judgeLight, LIGHT_THRESHOLDS, type LightVerdict } from '../../src/domain/liveness/light-check.js';
-import { measureLightSample, type LightSample } from '../../src/domain/liveness/light-sample.js';
-import type { LightFlash } from '../../src/domain/liveness/types.js';
-import { applyLight, type FaceBox } from '../../tools/liveness-synthetic/light.js';
-import { rng } from '../../tools/liveness-synthetic/landmarks.js';
-import type { RgbImage } from '../../tools/liveness-synthetic/render.js';
-
-type Rgb = readonly [number, number, number];
-
-/** A deterministic random byte source for createLightSequence. */
-function bytes(seed: number): (n: number) => Uint8Array {
-  const r = rng(seed);
-  return (n) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
-}
-
-interface Scene {
-  width: number;
-  height: number;
-  face: FaceBox;
-  skin: Rgb;
-  background: Rgb;
-}
-
-const W = 320;
-const H = 240;
-/** A selfie at ~35 cm: the face box is 36 % of the frame's width (faceFraction ≈ 0.18). */
-const NEAR: Scene = {
-  width: W,
-  height: H,
-  face: { left: 100, top: 50, width: 115, height: 120 },
-  skin: [196, 148, 122],
-  background: [132, 128, 120],
-};
-
-function baseImage(scene: Scene, random: () => number, noise: number): RgbImage {
-  const data = new Uint8Array(scene.width * scene.height * 3);
-  const { face } = scene;
-  for (let y = 0; y < scene.height; y++) {
-    for (let x = 0; x < scene.width; x++) {
-      const inFace = x >= face.left && x < face.left + face.width && y >= face.top && y < face.top + face.height;
-      const base = inFace ? scene.skin : scene.background;
-      for (let c = 0; c < 3; c++) data[(y * scene.width + x) * 3 + c] = Math.round(base[c]! + noise * (random() - 0.5) * 2);
-    }
-  }
-  return { width: scene.width, height: scene.height, data };
-}
-
-/** Per-channel gains on the whole frame: the camera's auto-exposure and white balance drifting. */
-function cameraGains(img: RgbImage, gains: readonly number[]): RgbImage {
-  const data = img.data.map((v, i) => Math.min(255, Math.round(v * gains[i % 3]!)));
-  return { width: img.width, height: img.height, data };
-}
-
-interface Filming {
-  scene?: Scene;
-  /** The sequence the screen showed (what is rendered onto the face). */
-  shown: readonly LightFlash[];
-  /** Screen light as a fraction of the ambient light (applyLight). */
-  strength: number;
-  /** Camera lag, ms: a frame at t shows the flash on screen at t − lagMs. */
-  lagMs?: number;
-  /** Added to every frame's timestamp (a recording out of step with the issued sequence). */
-  shiftMs?: number;
-  fps?: number;
-  seed?: number;
-  /** Reflect the flash on the whole frame (a second screen in front of the camera), not on the face. */
-  wholeFrame?: boolean;
-}
-
-/** Frames at ~fps (±8 ms jitter) over the sequence and 500 ms after it, measured. */
-function film(o: Filming): LightSample[] {
-  const scene = o.scene ?? NEAR;
-  const random = rng(o.seed ?? 1);
-  const lag = o.lagMs ?? 120;
-  const interval = 1000 / (o.fps ?? 10);
-  const total = lightDurationMs(o.shown);
-  const samples: LightSample[] = [];
-  for (let k = 0; ; k++) {
-    const t = k === 0 ? 0 : Math.round(k * interval + (random() - 0.5) * 16);
-    if (t > total + 500) break;
-    let img = baseImage(scene, random, 6);
-    let start = 0;
-    const onScreen = o.shown.find((f) => {
-      const hit = t - lag >= start && t - lag < start + f.durationMs;
-      start += f.durationMs;
-      return hit;
-    });
-    if (onScreen) {
-      const box = o.wholeFrame ? { left: -scene.width, top: -scene.height, width: 3 * scene.width, height: 3 * scene.height } : scene.face;
-      img = applyLight(img, box, LIGHT_RGB[onScreen.color], o.strength);
-    }
-    // Auto-exposure ±8 % and white balance ±3 % per channel, changing every frame.
-    const exposure = 1 + (random() - 0.5) * 0.16;
-    img = cameraGains(
-      img,
-      [0, 1, 2].map(() => exposure * (1 + (random() - 0.5) * 0.06)),
-    );
-    const m = measureLightSample({ width: img.width, height: img.height, channels: 3, data: img.data }, scene.face);
-    samples.push({ t: t + (o.shiftMs ?? 0), ...m });
-  }
-  return samples;
-}
+import { measureLightSample } from '../../src/domain/liveness/light-sample.js';
+import { baseImage, bytes, film, NEAR, type Scene } from '../helpers/light-frames.js';
 
 const SEQ = createLightSequence(bytes(7));
 const OTHER = createLightSequence(bytes(8));
