@@ -305,12 +305,14 @@ describe('client API with real frames', () => {
     expect(res.body).toMatchObject({
       sessionId: session.id,
       livenessOperationMode: 'Passive',
-      frames: { min: 10, max: 30, maxDurationMs: 6000 },
+      frames: { min: 10, max: 120, maxDurationMs: 18_000 },
       sendResultsToClient: true,
       attemptsLeft: 3,
     });
     expect(res.body.challenge.nonce).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     expect(res.body.challenge.steps).toEqual([]);
+    // No light sequence is issued yet: the capture page does not show one (src/domain/liveness/challenge.ts).
+    expect(res.body.challenge).toMatchObject({ light: [], stepsStartMs: 0 });
     const again = await clientGet(session.authToken);
     expect(again.body.challenge.nonce).not.toBe(res.body.challenge.nonce);
     const read = await getSession(session.id);
@@ -580,7 +582,7 @@ describe('hostile uploads', () => {
       .png()
       .toBuffer();
     const oversized = Buffer.concat([frames[0]!, randomBytes(2 * 1024 * 1024)]);
-    const many = Array.from({ length: 31 }, (_, i) => frames[i % frames.length]!);
+    const many = Array.from({ length: 121 }, (_, i) => frames[i % frames.length]!);
 
     await expectRefused(
       attemptForm(
@@ -601,7 +603,8 @@ describe('hostile uploads', () => {
     await expectRefused(attemptForm(nonce, [oversized, ...frames.slice(1, 10)]), 413, 'FRAMES_TOO_LARGE');
     await expectRefused(attemptForm(nonce, frames.slice(0, 10), [5, 4, 3, 2, 1, 0, 0, 0, 0, 0]), 400, 'INVALID_FRAMES');
     await expectRefused(
-      attemptForm(nonce, frames.slice(0, 10), [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]),
+      // Over FRAME_LIMITS.maxDurationMs (18 s).
+      attemptForm(nonce, frames.slice(0, 10), [0, 2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18001]),
       400,
       'INVALID_FRAMES',
     );

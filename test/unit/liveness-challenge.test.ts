@@ -6,6 +6,7 @@ import {
   createChallenge,
   enumerateSequences,
   evaluateChallenge,
+  LIGHT_SETTLE_MS,
   LOOK_DOWN_DEGREES,
   LOOK_UP_DEGREES,
   poseDirection,
@@ -15,6 +16,7 @@ import {
   type PoseSample,
 } from '../../src/domain/liveness/challenge.js';
 import type { ChallengeStep } from '../../src/domain/liveness/types.js';
+import { createLightSequence, LIGHT_COLORS, LIGHT_DURATIONS_MS, LIGHT_FLASHES, lightDurationMs } from '../../src/domain/liveness/light.js';
 import { rng } from '../../tools/liveness-synthetic/landmarks.js';
 
 /** A byte source that replays the given bytes, then zeros. */
@@ -70,6 +72,35 @@ describe('createChallenge', () => {
     }
     // As documented for deterministic tests: byte 0 -> the first sequence.
     expect(createChallenge('PassiveActive', bytes(...NONCE, 0)).steps).toEqual(['TURN_LEFT', 'TURN_RIGHT', 'TURN_LEFT', 'TURN_RIGHT']);
+  });
+
+  it('with light, both modes start with a light sequence (6-10 flashes, no colour twice in a row); the steps start LIGHT_SETTLE_MS after it', () => {
+    const durations: readonly number[] = LIGHT_DURATIONS_MS;
+    for (let i = 0; i < 200; i++) {
+      const c = createChallenge(i % 2 ? 'Passive' : 'PassiveActive', undefined, { light: true });
+      expect(c.light.length).toBeGreaterThanOrEqual(LIGHT_FLASHES.min);
+      expect(c.light.length).toBeLessThanOrEqual(LIGHT_FLASHES.max);
+      expect(
+        c.light.every(
+          (f, k) => LIGHT_COLORS.includes(f.color) && durations.includes(f.durationMs) && (k === 0 || f.color !== c.light[k - 1]!.color),
+        ),
+      ).toBe(true);
+      expect(c.stepsStartMs).toBe(lightDurationMs(c.light) + LIGHT_SETTLE_MS);
+    }
+  });
+
+  it('the light sequence is drawn after the nonce and the steps, from the same source', () => {
+    const after = [3, 200, 17, 90, 41, 250, 8, 77, 130, 61, 12, 99, 180, 33, 5, 66, 140, 23, 210, 48, 111];
+    const c = createChallenge('PassiveActive', bytes(...NONCE, 5, ...after), { light: true });
+    expect(c.steps).toEqual(ALL_ACTIVE_SEQUENCES[5]);
+    expect(c.light).toEqual(createLightSequence(bytes(...after)));
+    expect(createChallenge('Passive', bytes(...NONCE, ...after), { light: true }).light).toEqual(c.light);
+  });
+
+  it('without light (what the server issues until the capture page shows it): no flashes, steps from t = 0', () => {
+    for (const mode of ['Passive', 'PassiveActive'] as const) {
+      expect(createChallenge(mode)).toMatchObject({ light: [], stepsStartMs: 0 });
+    }
   });
 
   it('refuses a random source that returns too few bytes', () => {

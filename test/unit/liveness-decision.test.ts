@@ -14,6 +14,9 @@ import { faceWith, liveSequence, photoSequence, rng } from '../../tools/liveness
 import { faceCentre, renderPhotoJitter } from '../../tools/liveness-synthetic/attacks.js';
 import { encodeJpeg, loadRgb, placeOnCanvas } from '../../tools/liveness-synthetic/render.js';
 import { EmbeddedProvider } from '../../src/adapters/engine/provider.js';
+import { decodeImage } from '../../src/adapters/engine/decode.js';
+import { measureLightSample } from '../../src/domain/liveness/light-sample.js';
+import type { DetectedFrame } from '../../src/ports/face-provider.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../src/domain/liveness/decision-input.js';
 import {
   ALL_ACTIVE_SEQUENCES,
@@ -26,6 +29,10 @@ import {
 import { decideAttempt, LIVENESS_THRESHOLDS, REASONS, type ReasonCode } from '../../src/domain/liveness/decision.js';
 import type { AttemptInput, ChallengeStep, DecisionResult, FrameAnalysis, LivenessOperationMode } from '../../src/domain/liveness/types.js';
 import { ffmpegPath } from '../../tools/ffmpeg.js';
+import { lightMeasures, NEAR, type Filming } from '../helpers/light-frames.js';
+import { LIGHT_SETTLE_MS } from '../../src/domain/liveness/challenge.js';
+import { lightDurationMs } from '../../src/domain/liveness/light.js';
+import type { LightFlash } from '../../src/domain/liveness/types.js';
 import { SHARED_DIR } from '../helpers/paths.js';
 
 const ramp = (n: number, f: (u: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i / (n - 1)));
@@ -269,6 +276,97 @@ describe('uncertain', () => {
   });
 });
 
+// The light challenge (light-check.ts) inside the decision: the frames carry light measures of
+// synthetic frames (test/helpers/light-frames.ts) with or without the reflection of the issued
+// flashes; the head moves as in the tests above.
+describe('the light challenge', () => {
+  const FLASHES: LightFlash[] = [
+    { color: 'RED', durationMs: 400 },
+    { color: 'CYAN', durationMs: 300 },
+    { color: 'GREEN', durationMs: 500 },
+    { color: 'MAGENTA', durationMs: 400 },
+    { color: 'YELLOW', durationMs: 300 },
+    { color: 'BLUE', durationMs: 400 },
+  ];
+  const OTHER: LightFlash[] = [
+    { color: 'BLUE', durationMs: 300 },
+    { color: 'YELLOW', durationMs: 500 },
+    { color: 'RED', durationMs: 300 },
+    { color: 'GREEN', durationMs: 400 },
+    { color: 'CYAN', durationMs: 400 },
+    { color: 'MAGENTA', durationMs: 400 },
+  ];
+  const stepsStartMs = lightDurationMs(FLASHES) + LIGHT_SETTLE_MS;
+
+  /** Passive: a live head turning left then right over 4 s at 10 fps, filmed while `light` is shown. */
+  function passive(light: Omit<Filming, 'shown'> & { shown?: LightFlash[] }): FrameAnalysis[] {
+    const frames = liveSequence({ yaw: ramp(40, (u) => 25 * Math.sin(2 * Math.PI * u)) });
+    const measures = lightMeasures(
+      frames.map((f) => f.t),
+      { shown: FLASHES, ...light },
+    );
+    return frames.map((f, i) => ({ ...f, light: measures[i]! }));
+  }
+  const withLight = (frames: FrameAnalysis[], mode: LivenessOperationMode, steps: ChallengeStep[] = []): DecisionResult => {
+    const challenge = { nonce: 'n', light: FLASHES, steps, stepsStartMs, stepTimeoutMs: STEP_TIMEOUT_MS };
+    const r = decideAttempt({ mode, frames, challenge, previousDigests: new Set(), digest: 'd' });
+    r.reasons.forEach((x) => covered.add(x));
+    return r;
+  };
+
+  it('Passive: the issued flashes reflected by a live head: realface, with the light measures in the audit', () => {
+    const r = withLight(passive({ strength: 0.05 }), 'Passive');
+    expect(r).toMatchObject({ decision: 'realface', reasons: [] });
+    expect(r.measures.lightScore).toBeGreaterThanOrEqual(0.6);
+    expect(r.measures.lightFrames).toBeGreaterThanOrEqual(10);
+  });
+
+  it('PassiveActive: the light while the head is still, then the 4 moves from stepsStartMs on: realface', () => {
+    const still = liveSequence({ yaw: Array.from({ length: stepsStartMs / 100 }, () => 0), seed: 3 });
+    const moves = performing(SEQUENCE).map((f, i) => ({ ...f, t: stepsStartMs + i * 400 }));
+    const times = [...still.map((f) => f.t), ...moves.map((f) => f.t)];
+    for (const [strength, decision, reasons] of [
+      [0.05, 'realface', []],
+      // The same head, no reflection: a replay of a person doing these moves.
+      [0, 'spoofface', ['LIGHT_NOT_REFLECTED']],
+    ] as const) {
+      const measures = lightMeasures(times, { shown: FLASHES, strength });
+      const frames = [...still, ...moves].map((f, i) => ({ ...f, light: measures[i]! }));
+      const r = withLight(frames, 'PassiveActive', SEQUENCE);
+      expect(r).toMatchObject({ decision, reasons });
+      expect(r.measures.step4DoneMs).toBeGreaterThan(stepsStartMs);
+    }
+  });
+
+  it('LIGHT_NOT_REFLECTED: a live head (a replayed video of one) with no reflection: spoofface', () => {
+    expect(withLight(passive({ strength: 0 }), 'Passive')).toMatchObject({ decision: 'spoofface', reasons: ['LIGHT_NOT_REFLECTED'] });
+  });
+
+  it('LIGHT_SEQUENCE_MISMATCH: another sequence reflected (a recording of an earlier attempt): spoofface', () => {
+    const r = withLight(passive({ strength: 0.05, shown: OTHER }), 'Passive');
+    expect(r).toMatchObject({ decision: 'spoofface', reasons: ['LIGHT_SEQUENCE_MISMATCH'] });
+    expect(r.measures.lightScore).toBeLessThan(0.6);
+  });
+
+  it('LIGHT_TOO_DARK, LIGHT_TOO_BRIGHT, LIGHT_FACE_TOO_FAR: a scene the check cannot see into is uncertain, not spoof', () => {
+    const dark = passive({ strength: 0, scene: { ...NEAR, skin: [24, 17, 13], background: [20, 19, 18] } });
+    expect(withLight(dark, 'Passive')).toMatchObject({ decision: 'uncertain', reasons: ['LIGHT_TOO_DARK'] });
+    const bright = passive({ strength: 0, scene: { ...NEAR, skin: [250, 244, 238], background: [200, 200, 200] } });
+    expect(withLight(bright, 'Passive')).toMatchObject({ decision: 'uncertain', reasons: ['LIGHT_TOO_BRIGHT'] });
+    const far = passive({ strength: 0, scene: { ...NEAR, face: { left: 150, top: 90, width: 40, height: 44 } } });
+    expect(withLight(far, 'Passive')).toMatchObject({ decision: 'uncertain', reasons: ['LIGHT_FACE_TOO_FAR'] });
+  });
+
+  it('LIGHT_UNJUDGEABLE: frames without light measures (a provider that cannot measure pixels): uncertain', () => {
+    const frames = liveSequence({ yaw: ramp(40, (u) => 25 * Math.sin(2 * Math.PI * u)) });
+    expect(withLight(frames, 'Passive')).toMatchObject({ decision: 'uncertain', reasons: ['LIGHT_UNJUDGEABLE'] });
+  });
+
+  it('a challenge without light (issued before the light challenge existed) is judged as before', () => {
+    expect(decide(passive({ strength: 0 }), 'Passive')).toMatchObject({ decision: 'realface', reasons: [] });
+  });
+});
+
 describe('reason codes', () => {
   it('every reason code is exercised by the tests above', () => {
     const all = Object.keys(REASONS) as ReasonCode[];
@@ -351,6 +449,19 @@ describe("held-out real frames (embedded engine; not the bench's fit set)", () =
   afterAll(async () => {
     await provider?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('detectMany carries the light measure the worker took: measureLightSample on the decoded frame and its largest face', async () => {
+    const settled = await provider.detectMany(wide.slice(0, 3), LIVENESS_DETECT_OPTIONS);
+    for (const [i, s] of settled.entries()) {
+      expect(s.status).toBe('fulfilled');
+      const { faces, light } = (s as PromiseFulfilledResult<DetectedFrame>).value;
+      const decoded = await decodeImage(wide[i]!, { maxPixels: 40_000_000 });
+      const r = faces[0]!.faceRectangle;
+      expect(light).toEqual(measureLightSample({ ...decoded, channels: 3 }, r));
+      expect(light!.faceFraction).toBeCloseTo((r.width * r.height) / (640 * 360), 10);
+      expect(light!.skin).not.toBeNull();
+    }
   });
 
   it('genuine, wide shot: one face per frame, a real turn of more than 15°, and too little live motion for Passive', () => {

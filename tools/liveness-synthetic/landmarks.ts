@@ -142,7 +142,7 @@ export interface SyntheticFrameOptions {
 
 /** One frame with one face whose rectangle is the landmarks' bounding box (slightly enlarged). */
 export function frameWith(o: SyntheticFrameOptions): FrameAnalysis {
-  return { t: o.t, width: 640, height: 480, faces: [faceWith(o)] };
+  return { t: o.t, width: 640, height: 480, faces: [faceWith(o)], light: null };
 }
 
 export function faceWith(o: SyntheticFrameOptions): FrameFace {

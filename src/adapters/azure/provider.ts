@@ -8,7 +8,7 @@
  */
 import type { AzureConfig } from '../../platform/config.js';
 import { FaceError } from '../../domain/errors.js';
-import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
+import type { DetectedFrame, FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
 import type { FindSimilarMode, Verification } from '../../domain/similarity.js';
 import {
   DETECTION_DEFAULTS,
@@ -131,9 +131,13 @@ export class AzureProvider implements FaceProvider {
     return this.started && !this.http.isClosed();
   }
 
-  /** Azure has no queue of ours to admit against: each image is its own upstream call. */
-  detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFace[]>>> {
-    return Promise.allSettled(images.map((image) => this.detect(image, options)));
+  /**
+   * Azure has no queue of ours to admit against: each image is its own upstream call. Azure
+   * returns no pixels, so the light challenge cannot be measured (light: null -> the light check
+   * is UNJUDGEABLE; on this provider liveness sessions are Azure's own anyway).
+   */
+  detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFrame>>> {
+    return Promise.allSettled(images.map(async (image) => ({ faces: await this.detect(image, options), light: null })));
   }
 
   async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {

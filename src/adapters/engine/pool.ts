@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { FaceError } from '../../domain/errors.js';
 import { secondsSince, type EngineStage, type Metrics } from '../../platform/metrics.js';
 import { loadOrt } from './models.js';
-import type { DetectOptions, DetectRequest, ModelInfo, StageTimings, WorkerFace, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { DetectOptions, DetectRequest, ModelInfo, StageTimings, WorkerRequest, WorkerResponse, WorkerResult } from './protocol.js';
 
 export interface PoolOptions {
   workers: number;
@@ -65,7 +65,7 @@ interface Job {
   /** performance.now() when a worker took it. */
   startedAt?: number;
   deadline?: NodeJS.Timeout;
-  resolve: (faces: WorkerFace[]) => void;
+  resolve: (result: WorkerResult) => void;
   reject: (err: Error) => void;
 }
 
@@ -216,7 +216,7 @@ export class EnginePool {
           if (ms !== undefined) metrics.engineStage.observe({ stage }, ms / 1000);
         }
       }
-      job.resolve(msg.faces);
+      job.resolve({ faces: msg.faces, light: msg.light });
     } else {
       metrics?.engineJobs.inc({ outcome: 'error' });
       job.reject(new Error(`engine error: ${msg.error}`));
@@ -295,7 +295,7 @@ export class EnginePool {
   }
 
   /** `admitted`: the job belongs to a request admitted as a whole; the queue's limits are not checked again. */
-  detect(job: DetectJob, admitted = false): Promise<WorkerFace[]> {
+  detect(job: DetectJob, admitted = false): Promise<WorkerResult> {
     if (this.closing) {
       return Promise.reject(new FaceError('ENGINE_UNAVAILABLE', 'The server is shutting down; retry on another instance.'));
     }

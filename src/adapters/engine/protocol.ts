@@ -1,6 +1,7 @@
 /** Messages between the engine's main-thread pool and its worker threads. */
 import type { Rect } from './geometry.js';
 import type { QualityMeasures } from '../../domain/types.js';
+import type { LightMeasure } from '../../domain/liveness/light-sample.js';
 
 export interface DetectOptions {
   /** Run the 68-point landmark model (needed for landmarks, head pose and embeddings). */
@@ -14,6 +15,8 @@ export interface DetectOptions {
   /** Faces the detector scores below this (0–1) are dropped. */
   minScore: number;
   maxFaces: number;
+  /** Also measure the light challenge's skin and background colour around the largest face (liveness frames). */
+  light: boolean;
 }
 
 export interface DetectRequest {
@@ -40,13 +43,19 @@ export interface WorkerFace {
   quality?: QualityMeasures;
 }
 
+/** What a worker answers for one image: the faces, and the light measure when it was asked for. */
+export interface WorkerResult {
+  faces: WorkerFace[];
+  light: LightMeasure | null;
+}
+
 /** `stall` is a test seam (EnginePool.testSeam): the worker spins forever, as if hung in a native call. */
 export type WorkerRequest = DetectRequest | { type: 'init' } | { type: 'close' } | { type: 'stall' };
 
 export type WorkerResponse =
   | { type: 'ready'; models: ModelInfo }
   | { type: 'init-failed'; error: string }
-  | { type: 'result'; id: number; faces: WorkerFace[]; timings: StageTimings }
+  | { type: 'result'; id: number; faces: WorkerFace[]; light: LightMeasure | null; timings: StageTimings }
   | { type: 'error'; id: number; error: string }
   | { type: 'closed' };
 

@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 import { FaceError } from '../../domain/errors.js';
 import { groupEmbeddings } from '../../domain/grouping.js';
-import type { FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
+import type { DetectedFrame, FaceGrouping, FaceProvider, RecognitionFace, SimilarFace } from '../../ports/face-provider.js';
 import { findSimilar, verify, type FindSimilarMode, type Verification } from '../../domain/similarity.js';
 import {
   DETECTION_DEFAULTS,
@@ -91,26 +91,47 @@ export class EmbeddedProvider implements FaceProvider {
     return this.pool.ready;
   }
 
-  detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
-    return this.detectOne(image, options, false);
+  async detect(image: Buffer, options: DetectRequestOptions): Promise<DetectedFace[]> {
+    return (await this.detectOne(image, options, false, false)).faces;
   }
 
-  async detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFace[]>>> {
+  /**
+   * Each frame also carries the light challenge's measure, taken in the worker from the pixels it
+   * already has. At most two frames per worker are decoded or running at a time: an attempt of
+   * up to 120 full-HD frames (FRAME_LIMITS) would otherwise hold every decoded frame at once
+   * (~6 MB each, ~750 MB), where this holds ~2 × workers of them.
+   */
+  async detectMany(images: readonly Buffer[], options: DetectRequestOptions): Promise<Array<PromiseSettledResult<DetectedFrame>>> {
     this.admit();
-    return Promise.allSettled(images.map((image) => this.detectOne(image, options, true)));
+    const results: Array<PromiseSettledResult<DetectedFrame>> = new Array<PromiseSettledResult<DetectedFrame>>(images.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let i = next++; i < images.length; i = next++) {
+        try {
+          results[i] = { status: 'fulfilled', value: await this.detectOne(images[i]!, options, true, true) };
+        } catch (reason) {
+          results[i] = { status: 'rejected', reason };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(images.length, 2 * Math.max(1, this.options.workers)) }, lane));
+    return results;
   }
 
-  /** `admitted`: part of a request admitted as a whole (detectMany); the engine's limits are not checked again. */
-  private detectOne(image: Buffer, options: DetectRequestOptions, admitted: boolean): Promise<DetectedFace[]> {
+  /**
+   * `admitted`: part of a request admitted as a whole (detectMany); the engine's limits are not
+   * checked again. `light`: measure the light challenge's colours too.
+   */
+  private detectOne(image: Buffer, options: DetectRequestOptions, admitted: boolean, light: boolean): Promise<DetectedFrame> {
     return withSpan('engine.detect', { 'facegraph.image.bytes': image.length }, async (span) => {
       // Refuse before decoding when even the cheapest image would be refused: an overloaded engine
       // should not also spend the CPU on decoding what it will not run.
       if (!admitted) this.admit();
       const decoded = await decodeImage(image, { maxPixels: this.options.maxPixels });
       span.setAttributes({ 'facegraph.image.width': decoded.width, 'facegraph.image.height': decoded.height });
-      const faces = await this.detectDecoded(decoded, options, admitted);
-      span.setAttribute('facegraph.faces', faces.length);
-      return faces;
+      const frame = await this.detectDecodedFrame(decoded, options, admitted, light);
+      span.setAttribute('facegraph.faces', frame.faces.length);
+      return frame;
     });
   }
 
@@ -125,11 +146,20 @@ export class EmbeddedProvider implements FaceProvider {
 
   /** `decoded.data` is transferred to an engine worker (detached here): do not read it afterwards. */
   async detectDecoded(decoded: DecodedImage, options: DetectRequestOptions, admitted = false): Promise<DetectedFace[]> {
+    return (await this.detectDecodedFrame(decoded, options, admitted, false)).faces;
+  }
+
+  private async detectDecodedFrame(
+    decoded: DecodedImage,
+    options: DetectRequestOptions,
+    admitted: boolean,
+    light: boolean,
+  ): Promise<DetectedFrame> {
     const wantQuality = options.attributes.some((a) => QUALITY_ATTRIBUTES.has(a));
     const wantPose = options.attributes.includes('headPose') || options.attributes.includes('qualityForRecognition');
     const minFaceSize = options.minFaceSize ?? DETECTION_DEFAULTS.minFaceSize;
     const whole = await wholeImageInput(decoded, minFaceSize);
-    const faces = await this.pool.detect(
+    const result = await this.pool.detect(
       {
         width: decoded.width,
         height: decoded.height,
@@ -144,11 +174,12 @@ export class EmbeddedProvider implements FaceProvider {
           minFaceSize,
           minScore: options.minDetectionConfidence ?? DETECTION_DEFAULTS.minDetectionConfidence,
           maxFaces: DETECTION_LIMITS.maxFaces,
+          light,
         },
       },
       admitted,
     );
-    return faces.map((f) => toDetectedFace(f, options, decoded));
+    return { faces: result.faces.map((f) => toDetectedFace(f, options, decoded)), light: result.light };
   }
 
   // Recognition is pure maths on the embeddings computed at detection time (src/face), so it

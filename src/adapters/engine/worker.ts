@@ -1,5 +1,6 @@
 /** Worker-thread entry: owns one set of onnxruntime sessions (YuNet, landmarks, recognition) and the models behind them. */
 import { parentPort } from 'node:worker_threads';
+import { measureLightSample } from '../../domain/liveness/light-sample.js';
 import { createFaceNets, type FaceNets } from './facenets.js';
 import { loadModels, type LoadedModels } from './models.js';
 import { detect } from './pipeline.js';
@@ -58,12 +59,21 @@ async function handle(msg: WorkerRequest): Promise<void> {
   try {
     const timings: StageTimings = {};
     const faces = await detect(models, nets, msg, timings);
+    // The light challenge's colours, on the full-resolution pixels this worker already holds
+    // (cheap: ~2 x 10^4 pixels read). Faces are sorted largest first.
+    const largest = faces[0]?.rect;
+    const light = msg.options.light
+      ? measureLightSample(
+          { width: msg.width, height: msg.height, channels: 3, data: msg.rgb },
+          largest ? { left: largest.x, top: largest.y, width: largest.width, height: largest.height } : null,
+        )
+      : null;
     const transfer: ArrayBuffer[] = [];
     for (const f of faces) {
       if (f.embedding) transfer.push(f.embedding.buffer as ArrayBuffer);
       if (f.landmarks68) transfer.push(f.landmarks68.buffer as ArrayBuffer);
     }
-    send({ type: 'result', id: msg.id, faces, timings }, transfer);
+    send({ type: 'result', id: msg.id, faces, light, timings }, transfer);
   } catch (err) {
     send({ type: 'error', id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }

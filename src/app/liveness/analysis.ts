@@ -4,8 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FaceError, INFRASTRUCTURE_CODES } from '../../domain/errors.js';
-import type { FaceProvider } from '../../ports/face-provider.js';
-import type { DetectedFace } from '../../domain/types.js';
+import type { DetectedFrame, FaceProvider } from '../../ports/face-provider.js';
 import { LIVENESS_DETECT_OPTIONS, toFrameAnalysis } from '../../domain/liveness/decision-input.js';
 import type { FrameAnalysis } from '../../domain/liveness/types.js';
 
@@ -49,7 +48,8 @@ export async function analyseFrames(
     throw first.reason;
   }
   const t0 = timestamps[0] ?? 0;
-  return settled.map((s, i) =>
-    toFrameAnalysis((timestamps[i] ?? t0) - t0, size.width, size.height, (s as PromiseFulfilledResult<DetectedFace[]>).value),
-  );
+  return settled.map((s, i) => {
+    const { faces, light } = (s as PromiseFulfilledResult<DetectedFrame>).value;
+    return toFrameAnalysis((timestamps[i] ?? t0) - t0, size.width, size.height, faces, light);
+  });
 }

@@ -49,7 +49,7 @@ export async function attemptOutcome(
   const decision: DecisionResult = decideAttempt({
     mode: session.mode,
     frames,
-    challenge: session.mode === 'PassiveActive' ? challenge : null,
+    challenge,
     previousDigests: await deps.store.previousDigests(session.id, attemptId, digest),
     digest,
   });

@@ -1,6 +1,6 @@
 /**
  * The client's attempt upload: multipart/form-data with text fields `nonce`, `timestamps` (JSON
- * array of ms offsets, one per frame) and optionally `deviceCorrelationId`, and 10–30 JPEG file
+ * array of ms offsets, one per frame) and optionally `deviceCorrelationId`, and 10–120 JPEG file
  * parts named `frame`, in capture order.
  *
  * Parsed with busboy under hard limits (part count, field sizes, bytes per frame, bytes in all),
@@ -15,14 +15,20 @@ import sharp from 'sharp';
 import { FaceError } from '../../domain/errors.js';
 
 /** The frame contract, as announced to the client by GET /liveness/api/session. */
+/**
+ * Sized for the longest attempt: the light sequence (≤ 10 × 500 ms = 5 s, filmed at ~10 fps:
+ * ≤ 50 frames), a 0.5 s pause, and four motion steps (≤ 4 × 3 s = 12 s, at ~5 fps: ≤ 60 frames)
+ * = 17.5 s and ~110 frames. 40 MB is ~340 KB per frame at 120 frames (a 640×480 JPEG at quality
+ * 0.85 is 40–100 KB).
+ */
 export const FRAME_LIMITS = Object.freeze({
   min: 10,
-  max: 30,
+  max: 120,
   /** Last timestamp minus first. */
-  maxDurationMs: 6000,
+  maxDurationMs: 18_000,
   maxFrameBytes: 2 * 1024 * 1024,
   /** All frames together. */
-  maxTotalBytes: 24 * 1024 * 1024,
+  maxTotalBytes: 40 * 1024 * 1024,
   /** width x height of one frame (1920x1080); every frame must have the same size. */
   maxFramePixels: 1920 * 1080,
 });

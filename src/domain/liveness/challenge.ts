@@ -52,11 +52,20 @@
  * safely (on the clip's close-up, 10 fps: pitch −21° -> −2° and yaw −29° -> −14° between frames
  * 100 ms apart), so a limit loose enough for honest users would catch only absurd timestamps.
  *
+ * LIGHT FIRST: with `light: true`, a challenge (Passive or PassiveActive) starts with a light
+ * sequence (light.ts: 6–10 full-screen colours, 1.8–5 s, judged by light-check.ts); the motion
+ * steps start LIGHT_SETTLE_MS after it ends (stepsStartMs). The server does not issue light yet
+ * (challenge-issue.ts): the capture page does not show it yet, and an honest user filmed without
+ * it would be refused.
+ *
  * Deterministic challenges (tests): createChallenge reads 16 bytes for the nonce, then one byte
  * per draw; the byte modulo 106 indexes ALL_ACTIVE_SEQUENCES (bytes 212–255 are redrawn), e.g. a
  * source returning 16 nonce bytes then 0 issues TURN_LEFT, TURN_RIGHT, TURN_LEFT, TURN_RIGHT.
+ * The light sequence is drawn after the steps (createLightSequence's bytes).
  */
 import { randomBytes } from 'node:crypto';
+import { createLightSequence, lightDurationMs } from './light.js';
+import { randomIndex, type RandomBytes } from './random.js';
 import type { Challenge, ChallengeStep, LivenessOperationMode } from './types.js';
 
 /** Yaw change from the baseline that completes a TURN step; also the 3-D check's minimum turn (DESIGN.md: >= ~15°). */
@@ -76,6 +85,12 @@ export const LOOK_DOWN_DEGREES = 10;
  * 12 s and time saved on one step is left for the next.
  */
 export const STEP_TIMEOUT_MS = 3000;
+/**
+ * Pause between the end of the light sequence and the first motion step, ms: time for the page
+ * to switch from the full-screen colour back to the instructions, and for the user to read the
+ * first one, before the head must move.
+ */
+export const LIGHT_SETTLE_MS = 500;
 /** Steps in a PassiveActive challenge. */
 export const STEPS_PER_CHALLENGE = 4;
 
@@ -100,29 +115,26 @@ export const ALL_ACTIVE_SEQUENCES: ReadonlyArray<readonly ChallengeStep[]> = Obj
   enumerateSequences(STEPS_PER_CHALLENGE).map((seq) => Object.freeze(seq)),
 );
 
-export type RandomBytes = (size: number) => Uint8Array;
-
-/** Uniform integer in [0, n) from the random source, without modulo bias. */
-export function randomIndex(n: number, random: RandomBytes): number {
-  const limit = Math.floor(256 / n) * n;
-  for (;;) {
-    const b = random(1)[0];
-    if (b === undefined) throw new Error('random source returned no bytes');
-    if (b < limit) return b % n;
-  }
-}
+export { randomIndex, type RandomBytes };
 
 /**
- * A fresh challenge. Passive: no steps (the nonce still binds the attempt to the session).
- * PassiveActive: one of ALL_ACTIVE_SEQUENCES, uniformly. Nonce: 16 random bytes, base64url.
+ * A fresh challenge: with `light`, a light sequence first (both modes), then the steps. Passive:
+ * no steps (the nonce still binds the attempt to the session). PassiveActive: one of
+ * ALL_ACTIVE_SEQUENCES, uniformly, starting LIGHT_SETTLE_MS after the light (at 0 without light).
+ * Nonce: 16 random bytes, base64url.
  */
-export function createChallenge(mode: LivenessOperationMode, random: RandomBytes = randomBytes): Challenge {
+export function createChallenge(
+  mode: LivenessOperationMode,
+  random: RandomBytes = randomBytes,
+  options: { light: boolean } = { light: false },
+): Challenge {
   const nonceBytes = random(16);
   if (nonceBytes.length !== 16) throw new Error('random source must return the requested number of bytes');
   const nonce = Buffer.from(nonceBytes).toString('base64url');
-  if (mode === 'Passive') return { nonce, light: [], steps: [], stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS };
-  const steps = [...ALL_ACTIVE_SEQUENCES[randomIndex(ALL_ACTIVE_SEQUENCES.length, random)]!];
-  return { nonce, light: [], steps, stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS };
+  const steps = mode === 'Passive' ? [] : [...ALL_ACTIVE_SEQUENCES[randomIndex(ALL_ACTIVE_SEQUENCES.length, random)]!];
+  if (!options.light) return { nonce, light: [], steps, stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS };
+  const light = createLightSequence(random);
+  return { nonce, light, steps, stepsStartMs: lightDurationMs(light) + LIGHT_SETTLE_MS, stepTimeoutMs: STEP_TIMEOUT_MS };
 }
 
 /** One frame's head pose and time, as the challenge check needs it. */

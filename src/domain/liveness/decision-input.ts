@@ -3,6 +3,7 @@
  * Pure. Detect each frame with LIVENESS_DETECT_OPTIONS so every field the decision needs is there.
  */
 import type { DetectedFace, DetectRequestOptions } from '../types.js';
+import type { LightMeasure } from './light-sample.js';
 import type { FrameAnalysis, FrameFace } from './types.js';
 
 /** What to ask the provider for on each frame of an attempt. */
@@ -30,6 +31,12 @@ export function toFrameFace(face: DetectedFace): FrameFace {
   };
 }
 
-export function toFrameAnalysis(t: number, width: number, height: number, faces: readonly DetectedFace[]): FrameAnalysis {
-  return { t, width, height, faces: faces.map(toFrameFace) };
+export function toFrameAnalysis(
+  t: number,
+  width: number,
+  height: number,
+  faces: readonly DetectedFace[],
+  light: LightMeasure | null = null,
+): FrameAnalysis {
+  return { t, width, height, faces: faces.map(toFrameFace), light };
 }

@@ -13,14 +13,18 @@
  *  5. Identity      one person throughout: the centroids of the frames before and after any
  *                   split point differ by more than IDENTITY_SPLIT_DISTANCE, or one frame is farther
  *                   than the verify threshold from the mean of the others -> IDENTITY_CHANGED (spoof)
- *  6. Challenge     PassiveActive: the issued steps done in order, in time, no move in a direction
+ *  6. Light         the challenge has a light sequence (both modes): the skin's colour must follow
+ *                   it (light-check.ts: judgeLight) -> LIGHT_NOT_REFLECTED, LIGHT_SEQUENCE_MISMATCH
+ *                   (spoof); LIGHT_TOO_DARK, LIGHT_TOO_BRIGHT, LIGHT_FACE_TOO_FAR, LIGHT_UNJUDGEABLE
+ *                   (uncertain: the scene did not let the check see a reflection)
+ *  7. Challenge     PassiveActive: the issued steps done in order, in time, no move in a direction
  *                   not asked for (challenge.ts) -> CHALLENGE_MISSING (uncertain), CHALLENGE_NOT_PERFORMED,
  *                   CHALLENGE_WRONG_DIRECTION, CHALLENGE_TIMEOUT (spoof)
- *  7. 3-D structure when the head turned >= TURN_DEGREES from the first usable frame: the
+ *  8. 3-D structure when the head turned >= TURN_DEGREES from the first usable frame: the
  *                   homography residual between that frame and the yaw-extreme frames ÷ inter-ocular
  *                   distance; below FLAT_RESIDUAL the landmarks moved as one plane -> FLAT_SURFACE (spoof).
  *                   PassiveActive with no such turn (challenge failed anyway) -> NO_3D_EVIDENCE (uncertain).
- *  8. Live motion   Passive only: the median homography residual over all frame pairs (non-rigid
+ *  9. Live motion   Passive only: the median homography residual over all frame pairs (non-rigid
  *                   motion: expression, blinks, mouth, parallax); below MOTION_SPOOF_RESIDUAL ->
  *                   NO_LIVE_MOTION (spoof: a rigid flat picture), below MOTION_LIVE_RESIDUAL ->
  *                   INSUFFICIENT_LIVE_MOTION (uncertain).
@@ -36,6 +40,8 @@
 import { euclideanDistance, THRESHOLD as SAME_PERSON_DISTANCE } from '../similarity.js';
 import { evaluateChallenge, LOOK_DOWN_DEGREES, LOOK_UP_DEGREES, TURN_DEGREES, type PoseSample } from './challenge.js';
 import { interOcularDistance, planarResidual } from './flatness.js';
+import { judgeLight, type LightOutcome } from './light-check.js';
+import type { LightSample } from './light-sample.js';
 import type { AttemptInput, DecisionResult, FrameAnalysis, FrameFace, LivenessDecision } from './types.js';
 
 const DEFAULT_THRESHOLDS = {
@@ -108,6 +114,12 @@ export const REASONS = {
   LOW_QUALITY: 'uncertain',
   TOO_FEW_USABLE_FRAMES: 'uncertain',
   IDENTITY_CHANGED: 'spoofface',
+  LIGHT_NOT_REFLECTED: 'spoofface',
+  LIGHT_SEQUENCE_MISMATCH: 'spoofface',
+  LIGHT_TOO_DARK: 'uncertain',
+  LIGHT_TOO_BRIGHT: 'uncertain',
+  LIGHT_FACE_TOO_FAR: 'uncertain',
+  LIGHT_UNJUDGEABLE: 'uncertain',
   CHALLENGE_MISSING: 'uncertain',
   CHALLENGE_NOT_PERFORMED: 'spoofface',
   CHALLENGE_WRONG_DIRECTION: 'spoofface',
@@ -119,6 +131,16 @@ export const REASONS = {
 } as const satisfies Record<string, Exclude<LivenessDecision, 'realface'>>;
 
 export type ReasonCode = keyof typeof REASONS;
+
+/** The reason each light-check outcome adds (REFLECTED adds none). */
+export const LIGHT_REASONS: Readonly<Record<Exclude<LightOutcome, 'REFLECTED'>, ReasonCode>> = {
+  NOT_REFLECTED: 'LIGHT_NOT_REFLECTED',
+  SEQUENCE_MISMATCH: 'LIGHT_SEQUENCE_MISMATCH',
+  TOO_DARK: 'LIGHT_TOO_DARK',
+  TOO_BRIGHT: 'LIGHT_TOO_BRIGHT',
+  FACE_TOO_FAR: 'LIGHT_FACE_TOO_FAR',
+  UNJUDGEABLE: 'LIGHT_UNJUDGEABLE',
+};
 
 type FrameStatus = 'usable' | 'no_face' | 'multiple_faces' | 'too_small' | 'low_quality';
 
@@ -322,7 +344,21 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
     set('pitchMax', Math.max(...pitches));
   }
 
-  // 6. The challenge (PassiveActive).
+  // 6. The light challenge (either mode), when one was issued: judged on every frame with a
+  // light measure (the check itself needs a face and a background in each), on the timestamps
+  // relative to the first frame, where the sequence starts.
+  const light = input.challenge?.light ?? [];
+  if (light.length > 0 && timesValid) {
+    const samples: LightSample[] = frames.flatMap((f, i) => (f.light ? [{ t: times[i]!, ...f.light }] : []));
+    const verdict = judgeLight(samples, light);
+    set('lightScore', verdict.score);
+    set('lightLagMs', verdict.lagMs);
+    set('lightAmplitude', verdict.amplitude);
+    set('lightFrames', verdict.frames);
+    if (verdict.outcome !== 'REFLECTED') add(LIGHT_REASONS[verdict.outcome]);
+  }
+
+  // 7. The challenge (PassiveActive).
   if (input.mode === 'PassiveActive') {
     const steps = input.challenge?.steps ?? [];
     if (!input.challenge || steps.length === 0) {
@@ -340,7 +376,7 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
     }
   }
 
-  // 7. 3-D structure between the start and the turn extremes.
+  // 8. 3-D structure between the start and the turn extremes.
   if (usable.length >= 2) {
     const flat = flatnessMeasures(faces, th.turnDegrees);
     set('turnDegrees', flat.turnDegrees);
@@ -353,7 +389,7 @@ export function decideAttempt(input: AttemptInput, th: LivenessThresholds = LIVE
     }
   }
 
-  // 8. Live (non-rigid) motion, the Passive mode's defence against a still picture. (Not computed
+  // 9. Live (non-rigid) motion, the Passive mode's defence against a still picture. (Not computed
   // in PassiveActive, where it does not take part: ~190 homography fits, ~10 ms.)
   if (input.mode === 'Passive' && usable.length >= 2) {
     const motion = motionResidual(faces, th.motionMaxFrames);

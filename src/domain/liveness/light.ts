@@ -9,7 +9,7 @@
  * number of flashes, then per flash one byte for its colour and one for its duration (bytes that
  * would bias a modulo are redrawn, see randomIndex).
  */
-import { randomIndex, type RandomBytes } from './challenge.js';
+import { randomIndex, type RandomBytes } from './random.js';
 import type { LightColor, LightFlash } from './types.js';
 
 /**

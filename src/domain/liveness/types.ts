@@ -4,6 +4,7 @@
  * the store (src/store) and the client routes (src/http/liveness-routes.ts) all speak these.
  */
 import type { FaceRectangle } from '../types.js';
+import type { LightMeasure } from './light-sample.js';
 
 export type LivenessOperationMode = 'Passive' | 'PassiveActive';
 export type SessionStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -52,12 +53,18 @@ export interface FrameAnalysis {
   width: number;
   height: number;
   faces: FrameFace[];
+  /**
+   * The light challenge's measure of this frame (skin and background colour, light-sample.ts),
+   * taken by the engine from the decoded pixels and the largest face; null when the provider
+   * cannot measure it.
+   */
+  light: LightMeasure | null;
 }
 
 export interface AttemptInput {
   mode: LivenessOperationMode;
   frames: FrameAnalysis[];
-  /** The challenge issued for this attempt (PassiveActive), or null (Passive). */
+  /** The challenge issued for this attempt (its light sequence is judged in both modes, its steps in PassiveActive), or null. */
   challenge: Challenge | null;
   /** Digests (sha256 hex of the concatenated frame bytes) of previous attempts, for replay refusal. */
   previousDigests: ReadonlySet<string>;
