@@ -278,16 +278,13 @@ async function film(
     ];
     const wbY = luminance(...wbRaw);
     const wbTarget: Rgb = [wbRaw[0] / wbY, wbRaw[1] / wbY, wbRaw[2] / wbY];
-    if (i === 0) {
-      gain = gainTarget; // converged before the attempt starts
-      wb = [...wbTarget];
-    } else {
-      const dt = Math.max(0, t - previousT) / 1000;
-      const a = 1 - Math.exp(-dt / p.aeTauS);
-      const aw = 1 - Math.exp(-dt / p.awbTauS);
-      gain += a * (gainTarget - gain);
-      wb = [wb[0] + aw * (wbTarget[0] - wb[0]), wb[1] + aw * (wbTarget[1] - wb[1]), wb[2] + aw * (wbTarget[2] - wb[2])];
-    }
+    // The camera has converged on the idle screen before the attempt (gain 1, white balance 1);
+    // from there it lags behind the flashes (no step at the first frame: dt = 0).
+    const dt = Math.max(0, t - previousT) / 1000;
+    const a = 1 - Math.exp(-dt / p.aeTauS);
+    const aw = 1 - Math.exp(-dt / p.awbTauS);
+    gain += a * (gainTarget - gain);
+    wb = [wb[0] + aw * (wbTarget[0] - wb[0]), wb[1] + aw * (wbTarget[1] - wb[1]), wb[2] + aw * (wbTarget[2] - wb[2])];
     previousT = t;
     const { base, perUnit, width, height } = scene;
     const data = new Uint8Array(width * height * 3);
