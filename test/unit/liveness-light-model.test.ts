@@ -107,6 +107,22 @@ describe('renderLitAttempt', () => {
     for (let i = 2; i < levels.length; i++) expect(levels[i]!).toBeLessThanOrEqual(levels[i - 1]! + 1);
   });
 
+  it('with the screen idle, an adapting camera does not drift', async () => {
+    const img = scene();
+    const p = steady({ aeStrength: 1, aeTauS: 0.2, awbStrength: 0.8, awbTauS: 0.3, crosstalk: 0.15, idleLevel: 0.4 });
+    const times = [0, 500, 1000, 1500];
+    const frames = await renderLitAttempt(
+      times.map(() => img),
+      times,
+      times.map(() => BOX),
+      [],
+      p,
+      rng(7),
+    );
+    const levels = await Promise.all(frames.map(async (f) => mean(await loadRgb(f), FACE)));
+    for (const l of levels) for (let c = 0; c < 3; c++) expect(Math.abs(l[c]! - levels[0]![c]!)).toBeLessThan(1);
+  });
+
   it('the light falls with the square of the distance (a face half as wide gets a quarter)', async () => {
     const img = scene();
     const [idle] = await renderLitAttempt([img], [0], [BOX], [], steady(), rng(2));

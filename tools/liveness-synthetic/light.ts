@@ -254,7 +254,8 @@ async function film(
   random: () => number,
 ): Promise<Buffer[]> {
   const normal = gaussian(random);
-  const idle: Rgb = [p.idleLevel, p.idleLevel, p.idleLevel];
+  // The idle screen as the sensor sees it (crosstalk included): the state the camera has converged on.
+  const idle = screenAt(flashes, -1, p);
   const out: Buffer[] = [];
   let gain = 1;
   let wb: [number, number, number] = [1, 1, 1];
