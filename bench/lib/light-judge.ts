@@ -1,23 +1,22 @@
 /**
  * The light challenge's product side as bench:liveness uses it: measureLightSample, judgeLight and
- * LIGHT_THRESHOLDS, and how a judgement joins the decision (its reason codes). Until the product
- * modules of branch wt-light are merged these come from the stand-in (light-standin.ts);
- * LIGHT_IMPLEMENTATION says which one a run used.
+ * LIGHT_THRESHOLDS (src/domain/liveness/light-sample.ts, light-check.ts, merged from branch
+ * wt-light), and how a verdict joins the decision (its reason codes, as the product's decision
+ * rule names them). LIGHT_IMPLEMENTATION says which implementation a run used.
  */
+import type { LightOutcome } from '../../src/domain/liveness/light-check.js';
 import type { LivenessDecision } from '../../src/domain/liveness/types.js';
-import type { LightOutcome } from './light-standin.js';
 
 export {
   judgeLight,
   LIGHT_THRESHOLDS,
-  measureLightSample,
-  type LightJudgement,
+  type LightVerdict as LightJudgement,
   type LightOutcome,
-  type LightSample,
   type LightThresholds,
-} from './light-standin.js';
+} from '../../src/domain/liveness/light-check.js';
+export { measureLightSample, type LightSample } from '../../src/domain/liveness/light-sample.js';
 
-export const LIGHT_IMPLEMENTATION = 'stand-in (bench/lib/light-standin.ts; the product modules are not merged yet)';
+export const LIGHT_IMPLEMENTATION = "the product's (src/domain/liveness/light-sample.ts, light-check.ts)";
 
 /** The decision reason a light outcome adds, and what it implies (null: the light check passed). */
 export const LIGHT_REASONS: Record<LightOutcome, { reason: string; decision: Exclude<LivenessDecision, 'realface'> } | null> = {
