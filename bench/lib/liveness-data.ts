@@ -40,6 +40,13 @@ import { FACES_DIR, peoplePhotos } from './data.js';
 export const FPS = 10;
 /** The close-up shot, in 10 fps frame indices (0-based: frame k at k / 10 s), checked by eye. */
 export const CLOSEUP = { first: 36, last: 78 } as const;
+/**
+ * The time split, in close-up frame indices (0 = clip frame 36): thresholds are chosen on 'tune'
+ * (t = 3.6–5.6 s) and every reported number is measured on 'held' (t = 5.7–7.8 s).
+ */
+export const PARTS = { tune: { first: 0, end: 21 }, held: { first: 21, end: 43 } } as const;
+export const partOfCloseupIndex = (i: number): 'tune' | 'held' => (i < PARTS.held.first ? 'tune' : 'held');
+
 /** Frames of the close-up used as the single photo of attacks (a)–(c1). */
 export const PHOTO_SOURCES = [36, 41, 46, 51, 56, 61, 66, 71, 76] as const;
 
@@ -55,6 +62,8 @@ export interface Sequence {
   kind: 'genuine' | 'a' | 'b' | 'c' | 'd';
   variant: string;
   frames: CapturedFrame[];
+  /** The time part of its source footage (attacks from one frame, other people); none for sliding sequences. */
+  part?: 'tune' | 'held';
 }
 
 export class Analyser {
@@ -87,6 +96,8 @@ export class Analyser {
 
 export interface BenchData {
   closeup: Sequence;
+  /** The close-up's decoded frames (for the light renders). */
+  closeImages: RgbImage[];
   attacks: Sequence[];
   /** (d): other people's sequences, to splice into genuine windows. */
   others: Sequence[];
@@ -110,10 +121,12 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
   let seed = 100;
   for (const k of PHOTO_SOURCES) {
     const idx = k - CLOSEUP.first;
+    const part = partOfCloseupIndex(idx);
     const src = closeImages[idx]!;
     const centre = faceCentre(closeFrames[idx]!.analysis);
     attacks.push({
       id: `a-photo-${k}`,
+      part,
       kind: 'a',
       variant: 'photo+jitter',
       frames: await analyser.capture(await renderPhotoJitter(src, centre, seed++)),
@@ -121,12 +134,14 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
     const dir = k % 2 === 0 ? 1 : -1;
     attacks.push({
       id: `b-yaw-${k}`,
+      part,
       kind: 'b',
       variant: 'print yaw sweep',
       frames: await analyser.capture(await renderPrintTilt(src, centre, 'yaw-sweep', dir, seed++)),
     });
     attacks.push({
       id: `b-pitch-${k}`,
+      part,
       kind: 'b',
       variant: 'print pitch+yaw',
       frames: await analyser.capture(await renderPrintTilt(src, centre, 'pitch-then-yaw', dir, seed++)),
@@ -134,6 +149,7 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
     const look = k % 2 === 0 ? 'phone' : 'monitor';
     attacks.push({
       id: `c1-${look}-${k}`,
+      part,
       kind: 'c',
       variant: `screen still (${look})`,
       frames: await analyser.capture(await renderScreenStill(src, centre, SCREEN_LOOKS[look]!, seed++)),
@@ -154,7 +170,10 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
     .sort((p, q) => p - q);
   const faceWidth = widths[Math.floor(widths.length / 2)] ?? 88;
   const others: Sequence[] = [];
+  const people = [...new Set(peoplePhotos().map((p) => p.person))].filter((p) => p !== 'lin_manuel_miranda');
   for (const photo of peoplePhotos().filter((p) => p.person !== 'lin_manuel_miranda')) {
+    // Alternate people between the parts: nobody is on both sides of the split.
+    const part = people.indexOf(photo.person) % 2 === 0 ? 'tune' : 'held';
     const bytes = readFileSync(path.join(FACES_DIR, photo.file));
     const img = await loadRgb(bytes);
     const jpeg = await encodeJpeg(img, 92);
@@ -162,10 +181,10 @@ export async function buildBenchData(analyser: Analyser, files: readonly string[
     const face = a.faces[0];
     if (!face) throw new Error(`no face in ${photo.file}`);
     const rendered = await renderOtherPerson(img, { centre: faceCentre(a), width: face.faceRectangle.width }, mid, faceWidth, seed++);
-    others.push({ id: `d-${photo.file}`, kind: 'd', variant: photo.person, frames: await analyser.capture(rendered) });
+    others.push({ id: `d-${photo.file}`, kind: 'd', variant: photo.person, frames: await analyser.capture(rendered), part });
   }
   log(`  (d) ${others.length} other-person sequences rendered and analysed (${analyser.frames} frames in all)`);
-  return { closeup, attacks, others, analysedFrames: analyser.frames };
+  return { closeup, closeImages, attacks, others, analysedFrames: analyser.frames };
 }
 
 /** sha256 hex of the concatenated frame bytes (the attempt digest). */

@@ -4,18 +4,30 @@
  *
  * Challenge issuance in PassiveActive (the same rule for bona fide and attack presentations):
  * each attempt is decided under every one of the 106 challenges createChallenge can issue
- * (ALL_ACTIVE_SEQUENCES; ~1 ms per decideAttempt, so ~1 minute for the bench's ~640 attempts:
- * exact, no sampling needed), and counts as ACCEPTED if ANY of them yields realface. For an attack that is the attacker's best
+ * (ALL_ACTIVE_SEQUENCES; ~1 ms per decideAttempt: exact, no sampling needed), and counts as
+ * ACCEPTED if ANY of them yields realface. For an attack that is the attacker's best
  * case (the challenge their motion happens to perform); for a bona fide window it is the
  * challenge the performer's real motion performs (he does not follow our instructions).
- * For the screen video replay (c2) the expected APCER under RANDOM issuance (the attacker cannot
- * choose: mean over the 106 challenges) is reported as well, since that is the real-world figure
- * for a pre-recorded video.
+ * The acceptance under RANDOM issuance (the attacker cannot choose: the share of the 106
+ * challenges that accept) is reported as well: the real-world figure for a pre-recorded video.
+ *
+ * The light check (light-judge.ts) joins each decision when the attempt carries light evidence;
+ * thresholds are passed in (the bench tunes them on one time part and reports on the other).
  */
 import { ALL_ACTIVE_SEQUENCES, STEP_TIMEOUT_MS, evaluateChallenge } from '../../src/domain/liveness/challenge.js';
-import { decideAttempt, flatnessMeasures, frameStatus, identityMeasures, motionResidual } from '../../src/domain/liveness/decision.js';
+import {
+  decideAttempt,
+  flatnessMeasures,
+  frameStatus,
+  identityMeasures,
+  LIVENESS_THRESHOLDS,
+  motionResidual,
+  type LivenessThresholds,
+} from '../../src/domain/liveness/decision.js';
 import type { Challenge, DecisionResult, FrameAnalysis, LivenessDecision, LivenessOperationMode } from '../../src/domain/liveness/types.js';
-import { digestOf, FPS, type CapturedFrame, type Sequence } from './liveness-data.js';
+import type { LightFlash } from '../../src/domain/liveness/types.js';
+import { judgeLight, LIGHT_THRESHOLDS, withLight, type LightJudgement, type LightSample, type LightThresholds } from './light-judge.js';
+import { digestOf, FPS, PARTS, type CapturedFrame, type Sequence } from './liveness-data.js';
 
 export interface WindowConfig {
   name: string;
@@ -25,14 +37,30 @@ export interface WindowConfig {
   stride: number;
 }
 
-/** 2 s at 10 fps (20 frames), 3 s at 5 fps (15 frames), 2 s at 5 fps (10 frames). */
+/**
+ * 2 s at 10 fps (20 frames), 2 s at 5 fps (10 frames). (The 3 s window the bench used before the
+ * time split does not fit in one half of the 4.3 s close-up.)
+ */
 export const WINDOW_CONFIGS: readonly WindowConfig[] = [
   { name: '20 frames @10 fps (2 s)', count: 20, stride: 1 },
-  { name: '15 frames @5 fps (3 s)', count: 15, stride: 2 },
   { name: '10 frames @5 fps (2 s)', count: 10, stride: 2 },
 ];
 
-export type Species = 'genuine' | 'a' | 'b' | 'c' | 'd' | 'e';
+/**
+ * (f) the recording replayed on a second screen lit by the capture screen's flashes (glare);
+ * (g) a genuine lit recording submitted for a session that issued another sequence;
+ * (h) the recording with no reflection at all (injected, or a screen in a dark corner).
+ */
+export type Species = 'genuine' | 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h';
+
+/** Which time segment of the footage an attempt comes from: thresholds are tuned on one, reported on the other. */
+export type Part = 'tune' | 'held';
+
+/** The light challenge's evidence: one sample per frame, and the sequence the session issued. */
+export interface LightEvidence {
+  samples: LightSample[];
+  issued: LightFlash[];
+}
 
 export interface Attempt {
   id: string;
@@ -42,28 +70,34 @@ export interface Attempt {
   frames: FrameAnalysis[];
   digest: string;
   previousDigests: ReadonlySet<string>;
+  part: Part;
+  /** Light evidence (lit attempts only); null: no light rendered, the light check is taken as passed (worst case). */
+  light: LightEvidence | null;
 }
 
-const spanOf = (c: WindowConfig): number => (c.count - 1) * c.stride + 1;
+export const spanOf = (c: WindowConfig): number => (c.count - 1) * c.stride + 1;
 
 function window(frames: readonly CapturedFrame[], start: number, c: WindowConfig): CapturedFrame[] {
   return Array.from({ length: c.count }, (_, i) => frames[start + i * c.stride]!);
 }
 
 /** Analyses with client timestamps (ms since the first frame) for frames taken at `stride` / FPS intervals. */
-function timed(frames: readonly CapturedFrame[], c: WindowConfig): FrameAnalysis[] {
+export function timed(frames: readonly CapturedFrame[], c: WindowConfig): FrameAnalysis[] {
   return frames.map((f, i) => ({ ...f.analysis, t: Math.round((i * c.stride * 1000) / FPS) }));
 }
 
-function attempt(
-  id: string,
-  species: Species,
-  variant: string,
-  c: WindowConfig,
-  frames: CapturedFrame[],
-  previous: ReadonlySet<string> = new Set(),
-): Attempt {
-  return { id, species, variant, config: c.name, frames: timed(frames, c), digest: digestOf(frames), previousDigests: previous };
+function attempt(id: string, species: Species, variant: string, c: WindowConfig, frames: CapturedFrame[], part: Part): Attempt {
+  return {
+    id,
+    species,
+    variant,
+    config: c.name,
+    frames: timed(frames, c),
+    digest: digestOf(frames),
+    previousDigests: new Set(),
+    part,
+    light: null,
+  };
 }
 
 export interface Attempts {
@@ -72,38 +106,46 @@ export interface Attempts {
 }
 
 /**
- * Bona fide: every window of the close-up (all starts, each config).
- * (a), (b), (c1): one attempt per config from the start of each 3 s sequence.
- * (c2): sliding windows like the genuine ones, on the screen-replayed video.
- * (d): the first half of a genuine window (3 starts per config) then another person's frames,
- *      and the reverse order; every other-person sequence.
+ * Per part (PARTS: close-up frame ranges):
+ * bona fide: every window of the part's close-up frames (all starts, each config);
+ * (a), (b), (c1): one attempt per config from the start of each 3 s sequence, in the part of its source frame;
+ * (c2): sliding windows like the genuine ones, on the screen-replayed video, inside the part;
+ * (d): the first half of a genuine window of the part (first, middle and last start per config)
+ *      then another person's frames, and the reverse order; each other person belongs to one part;
  * (e): each genuine window again, its digest already seen.
  */
 export function buildAttempts(closeup: Sequence, attacks: readonly Sequence[], others: readonly Sequence[]): Attempts {
   const genuine: Attempt[] = [];
   const out: Attempt[] = [];
-  for (const c of WINDOW_CONFIGS) {
-    const span = spanOf(c);
-    for (let s = 0; s + span <= closeup.frames.length; s++) {
-      genuine.push(attempt(`genuine/${c.count}f/s${s}`, 'genuine', 'clip close-up', c, window(closeup.frames, s, c)));
-    }
-    for (const seq of attacks) {
-      const sliding = seq.id.startsWith('c2');
-      const starts = sliding ? Array.from({ length: seq.frames.length - span + 1 }, (_, i) => i) : [0];
+  for (const [part, range] of Object.entries(PARTS) as Array<[Part, { first: number; end: number }]>) {
+    for (const c of WINDOW_CONFIGS) {
+      const span = spanOf(c);
+      const starts: number[] = [];
+      for (let s = range.first; s + span <= range.end; s++) starts.push(s);
       for (const s of starts) {
-        if (s + span > seq.frames.length) continue;
-        out.push(attempt(`${seq.id}/${c.count}f/s${s}`, seq.kind, seq.variant, c, window(seq.frames, s, c)));
+        genuine.push(attempt(`genuine/${c.count}f/s${s}`, 'genuine', 'clip close-up', c, window(closeup.frames, s, c), part));
       }
-    }
-    const genuineStarts = [0, Math.floor((closeup.frames.length - span) / 2), closeup.frames.length - span];
-    const half = Math.ceil(c.count / 2);
-    for (const other of others) {
-      for (const s of genuineStarts) {
-        const g = window(closeup.frames, s, c);
-        const o = other.frames.slice(0, c.count - half);
-        out.push(attempt(`d/${other.id}/${c.count}f/s${s}`, 'd', `${other.variant} after genuine`, c, [...g.slice(0, half), ...o]));
-        const o2 = other.frames.slice(0, half);
-        out.push(attempt(`d-rev/${other.id}/${c.count}f/s${s}`, 'd', `${other.variant} before genuine`, c, [...o2, ...g.slice(half)]));
+      for (const seq of attacks) {
+        if (seq.id.startsWith('c2')) {
+          for (const s of starts)
+            out.push(attempt(`${seq.id}/${c.count}f/s${s}`, seq.kind, seq.variant, c, window(seq.frames, s, c), part));
+        } else if (seq.part === part && span <= seq.frames.length) {
+          out.push(attempt(`${seq.id}/${c.count}f/s0`, seq.kind, seq.variant, c, window(seq.frames, 0, c), part));
+        }
+      }
+      if (starts.length === 0) continue;
+      const genuineStarts = [...new Set([starts[0]!, starts[Math.floor(starts.length / 2)]!, starts[starts.length - 1]!])];
+      const half = Math.ceil(c.count / 2);
+      for (const other of others.filter((o) => o.part === part)) {
+        for (const s of genuineStarts) {
+          const g = window(closeup.frames, s, c);
+          const o = other.frames.slice(0, c.count - half);
+          out.push(attempt(`d/${other.id}/${c.count}f/s${s}`, 'd', `${other.variant} after genuine`, c, [...g.slice(0, half), ...o], part));
+          const o2 = other.frames.slice(0, half);
+          out.push(
+            attempt(`d-rev/${other.id}/${c.count}f/s${s}`, 'd', `${other.variant} before genuine`, c, [...o2, ...g.slice(half)], part),
+          );
+        }
       }
     }
   }
@@ -118,15 +160,24 @@ export interface Outcome {
   measures: Record<string, number>;
 }
 
-export interface AttemptResult {
-  attempt: Attempt;
+/** One mode's result for an attempt, motion-only or with the light check joined. */
+export interface ModeResult {
   passive: Outcome;
   /** PassiveActive under each of the 106 challenges, in ALL_ACTIVE_SEQUENCES order. */
   active: Outcome[];
-  /** Accepted (realface) under at least one challenge. */
+  /** Accepted (realface) under at least one challenge: the presenter's best case. */
   activeBest: LivenessDecision;
   /** Challenges (joined step names) under which the attempt was accepted. */
   activeAccepted: string[];
+  /** Share of the 106 challenges that accept it: the acceptance probability under random issuance. */
+  activeRandom: number;
+}
+
+export interface AttemptResult extends ModeResult {
+  attempt: Attempt;
+  /** The same with the light check joined (equal to the motion-only result when the attempt has no light evidence). */
+  lit: ModeResult;
+  light: LightJudgement | null;
   /** Challenges the window's head motion performs (steps in order, in time), whatever the other checks. */
   performable: string[];
 }
@@ -145,19 +196,7 @@ function performable(a: Attempt): string[] {
   return ALL_ACTIVE_SEQUENCES.filter((p) => evaluateChallenge(samples, p, STEP_TIMEOUT_MS).performed).map(challengeName);
 }
 
-export function evaluate(a: Attempt): AttemptResult {
-  const base = { frames: a.frames, digest: a.digest, previousDigests: a.previousDigests };
-  const passive = outcome(
-    decideAttempt({
-      ...base,
-      mode: 'Passive',
-      challenge: { nonce: 'bench', light: [], steps: [], stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS },
-    }),
-  );
-  const active = ALL_ACTIVE_SEQUENCES.map((steps) => {
-    const challenge: Challenge = { nonce: 'bench', light: [], steps: [...steps], stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS };
-    return outcome(decideAttempt({ ...base, mode: 'PassiveActive', challenge }));
-  });
+function modeResult(passive: Outcome, active: Outcome[]): ModeResult {
   const accepted = active.flatMap((o, i) => (o.decision === 'realface' ? [challengeName(ALL_ACTIVE_SEQUENCES[i]!)] : []));
   // Best case for the presenter: realface if any; else spoofface only if every challenge says so.
   const activeBest: LivenessDecision = accepted.length
@@ -165,7 +204,43 @@ export function evaluate(a: Attempt): AttemptResult {
     : active.every((o) => o.decision === 'spoofface')
       ? 'spoofface'
       : 'uncertain';
-  return { attempt: a, passive, active, activeBest, activeAccepted: accepted, performable: performable(a) };
+  return { passive, active, activeBest, activeAccepted: accepted, activeRandom: accepted.length / active.length };
+}
+
+/**
+ * Decides an attempt in both modes, motion-only and with the light check. The footage is too short
+ * for the product's order (light first, then the steps from stepsStartMs), so the bench judges the
+ * light and the motion on the same frames (stepsStartMs = 0).
+ */
+export function evaluate(
+  a: Attempt,
+  th: LivenessThresholds = LIVENESS_THRESHOLDS,
+  lightTh: LightThresholds = LIGHT_THRESHOLDS,
+): AttemptResult {
+  const base = { frames: a.frames, digest: a.digest, previousDigests: a.previousDigests };
+  const light = a.light ? judgeLight(a.light.samples, a.light.issued, lightTh) : null;
+  const passive = outcome(
+    decideAttempt(
+      {
+        ...base,
+        mode: 'Passive',
+        challenge: { nonce: 'bench', light: [], steps: [], stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS },
+      },
+      th,
+    ),
+  );
+  const active = ALL_ACTIVE_SEQUENCES.map((steps) => {
+    const challenge: Challenge = { nonce: 'bench', light: [], steps: [...steps], stepsStartMs: 0, stepTimeoutMs: STEP_TIMEOUT_MS };
+    return outcome(decideAttempt({ ...base, mode: 'PassiveActive', challenge }, th));
+  });
+  const join = (o: Outcome): Outcome => (light ? { ...o, ...withLight(o.decision, o.reasons, light.outcome) } : o);
+  return {
+    attempt: a,
+    ...modeResult(passive, active),
+    lit: modeResult(join(passive), active.map(join)),
+    light,
+    performable: performable(a),
+  };
 }
 
 /** Geometry and identity numbers of an attempt, independent of the thresholds' gates (for margins). */
@@ -245,3 +320,86 @@ export function reasonCounts(outcomes: readonly Outcome[]): Record<string, numbe
 }
 
 export type Mode = LivenessOperationMode;
+
+/** The Wilson score interval of k successes in n trials (95 % by default): [low, high]. */
+export function wilson(k: number, n: number, z = 1.96): [number, number] {
+  if (n === 0) return [Number.NaN, Number.NaN];
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / d;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const finite = (vs: readonly number[]): number[] => vs.filter(Number.isFinite);
+const midpoint = (bonaFideEdge: number, attackEdge: number, fallback: number): number =>
+  Number.isFinite(bonaFideEdge) && Number.isFinite(attackEdge) ? Math.round(((bonaFideEdge + attackEdge) / 2) * 1000) / 1000 : fallback;
+
+export interface TunedThreshold {
+  name: string;
+  shipped: number;
+  tuned: number;
+  bonaFideEdge: number;
+  attackEdge: number;
+}
+
+/**
+ * The decision's data-fitted thresholds re-derived on the TUNING part only, by the rule the shipped
+ * ones were set with (the midpoint between the bona fide edge and the attacks' edge):
+ *   flatResidual          min bona fide flatness (turn >= 15°) ↔ max flat-PAI flatness at the yaw extremes;
+ *   motionLiveResidual    min bona fide live motion ↔ max flat-PAI live motion (a, b, c1);
+ *   identitySplitDistance max bona fide split distance ↔ min identity-switch split distance.
+ * The rest are not fitted to this footage (challenge angles, quality gates, the verify threshold)
+ * or do not change an accept (motionSpoofResidual only splits spoof from uncertain; it is capped
+ * at the tuned motionLiveResidual).
+ */
+export function tuneMotionThresholds(
+  tuning: ReadonlyArray<{ species: Species; variant: string; raw: RawMeasures }>,
+  shipped: LivenessThresholds = LIVENESS_THRESHOLDS,
+): { thresholds: LivenessThresholds; table: TunedThreshold[] } {
+  const bona = tuning.filter((a) => a.species === 'genuine');
+  const flat = tuning.filter((a) => a.species === 'a' || a.species === 'b' || a.variant.startsWith('screen still'));
+  const switches = tuning.filter((a) => a.species === 'd');
+  const min = (vs: number[]): number => (vs.length ? Math.min(...vs) : Number.NaN);
+  const max = (vs: number[]): number => (vs.length ? Math.max(...vs) : Number.NaN);
+  const row = (name: keyof LivenessThresholds, bonaFideEdge: number, attackEdge: number): TunedThreshold => ({
+    name,
+    shipped: shipped[name],
+    tuned: midpoint(bonaFideEdge, attackEdge, shipped[name]),
+    bonaFideEdge,
+    attackEdge,
+  });
+  const table = [
+    row('flatResidual', min(finite(bona.map((a) => a.raw.flatnessGated))), max(finite(flat.map((a) => a.raw.flatnessAtExtremes)))),
+    row('motionLiveResidual', min(finite(bona.map((a) => a.raw.motion))), max(finite(flat.map((a) => a.raw.motion)))),
+    row('identitySplitDistance', max(finite(bona.map((a) => a.raw.identitySplit))), min(finite(switches.map((a) => a.raw.identitySplit)))),
+  ];
+  const thresholds: Record<string, number> = { ...shipped };
+  for (const r of table) thresholds[r.name] = r.tuned;
+  thresholds.motionSpoofResidual = Math.min(shipped.motionSpoofResidual, thresholds.motionLiveResidual!);
+  return { thresholds: Object.freeze(thresholds) as LivenessThresholds, table };
+}
+
+/**
+ * The light check's score threshold chosen on the TUNING part: the value minimising
+ * max(BPCER, worst APCER over the light attacks) of the score alone (the equal-error point), i.e.
+ * the check's other outcomes (too dark, too far...) aside. Returns the threshold and its rates on
+ * the tuning part.
+ */
+export function tuneLightScore(
+  bonaFide: readonly number[],
+  attacks: ReadonlyArray<readonly number[]>,
+  fallback: number,
+): { minScore: number; bpcer: number; apcer: number } {
+  const candidates = [...new Set(finite([...bonaFide, ...attacks.flat()]))].sort((a, b) => a - b);
+  let best = { minScore: fallback, bpcer: Number.NaN, apcer: Number.NaN, worst: Infinity };
+  for (const [i, t] of candidates.entries()) {
+    // Cut halfway between this score and the one below (the rule passes score >= t).
+    const cut = i === 0 ? t : (t + candidates[i - 1]!) / 2;
+    const [, b] = errorRatesAt(bonaFide, [], 'high', cut);
+    const a = Math.max(...attacks.map((as) => errorRatesAt([], as, 'high', cut)[0]));
+    const worst = Math.max(a, b);
+    if (worst < best.worst) best = { minScore: Math.round(cut * 1000) / 1000, bpcer: b, apcer: a, worst };
+  }
+  return { minScore: best.minScore, bpcer: best.bpcer, apcer: best.apcer };
+}

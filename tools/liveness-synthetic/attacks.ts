@@ -81,7 +81,8 @@ export const SCREEN_LOOKS: Record<string, ScreenLook> = {
   monitor: { resolution: 0.6, gamma: 1.2, moireAmplitude: 0.14, moirePeriod: 9, moireAngleDeg: -5, blurSigma: 0.5 },
 };
 
-async function screenLook(img: RgbImage, look: ScreenLook): Promise<RgbImage> {
+/** What a phone/monitor makes of an image: lower resolution, gamma, colour cast, moiré, blur. */
+export async function screenLook(img: RgbImage, look: ScreenLook): Promise<RgbImage> {
   const low = await resize(img, Math.round(img.width * look.resolution), Math.round(img.height * look.resolution), 'linear');
   const up = await resize(low, img.width, img.height, 'cubic');
   const toned = tone(up, { gamma: look.gamma, gain: [0.94, 1.0, 1.08], contrast: 0.92, offset: 10 });
