@@ -15,10 +15,10 @@ import type { AddressInfo } from 'node:net';
 import createClient, { getLongRunningPoller, isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CollectionLimits, CollectionRef } from '../../src/domain/collections.js';
-import type { CollectionStore } from '../../src/ports/collection-store.js';
+import type { CollectionLimits } from '../../src/domain/collections.js';
 import { face } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { holdTrainingReads } from '../helpers/hold-training.js';
 
 const KEY = 'rest-collections-key-51c2';
 const LIMITS: CollectionLimits = {
@@ -36,19 +36,7 @@ let imagesBase: string;
 
 /** Collection ids whose training (its read of the embeddings) waits for the promise. */
 const held = new Map<string, Promise<void>>();
-const holdTraining: (store: CollectionStore) => CollectionStore = (store) =>
-  new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'embeddingBatches') {
-        return async function* (ref: CollectionRef, batchSize: number) {
-          await held.get(ref.id);
-          yield* target.embeddingBatches(ref, batchSize);
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+const holdTraining = holdTrainingReads((ref) => held.get(ref.id));
 
 beforeAll(async () => {
   // A loopback image host standing in for the internet (127.0.0.1 is allow-listed below).

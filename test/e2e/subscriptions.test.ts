@@ -15,14 +15,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { CollectionStore } from '../../src/ports/collection-store.js';
-import type { CollectionRef } from '../../src/domain/collections.js';
 import { MemoryEventBus } from '../../src/adapters/store/memory-event-bus.js';
 import { RedisEventBus } from '../../src/adapters/store/redis-event-bus.js';
 import { faceBase64, manifest } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Subscription, wsClient, wsUrl } from '../helpers/subscriptions.js';
 import { extractJpegFrames } from '../helpers/video.js';
+import { holdTrainingReads } from '../helpers/hold-training.js';
 
 const KEY = 'subscriptions-test-key';
 const AUTH = { 'Ocp-Apim-Subscription-Key': KEY };
@@ -35,19 +34,7 @@ const clients: Client[] = [];
 
 /** Collection ids whose training (its read of the embeddings) waits for the promise. */
 const held = new Map<string, Promise<void>>();
-const holdTraining = (store: CollectionStore): CollectionStore =>
-  new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'embeddings') {
-        return async (ref: CollectionRef) => {
-          await held.get(ref.id);
-          return target.embeddings(ref);
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+const holdTraining = holdTrainingReads((ref) => held.get(ref.id));
 
 beforeAll(async () => {
   // 15 frames of the close-up, seconds 3–6 at 5 fps: realface in Passive mode (test/e2e/liveness.test.ts).

@@ -14,6 +14,7 @@ import type { CollectionStore } from '../../src/ports/collection-store.js';
 import { faceBase64, manifest } from '../helpers/paths.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { holdTrainingReads } from '../helpers/hold-training.js';
 
 const photos = manifest().filter((m) => m.file.startsWith('people/'));
 const people = [...new Set(photos.map((m) => m.file.split('/')[1]!))].sort();
@@ -45,19 +46,7 @@ let b: TestServer;
 let hold: Promise<void> | null = null;
 
 /** Replica A's store: its training's read of the embeddings waits for `hold`. */
-const holdTraining = (store: CollectionStore): CollectionStore =>
-  new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'embeddingBatches') {
-        return async function* (ref: CollectionRef, batchSize: number) {
-          await hold;
-          yield* target.embeddingBatches(ref, batchSize);
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+const holdTraining = holdTrainingReads(() => hold);
 
 /** How many times replica B has read a snapshot from the store. */
 let snapshotReadsOnB = 0;

@@ -11,14 +11,13 @@ import path from 'node:path';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEventBus } from '../../src/adapters/store/redis-event-bus.js';
-import type { CollectionRef } from '../../src/domain/collections.js';
-import type { CollectionStore } from '../../src/ports/collection-store.js';
 import { faceBase64, manifest } from '../helpers/paths.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { deletePrefix, testClient, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Subscription, wsClient } from '../helpers/subscriptions.js';
 import { extractJpegFrames } from '../helpers/video.js';
+import { holdTrainingReads } from '../helpers/hold-training.js';
 
 const redisUrl = testRedisUrl();
 const prefix = uniquePrefix();
@@ -33,19 +32,7 @@ const clients: Client[] = [];
 
 /** Collection ids whose training on B (its read of the embeddings) waits for the promise. */
 const held = new Map<string, Promise<void>>();
-const holdTraining = (store: CollectionStore): CollectionStore =>
-  new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'embeddings') {
-        return async (ref: CollectionRef) => {
-          await held.get(ref.id);
-          return target.embeddings(ref);
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+const holdTraining = holdTrainingReads((ref) => held.get(ref.id));
 
 beforeAll(async () => {
   if (!redisUrl) return;
