@@ -149,6 +149,7 @@ describe('PostgresLivenessStore', () => {
     expect(applied).toEqual([
       { version: 1, name: 'collections' },
       { version: 2, name: 'liveness' },
+      { version: 3, name: 'faces_in_order' },
     ]);
   });
 });
