@@ -5,6 +5,7 @@
  * rule names them). LIGHT_IMPLEMENTATION says which implementation a run used.
  */
 import type { LightOutcome } from '../../src/domain/liveness/light-check.js';
+import { LIGHT_REASONS, REASONS } from '../../src/domain/liveness/decision.js';
 import type { LivenessDecision } from '../../src/domain/liveness/types.js';
 
 export {
@@ -18,16 +19,12 @@ export { measureLightSample, type LightSample } from '../../src/domain/liveness/
 
 export const LIGHT_IMPLEMENTATION = "the product's (src/domain/liveness/light-sample.ts, light-check.ts)";
 
-/** The decision reason a light outcome adds, and what it implies (null: the light check passed). */
-export const LIGHT_REASONS: Record<LightOutcome, { reason: string; decision: Exclude<LivenessDecision, 'realface'> } | null> = {
-  REFLECTED: null,
-  NOT_REFLECTED: { reason: 'LIGHT_NOT_REFLECTED', decision: 'spoofface' },
-  SEQUENCE_MISMATCH: { reason: 'LIGHT_SEQUENCE_MISMATCH', decision: 'spoofface' },
-  TOO_DARK: { reason: 'LIGHT_TOO_DARK', decision: 'uncertain' },
-  TOO_BRIGHT: { reason: 'LIGHT_TOO_BRIGHT', decision: 'uncertain' },
-  FACE_TOO_FAR: { reason: 'LIGHT_FACE_TOO_FAR', decision: 'uncertain' },
-  UNJUDGEABLE: { reason: 'LIGHT_UNJUDGEABLE', decision: 'uncertain' },
-};
+/** The decision reason a light outcome adds, and what it implies (null: the light check passed): the product's rule. */
+function lightReason(outcome: LightOutcome): { reason: string; decision: Exclude<LivenessDecision, 'realface'> } | null {
+  if (outcome === 'REFLECTED') return null;
+  const reason = LIGHT_REASONS[outcome];
+  return { reason, decision: REASONS[reason] };
+}
 
 /** A motion decision joined with the light check's outcome: spoof over uncertain over realface. */
 export function withLight(
@@ -35,7 +32,7 @@ export function withLight(
   reasons: readonly string[],
   outcome: LightOutcome,
 ): { decision: LivenessDecision; reasons: string[] } {
-  const r = LIGHT_REASONS[outcome];
+  const r = lightReason(outcome);
   if (!r) return { decision, reasons: [...reasons] };
   const joined: LivenessDecision = decision === 'spoofface' || r.decision === 'spoofface' ? 'spoofface' : 'uncertain';
   return { decision: joined, reasons: [...reasons, r.reason] };
