@@ -33,6 +33,7 @@ import { SqliteLivenessStore } from './adapters/store/sqlite-liveness-store.js';
 import { PostgresLivenessStore } from './adapters/store/postgres-liveness-store.js';
 import { openPostgresPool } from './adapters/store/postgres-pool.js';
 import type { LivenessStore } from './ports/liveness-store.js';
+import type { RandomBytes } from './domain/liveness/random.js';
 import type { Pool } from 'pg';
 import { SqliteCollectionStore } from './adapters/store/sqlite-collection-store.js';
 import { PostgresCollectionStore } from './adapters/store/postgres-collection-store.js';
@@ -52,6 +53,8 @@ export interface StartOptions {
   collectionLimits?: CollectionLimits;
   /** Wraps the collection store, e.g. to hold a training while a test looks at it. */
   decorateCollectionStore?: (store: CollectionStore) => CollectionStore;
+  /** Where liveness challenges (nonces, steps, light sequences) draw their bytes: crypto's by default; tests seed it. */
+  challengeRandom?: RandomBytes;
 }
 
 export interface App {
@@ -178,7 +181,16 @@ async function startServices(config: Config, logger: Logger, options: StartOptio
       : memoryRateLimiter(pointsPerSecond, `facegraph:${name}`);
   // The embedded engine's sessions; on Azure, only the local index of the upstream's sessions.
   const livenessStore = instrumentStore(baseLivenessStore, 'liveness', metrics);
-  const liveness = new LivenessService({ store: livenessStore, provider, clock, logger, metrics, events, ...config.liveness });
+  const liveness = new LivenessService({
+    store: livenessStore,
+    provider,
+    clock,
+    logger,
+    metrics,
+    events,
+    ...config.liveness,
+    ...(options.challengeRandom ? { random: options.challengeRandom } : {}),
+  });
   try {
     await liveness.start();
   } catch (err) {

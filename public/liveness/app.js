@@ -1,13 +1,22 @@
 // The liveness capture page: plain browser JavaScript, no framework, no build step.
 //
 // Flow: read the auth token from the URL fragment (and clear it) -> GET the session -> on Start,
-// open the camera, count down, capture ~6 JPEG frames/s of the RAW (unmirrored) camera image for
-// ~3 s (Passive) or while showing the challenge prompts one by one (PassiveActive) -> POST them
-// as multipart/form-data -> "Thank you — done", plus the decision when the session sends it.
+// open the camera, count down, then film the RAW (unmirrored) camera image: first, when the
+// challenge has a light sequence, ~10 frames/s while the whole screen flashes its colours (the
+// server checks that the face reflected them, in time); then ~6 frames/s while the user holds
+// still (Passive) or follows the challenge prompts one by one (PassiveActive) -> POST the frames
+// and their timestamps (ms from the first frame, which is taken as the first flash shows) as
+// multipart/form-data -> "Thank you — done", plus the decision when the session sends it.
 
 const API = '/liveness/api';
 const FPS = 6;
+/** Frames per second while the screen flashes: 2+ frames per 300-ms flash after the check's edge guards. */
+const LIGHT_FPS = 10;
+/** Keep filming fast this long after the last flash: the camera shows a flash up to ~300 ms late. */
+const LIGHT_TAIL_MS = 400;
 const PASSIVE_DURATION_MS = 3000;
+/** Passive with a light sequence: hold still this long after the flashes (live-motion evidence). */
+const PASSIVE_AFTER_LIGHT_MS = 1500;
 const MIN_DURATION_MS = 2000;
 const COUNTDOWN_SECONDS = 3;
 const DEFAULT_JPEG_QUALITY = 0.85;
@@ -55,6 +64,8 @@ const els = {
   stage: $('stage'),
   video: /** @type {HTMLVideoElement} */ ($('preview')),
   placeholder: $('placeholder'),
+  light: $('light'),
+  lightText: $('light-text'),
   countdown: $('countdown'),
   prompt: $('prompt'),
   promptArrow: $('prompt-arrow'),
@@ -216,10 +227,26 @@ async function loadSession() {
     throw new ApiError(200, 'BAD_RESPONSE', 'The session has no challenge.');
   }
   s.challenge.steps = Array.isArray(s.challenge.steps) ? s.challenge.steps.filter((step) => step in PROMPTS) : [];
+  s.challenge.light = validLight(s.challenge.light);
   s.frames = { ...DEFAULT_FRAMES, ...(s.frames || {}) };
   session = s;
   showAttempts();
   return s;
+}
+
+/** The light sequence's flashes that can be painted: an rgb triple and a positive duration. Anything else: no light. */
+function validLight(light) {
+  if (!Array.isArray(light)) return [];
+  const ok = light.every(
+    (f) =>
+      f &&
+      Array.isArray(f.rgb) &&
+      f.rgb.length === 3 &&
+      f.rgb.every((v) => Number.isInteger(v) && v >= 0 && v <= 255) &&
+      Number.isFinite(f.durationMs) &&
+      f.durationMs > 0,
+  );
+  return ok ? light.map((f) => ({ rgb: f.rgb, durationMs: f.durationMs })) : [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,27 +327,41 @@ function stopCamera() {
 // ---------------------------------------------------------------------------------------------
 // Capture
 
-/** How long to capture, how many frames, and how long each challenge step is shown. */
+/**
+ * What to film: the light sequence first (if any), then the steps from stepsStartMs (PassiveActive)
+ * or a still hold (Passive); when each frame is taken (ms from the first); how long each step is shown.
+ */
 function planCapture(s) {
   const frames = s.frames;
   const limit = Math.max(MIN_DURATION_MS, frames.maxDurationMs || DEFAULT_FRAMES.maxDurationMs);
   // Stay clearly under the server's limit: timers on a busy phone run late.
   const budget = Math.floor(limit * 0.9);
+  const light = s.challenge.light;
+  const lightMs = light.reduce((sum, f) => sum + f.durationMs, 0);
   const steps = s.challenge.steps;
+  const stepsStartMs = light.length ? Math.max(lightMs, Number(s.challenge.stepsStartMs) || 0) : 0;
   let stepMs = 0;
   let duration;
   if (steps.length > 0) {
     const wanted = Number(s.challenge.stepTimeoutMs) > 0 ? Number(s.challenge.stepTimeoutMs) : 1500;
-    stepMs = Math.min(wanted, Math.floor(budget / steps.length));
-    duration = stepMs * steps.length;
+    stepMs = Math.min(wanted, Math.floor((budget - stepsStartMs) / steps.length));
+    duration = stepsStartMs + stepMs * steps.length;
   } else {
-    duration = Math.min(PASSIVE_DURATION_MS, budget);
+    duration = light.length ? lightMs + PASSIVE_AFTER_LIGHT_MS : PASSIVE_DURATION_MS;
   }
   duration = Math.min(Math.max(duration, Math.min(MIN_DURATION_MS, budget)), budget);
   const min = Math.max(2, frames.min || DEFAULT_FRAMES.min);
   const max = Math.max(min, frames.max || DEFAULT_FRAMES.max);
-  const count = Math.min(max, Math.max(min, Math.floor((duration * FPS) / 1000) + 1));
-  return { steps, stepMs, duration, count, intervalMs: duration / (count - 1), limitMs: Math.floor(limit * 0.98), minFrames: min };
+  // Frame times: LIGHT_FPS through the flashes (and the camera's lag after them), then FPS, fewer
+  // if the server's frame limit needs it.
+  const times = [];
+  const fastUntil = light.length ? Math.min(duration, lightMs + LIGHT_TAIL_MS) : 0;
+  for (let t = 0; t < fastUntil; t += 1000 / LIGHT_FPS) times.push(Math.round(t));
+  const start = times.length ? fastUntil : 0;
+  const wanted = Math.floor(((duration - start) * FPS) / 1000) + 1;
+  const n = Math.min(Math.max(0, max - times.length), Math.max(wanted, min - times.length));
+  for (let k = 0; k < n; k++) times.push(Math.round(start + (n === 1 ? 0 : (k * (duration - start)) / (n - 1))));
+  return { steps, stepMs, stepsStartMs, light, lightMs, duration, times, limitMs: Math.floor(limit * 0.98), minFrames: min };
 }
 
 function renderSteps(steps) {
@@ -351,16 +392,49 @@ function showPrompt(arrow, text) {
   els.prompt.hidden = false;
 }
 
+/** Mean luma (0–255) of the camera image's centre, from a tiny copy; null if it cannot be read. */
+function centreLuma() {
+  const video = els.video;
+  if (!video.videoWidth) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = 16;
+  canvas.height = 12;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return null;
+  const w = video.videoWidth;
+  const h = video.videoHeight;
+  ctx.drawImage(video, w / 4, h / 4, w / 2, h / 2, 0, 0, 16, 12);
+  const { data } = ctx.getImageData(0, 0, 16, 12);
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 4) sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+  return sum / (data.length / 4);
+}
+
+/** Below this centre luma the face is too dark for the checks (the light check needs ~30 on the skin). */
+const TOO_DARK_LUMA = 45;
+/** Above this the picture is washed out (sun on the face, a window behind the screen). */
+const TOO_BRIGHT_LUMA = 225;
+
 async function countdown(plan, signal) {
   els.countdown.hidden = false;
   showPrompt('', 'Center your face in the oval');
   setStatus(
     'Get ready: center your face in the oval and look at the camera.',
-    plan.steps.length ? 'Then follow the arrows on the screen.' : 'Then hold still for about 3 seconds.',
+    [
+      plan.light.length ? 'The screen will flash colours: hold still and keep your face in front of it.' : '',
+      plan.steps.length ? 'Then follow the arrows on the screen.' : 'Hold still until the end.',
+    ]
+      .filter(Boolean)
+      .join(' '),
   );
   try {
     for (let n = COUNTDOWN_SECONDS; n > 0; n--) {
       els.countdown.textContent = String(n);
+      // Guidance the page can give without a face model: the light in the picture.
+      const luma = centreLuma();
+      if (luma !== null && luma < TOO_DARK_LUMA) setStatus('It is too dark here.', 'Turn on a light in front of you, or face a window.');
+      else if (luma !== null && luma > TOO_BRIGHT_LUMA)
+        setStatus('The picture is too bright.', 'Move out of direct sunlight, and do not sit with a window behind the screen.');
       await sleep(1000, signal);
     }
   } finally {
@@ -368,7 +442,7 @@ async function countdown(plan, signal) {
   }
 }
 
-/** Captures plan.count frames of the raw camera image; returns JPEG blobs and ms offsets from the first frame. */
+/** Captures the raw camera image at plan.times (flashing the light sequence first); returns JPEG blobs and ms offsets from the first frame. */
 async function captureFrames(plan, signal) {
   const video = els.video;
   const canvas = document.createElement('canvas'); // never attached: nothing mirrored here
@@ -384,8 +458,8 @@ async function captureFrames(plan, signal) {
   const timestamps = [];
   let currentStep = -1;
   const announceStep = (elapsed) => {
-    if (!plan.steps.length) return;
-    const index = Math.min(plan.steps.length - 1, Math.floor(elapsed / plan.stepMs));
+    if (!plan.steps.length || elapsed < plan.stepsStartMs) return;
+    const index = Math.min(plan.steps.length - 1, Math.floor((elapsed - plan.stepsStartMs) / plan.stepMs));
     if (index === currentStep) return;
     currentStep = index;
     const step = plan.steps[index];
@@ -393,26 +467,58 @@ async function captureFrames(plan, signal) {
     markStep(index);
     setStatus(`Step ${index + 1} of ${plan.steps.length}: ${PROMPTS[step].text}.`);
   };
+  // The light sequence: the flash on screen at `elapsed` ms, or null once it is over.
+  const flashAt = (elapsed) => {
+    let end = 0;
+    for (const f of plan.light) {
+      end += f.durationMs;
+      if (elapsed < end) return f;
+    }
+    return null;
+  };
+  let lightOn = false;
+  const showLight = (elapsed) => {
+    const flash = lightOn ? flashAt(elapsed) : null;
+    if (flash) {
+      // CSSOM, not a style attribute: allowed by the page's style-src 'self'.
+      els.light.style.backgroundColor = `rgb(${flash.rgb[0]}, ${flash.rgb[1]}, ${flash.rgb[2]})`;
+      return;
+    }
+    if (lightOn) {
+      lightOn = false;
+      els.light.hidden = true;
+      if (!plan.steps.length) showPrompt('', 'Hold still and look at the camera');
+    }
+  };
 
-  if (plan.steps.length) announceStep(0);
+  if (plan.light.length) {
+    lightOn = true;
+    showLight(0);
+    els.light.hidden = false;
+    els.lightText.textContent = 'Hold still and look at the screen';
+    setStatus('Hold still: the screen flashes colours for a few seconds.');
+    // Let the first colour reach the screen before the first frame (t = 0) is taken.
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  } else if (plan.steps.length) announceStep(0);
   else {
     showPrompt('', 'Hold still and look at the camera');
     setStatus('Hold still and look at the camera…');
   }
 
-  // The progress bar and step prompts follow the clock between frames too.
+  // The colours, the progress bar and the step prompts follow the clock between frames too.
   let t0 = 0;
   let raf = 0;
   const tick = () => {
     const elapsed = performance.now() - t0;
+    showLight(elapsed);
     els.progress.value = Math.min(100, (elapsed / plan.duration) * 100);
     announceStep(elapsed);
     raf = requestAnimationFrame(tick);
   };
 
   try {
-    for (let i = 0; i < plan.count; i++) {
-      if (i > 0) await sleep(t0 + i * plan.intervalMs - performance.now(), signal);
+    for (let i = 0; i < plan.times.length; i++) {
+      if (i > 0) await sleep(t0 + plan.times[i] - performance.now(), signal);
       if (signal.aborted) throw new CaptureAborted();
       const now = performance.now();
       if (i === 0) {
@@ -421,6 +527,7 @@ async function captureFrames(plan, signal) {
       }
       const t = Math.round(now - t0);
       if (t > plan.limitMs) break; // far behind schedule: send what we have rather than overrun
+      if (i > 0 && t <= timestamps[timestamps.length - 1]) continue; // the server wants strictly increasing times
       ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
       // toBlob copies the bitmap now and encodes in the background, so the canvas can be reused.
       blobs.push(
@@ -432,6 +539,8 @@ async function captureFrames(plan, signal) {
     }
   } finally {
     cancelAnimationFrame(raf);
+    lightOn = false;
+    els.light.hidden = true;
   }
   els.progress.value = 100;
   if (plan.steps.length) markStep(plan.steps.length);
@@ -467,7 +576,18 @@ async function submit(nonce, capture) {
 // ---------------------------------------------------------------------------------------------
 // Flow
 
+/** Full screen while filming (needs the Start press's user gesture, so it is asked for first): more of the screen's light reaches the face. */
+function enterFullscreen() {
+  const root = document.documentElement;
+  if (document.fullscreenEnabled && !document.fullscreenElement && root.requestFullscreen) root.requestFullscreen().catch(() => undefined);
+}
+
+function leaveFullscreen() {
+  if (document.fullscreenElement && document.exitFullscreen) document.exitFullscreen().catch(() => undefined);
+}
+
 async function runCheck() {
+  enterFullscreen();
   els.result.hidden = true;
   els.decision.hidden = true;
   els.progress.value = 0;
@@ -504,6 +624,7 @@ async function runCheck() {
     captureAbort = null;
     els.prompt.hidden = true;
     stopCamera(); // the camera light goes off as soon as the pictures are taken
+    leaveFullscreen();
   }
 
   setState('sending');
@@ -523,14 +644,17 @@ async function runCheck() {
 
 function describeSession() {
   const steps = session.challenge.steps;
+  const plan = planCapture(session);
+  const light = plan.light.length
+    ? ` The screen will then flash colours for about ${Math.round(plan.lightMs / 1000)} seconds: turn your screen brightness up, hold still and keep your face about an arm's length or closer to the screen.`
+    : '';
   if (steps.length) {
-    const seconds = Math.round(planCapture(session).stepMs / 100) / 10;
+    const seconds = Math.round(plan.stepMs / 100) / 10;
     els.instructions.textContent =
-      `When you press Start, center your face in the oval. You will then be asked to move your head ${steps.length} time${steps.length === 1 ? '' : 's'}, ` +
+      `When you press Start, center your face in the oval.${light} You will then be asked to move your head ${steps.length} time${steps.length === 1 ? '' : 's'}, ` +
       `about ${seconds} seconds each. Follow the arrows.`;
   } else {
-    els.instructions.textContent =
-      'When you press Start, center your face in the oval, then hold still and look at the camera for about 3 seconds.';
+    els.instructions.textContent = `When you press Start, center your face in the oval.${light} Hold still and look at the camera until the end (about ${Math.round(plan.duration / 1000)} seconds).`;
   }
   renderSteps(steps);
 }

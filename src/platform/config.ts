@@ -90,6 +90,12 @@ export interface Config {
     purgeIntervalMs: number;
     /** Attempt uploads processed at once, server-wide (beyond: 503 OVERLOADED + Retry-After). */
     maxConcurrentAttempts: number;
+    /**
+     * FACEGRAPH_LIVENESS_LIGHT (on by default): every challenge starts with a light sequence the
+     * capture page flashes and the decision checks the face reflected. Off: motion rules only,
+     * which a screen replaying a video of the person passes (docs/liveness.md).
+     */
+    lightChallenge: boolean;
   };
 }
 
@@ -292,6 +298,8 @@ export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const demo = env.FACEGRAPH_DEMO?.trim() || (production ? 'off' : 'on');
   if (demo !== 'on' && demo !== 'off') throw new ConfigError(`FACEGRAPH_DEMO must be on or off, got "${demo}"`);
+  const light = env.FACEGRAPH_LIVENESS_LIGHT?.trim() || 'on';
+  if (light !== 'on' && light !== 'off') throw new ConfigError(`FACEGRAPH_LIVENESS_LIGHT must be on or off, got "${light}"`);
   const provider = env.FACE_PROVIDER?.trim() || 'embedded';
   if (provider !== 'embedded' && provider !== 'azure') throw new ConfigError(`FACE_PROVIDER must be embedded or azure, got "${provider}"`);
   return {
@@ -339,6 +347,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionSeconds: int(env, 'FACEGRAPH_LIVENESS_RETENTION_HOURS', 48, 1, 8760) * 3600,
       purgeIntervalMs: int(env, 'FACEGRAPH_LIVENESS_PURGE_INTERVAL_S', 300, 1, 86_400) * 1000,
       maxConcurrentAttempts: int(env, 'FACEGRAPH_LIVENESS_MAX_CONCURRENT_ATTEMPTS', 4, 1, 1000),
+      lightChallenge: light === 'on',
     },
   };
 }

@@ -1,8 +1,11 @@
 /**
  * The liveness capture page end to end in a real browser: the npm package's Chromium
  * (@sparticuz/chromium, driven by playwright-core; see test/helpers/chromium.ts) with a fake
- * camera playing the shared video clip, against the real server and engine. Creates a Passive session over GraphQL, opens /liveness#token=..., presses Start,
- * waits for the result, then checks the stored attempt and its audit record over GraphQL.
+ * camera playing the shared video clip, against the real server and engine (light challenge on,
+ * the default). Creates a Passive session over GraphQL, opens /liveness#token=..., presses Start,
+ * waits for the result, then checks the stored attempt and its audit record over GraphQL. A live
+ * face reflects the page's flashes (the camera wrapper of test/helpers/reflecting-camera.ts); the
+ * footage alone does not, like a video replayed on another screen.
  *
  * Chromium and ffmpeg come from devDependencies (`npm ci`), no root needed. Screenshots go to test-artifacts/liveness-*.png.
  */
@@ -14,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeCameraFlags, launchChromium } from '../helpers/chromium.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { reflectingCameraScript } from '../helpers/reflecting-camera.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 import { HAMILTON_SINGLE_FACE, makeFakeCameraY4m } from '../helpers/video.js';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
@@ -53,7 +58,10 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     // The single-face shot of the clip (3.6–7.8 s: the brief's "about 3–7 s" starts with half a
     // second of audience), looped by Chromium as the camera.
     const y4m = await makeFakeCameraY4m(tmp, HAMILTON_SINGLE_FACE);
-    server = await startTestServer({ FACEGRAPH_DATA_DIR: path.join(tmp, 'data') });
+    // Seeded challenges: the same light sequences every run.
+    server = await startTestServer({ FACEGRAPH_DATA_DIR: path.join(tmp, 'data') }, undefined, 'embedded', {
+      challengeRandom: seededBytes('liveness browser'),
+    });
     base = server.url.replace(/\/graphql$/, '');
     const launched = await launchChromium([
       '--disable-quic',
@@ -91,87 +99,189 @@ describe('liveness capture page (Chromium, fake camera)', () => {
 
   const statusText = async (page: Page): Promise<string> => ((await page.textContent('#status')) ?? '').replace(/\s+/g, ' ').trim();
 
-  it('captures the fake camera, submits the frames and shows the decision', { timeout: RESULT_TIMEOUT_MS + 120_000 }, async () => {
+  interface StoredAttempt {
+    attemptId: number;
+    attemptStatus: string;
+    result: { livenessDecision: string; digest: string } | null;
+    error: { code: string; message: string } | null;
+    audit: { frameCount: number; digest: string; decision: string | null; reasons: string[] };
+  }
+
+  async function storedAttempts(sessionId: string): Promise<StoredAttempt[]> {
+    const stored = await server!.gql<{ livenessSession: { id: string; status: string; attempts: StoredAttempt[] } | null }>(SESSION, {
+      id: sessionId,
+    });
+    expect(stored.errors).toBeUndefined();
+    return stored.data!.livenessSession!.attempts;
+  }
+
+  async function createPassive(correlation: string): Promise<{ id: string; token: string }> {
     const created = await server!.gql<{
       createLivenessSession: { session: { id: string; authToken: string } | null; userErrors: Array<{ code: string; message: string }> };
     }>(CREATE, {
-      input: { livenessOperationMode: 'PASSIVE', deviceCorrelationId: 'browser-test', sendResultsToClient: true },
+      input: { livenessOperationMode: 'PASSIVE', deviceCorrelationId: correlation, sendResultsToClient: true },
     });
     expect(created.errors).toBeUndefined();
     const payload = created.data!.createLivenessSession;
     expect(payload.userErrors).toEqual([]);
-    const sessionId = payload.session!.id;
-    const token = payload.session!.authToken;
-    expect(token).toBeTruthy();
+    expect(payload.session!.authToken).toBeTruthy();
+    return { id: payload.session!.id, token: payload.session!.authToken };
+  }
 
-    const { context, page, problems } = await newPage();
-    try {
-      // The token travels in the fragment only, and the page removes it from the address bar.
-      await page.goto(`${base}/liveness#token=${encodeURIComponent(token)}`);
-      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60_000 });
-      expect(await page.getAttribute('body', 'data-state'), await statusText(page)).toBe('ready');
-      expect(page.url()).not.toContain(token);
-      expect(page.url()).not.toContain('#');
-      expect(await page.locator('svg.guide .guide-ring').count()).toBe(1);
+  interface Upload {
+    timestamps: number[];
+    /** The JPEG frames, base64. */
+    frames: string[];
+  }
 
-      await page.click('#start');
-      // Mid-capture: preview, oval guide and prompt are on screen.
-      await page.waitForSelector('body[data-state="capturing"], body[data-state="error"]', { timeout: 60_000 });
-      expect(await page.getAttribute('body', 'data-state'), await statusText(page)).toBe('capturing');
-      await page.waitForFunction(
-        () => {
-          const bar = document.getElementById('progress') as HTMLProgressElement | null;
-          return document.body.dataset.state !== 'capturing' || (bar !== null && bar.value >= 40);
-        },
-        undefined,
-        { timeout: 60_000 },
-      );
-      expect(await page.isVisible('#prompt')).toBe(true);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'liveness-capturing.png') });
+  /**
+   * Keeps what the page sends to /attempts (its FormData), so the test can send the same
+   * recording again. (Chromium does not hand blob-backed request bodies to the driver.)
+   */
+  const RECORD_UPLOADS = `(() => {
+    const send = window.fetch.bind(window);
+    window.fetch = (input, init) => {
+      if (init && init.body instanceof FormData && String(input).endsWith('/attempts')) window.__sentAttempt = init.body;
+      return send(input, init);
+    };
+  })();`;
 
-      await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: RESULT_TIMEOUT_MS });
-      expect(await page.getAttribute('body', 'data-state'), `${await statusText(page)}\n${problems.join('\n')}`).toBe('done');
-      await page.screenshot({ path: path.join(ARTIFACTS, 'liveness-result.png'), fullPage: true });
+  async function sentAttempt(page: Page): Promise<Upload> {
+    return page.evaluate(async () => {
+      const form = (window as unknown as { __sentAttempt?: FormData }).__sentAttempt;
+      if (!form) throw new Error('the page sent no attempt');
+      const frames: string[] = [];
+      for (const f of form.getAll('frame') as File[]) {
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        let binary = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        frames.push(btoa(binary));
+      }
+      return { timestamps: JSON.parse(form.get('timestamps') as string) as number[], frames };
+    });
+  }
 
-      await expect(page.textContent('#result-title')).resolves.toMatch(/Thank you/);
-      // sendResultsToClient: the decision is shown (any of the three: the decision rules are
-      // the pipeline's, and the clip's performer does not follow instructions).
-      const decision = await page.getAttribute('#decision', 'data-decision');
-      expect(['realface', 'spoofface', 'uncertain']).toContain(decision);
-      expect(await page.isVisible('#decision')).toBe(true);
+  /**
+   * Opens the capture page for a session, presses Start and waits for the result; returns the
+   * decision shown and the attempt the page uploaded (its multipart body, as sent).
+   */
+  async function runPage(page: Page, problems: string[], token: string, shot: string): Promise<{ shown: string | null; upload: Upload }> {
+    await page.addInitScript(RECORD_UPLOADS);
+    // The token travels in the fragment only, and the page removes it from the address bar.
+    await page.goto(`${base}/liveness#token=${encodeURIComponent(token)}`);
+    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-state'), await statusText(page)).toBe('ready');
+    expect(page.url()).not.toContain(token);
+    expect(page.url()).not.toContain('#');
+    expect(await page.locator('svg.guide .guide-ring').count()).toBe(1);
+    expect(await page.textContent('#instructions')).toMatch(/flash colours/);
 
-      const stored = await server!.gql<{
-        livenessSession: {
-          id: string;
-          status: string;
-          attempts: Array<{
-            attemptId: number;
-            attemptStatus: string;
-            result: { livenessDecision: string; digest: string } | null;
-            error: { code: string; message: string } | null;
-            audit: { frameCount: number; digest: string; decision: string | null; reasons: string[] };
-          }>;
-        } | null;
-      }>(SESSION, { id: sessionId });
-      expect(stored.errors).toBeUndefined();
-      const session = stored.data!.livenessSession!;
-      expect(session.attempts).toHaveLength(1);
-      const attempt = session.attempts[0]!;
-      expect(attempt.attemptStatus, JSON.stringify(attempt.error)).toBe('SUCCEEDED');
-      // GraphQL's enum (REALFACE...) is the client API's decision (realface...) in upper case.
-      expect(attempt.result!.livenessDecision.toLowerCase()).toBe(decision);
-      expect(attempt.audit.decision?.toLowerCase()).toBe(decision);
-      expect(attempt.result!.digest).toBe(attempt.audit.digest);
-      expect(attempt.audit.frameCount).toBeGreaterThanOrEqual(10);
-      expect(attempt.audit.frameCount).toBeLessThanOrEqual(30);
-      expect(attempt.audit.digest).toMatch(/^[0-9a-f]{64}$/);
+    await page.click('#start');
+    // Mid-capture: the screen is filled with the light sequence's colours, then the prompt.
+    await page.waitForSelector('#light:not([hidden]), body[data-state="error"]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-state'), await statusText(page)).toBe('capturing');
+    const colour = await page.evaluate(() => getComputedStyle(document.getElementById('light')!).backgroundColor);
+    expect(colour).toMatch(/^rgb\((0|255), (0|255), (0|255)\)$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, `liveness-${shot}-light.png`) });
+    await page.waitForFunction(() => document.getElementById('light')!.hidden || document.body.dataset.state === 'error', undefined, {
+      timeout: 60_000,
+    });
+    await page.screenshot({ path: path.join(ARTIFACTS, `liveness-${shot}-capturing.png`) });
 
-      // The page itself ran clean: no script errors, no CSP violations.
-      expect(problems.filter((p) => /pageerror|Content Security Policy/i.test(p))).toEqual([]);
-    } finally {
-      await context.close();
-    }
-  });
+    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: RESULT_TIMEOUT_MS });
+    expect(await page.getAttribute('body', 'data-state'), `${await statusText(page)}\n${problems.join('\n')}`).toBe('done');
+    await page.screenshot({ path: path.join(ARTIFACTS, `liveness-${shot}-result.png`), fullPage: true });
+    await expect(page.textContent('#result-title')).resolves.toMatch(/Thank you/);
+    expect(await page.isVisible('#decision')).toBe(true);
+    // The page itself ran clean: no script errors, no CSP violations.
+    expect(problems.filter((p) => /pageerror|Content Security Policy/i.test(p))).toEqual([]);
+    return { shown: await page.getAttribute('#decision', 'data-decision'), upload: await sentAttempt(page) };
+  }
+
+  it(
+    'a face in front of the flashing screen is realface; the same frames sent for another session (another sequence) are a spoof',
+    { timeout: 2 * RESULT_TIMEOUT_MS + 120_000 },
+    async () => {
+      const first = await createPassive('browser-lit');
+      const { context, page, problems } = await newPage();
+      // The fake camera films the footage lit by what the page shows (test/helpers/reflecting-camera.ts).
+      await context.addInitScript(reflectingCameraScript());
+      let upload: Upload;
+      try {
+        const run = await runPage(page, problems, first.token, 'lit');
+        upload = run.upload;
+        const [attempt] = await storedAttempts(first.id);
+        expect(attempt!.attemptStatus, JSON.stringify(attempt!.error)).toBe('SUCCEEDED');
+        expect({ decision: attempt!.audit.decision, reasons: attempt!.audit.reasons, shown: run.shown }).toEqual({
+          decision: 'REALFACE',
+          reasons: [],
+          shown: 'realface',
+        });
+        expect(attempt!.result!.livenessDecision).toBe('REALFACE');
+        expect(attempt!.result!.digest).toBe(attempt!.audit.digest);
+        // 10 frames/s through the flashes (≥ 1.8 s) and 6/s for 1.5 s after: ≥ 28 frames.
+        expect(attempt!.audit.frameCount).toBeGreaterThanOrEqual(28);
+        expect(attempt!.audit.frameCount).toBeLessThanOrEqual(120);
+      } finally {
+        await context.close();
+      }
+
+      // The recording of that attempt, sent for a second session: its reflection follows the
+      // first session's sequence, not this one's. One frame fewer, so it is not the same upload
+      // (a byte-identical one is refused as REPLAYED_ATTEMPT before the light is looked at).
+      const { timestamps, frames } = upload;
+      expect(frames.length).toBe(timestamps.length);
+      const recordedMs = timestamps[timestamps.length - 2]!;
+      const second = await createPassive('browser-lit-recording');
+      const api = (pathname: string, init: RequestInit = {}) =>
+        fetch(`${base}/liveness/api${pathname}`, { ...init, headers: { authorization: `Bearer ${second.token}` } });
+      // A sequence the recording lasts through (each fetch issues a new one): otherwise the check
+      // would rightly say it cannot judge (LIGHT_UNJUDGEABLE), not that the light is wrong.
+      let challenge: { nonce: string; light: Array<{ durationMs: number }> } | null = null;
+      for (let i = 0; i < 200 && !challenge; i++) {
+        const doc = (await (await api('/session')).json()) as { challenge: { nonce: string; light: Array<{ durationMs: number }> } };
+        const ms = doc.challenge.light.reduce((sum, f) => sum + f.durationMs, 0);
+        if (ms > 0 && ms + 300 <= recordedMs) challenge = doc.challenge;
+      }
+      expect(challenge, 'a light sequence shorter than the recording').not.toBeNull();
+      const form = new FormData();
+      form.append('nonce', challenge!.nonce);
+      form.append('timestamps', JSON.stringify(timestamps.slice(0, -1)));
+      frames
+        .slice(0, -1)
+        .forEach((b64, i) => form.append('frame', new Blob([Buffer.from(b64, 'base64')], { type: 'image/jpeg' }), `frame-${i}.jpg`));
+      const res = await api('/attempts', { method: 'POST', body: form });
+      expect(res.status).toBe(200);
+      const [replayed] = await storedAttempts(second.id);
+      expect(replayed!.attemptStatus, JSON.stringify(replayed!.error)).toBe('SUCCEEDED');
+      expect({ decision: replayed!.audit.decision, reasons: replayed!.audit.reasons }).toEqual({
+        decision: 'SPOOFFACE',
+        reasons: ['LIGHT_SEQUENCE_MISMATCH'],
+      });
+    },
+  );
+
+  it(
+    'the footage alone, with no reflection of the flashes (a replayed video), is a light spoof',
+    { timeout: RESULT_TIMEOUT_MS + 120_000 },
+    async () => {
+      const session = await createPassive('browser-unlit');
+      const { context, page, problems } = await newPage();
+      try {
+        const run = await runPage(page, problems, session.token, 'unlit');
+        const [attempt] = await storedAttempts(session.id);
+        expect(attempt!.attemptStatus, JSON.stringify(attempt!.error)).toBe('SUCCEEDED');
+        // The light check says no reflection, or a colour change that is not the sequence: the
+        // footage's stage lighting changes the performer's skin colour by about the no-reflection
+        // threshold (light-check.ts: minAmplitude), so which of the two depends on the frames the
+        // page happened to take. Both are the light check refusing; nothing else may be.
+        expect({ decision: attempt!.audit.decision, shown: run.shown }).toEqual({ decision: 'SPOOFFACE', shown: 'spoofface' });
+        expect([['LIGHT_NOT_REFLECTED'], ['LIGHT_SEQUENCE_MISMATCH']]).toContainEqual(attempt!.audit.reasons);
+      } finally {
+        await context.close();
+      }
+    },
+  );
 
   it('explains an invalid link without opening the camera', { timeout: 120_000 }, async () => {
     const { context, page } = await newPage();

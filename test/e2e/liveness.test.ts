@@ -19,6 +19,12 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-liveness-'));
 const clock = new ManualClock();
 let server: TestServer;
 let base: string;
+/**
+ * These suites test the motion rules, the client API and the lifecycle on the footage as filmed,
+ * with no screen light on the face: the light challenge is off for them (FACEGRAPH_LIVENESS_LIGHT).
+ * The light challenge, on by default, is tested in test/e2e/liveness-light.test.ts and the browser test.
+ */
+const MOTION_ONLY = (dir: string): Record<string, string> => ({ FACEGRAPH_DATA_DIR: dir, FACEGRAPH_LIVENESS_LIGHT: 'off' });
 /** 15 frames of the close-up, seconds 3–6 at 5 fps. */
 let frames: Buffer[];
 let timestamps: number[];
@@ -27,7 +33,7 @@ beforeAll(async () => {
   const extracted = await extractJpegFrames(path.join(dataDir, 'frames'), { startSec: 3, durationSec: 3, fps: 5, maxFrames: 15 });
   frames = extracted.frames;
   timestamps = extracted.timestamps;
-  server = await startTestServer({ FACEGRAPH_DATA_DIR: path.join(dataDir, 'db') }, clock);
+  server = await startTestServer(MOTION_ONLY(path.join(dataDir, 'db')), clock);
   base = server.url.replace(/\/graphql$/, '');
 });
 
@@ -311,7 +317,7 @@ describe('client API with real frames', () => {
     });
     expect(res.body.challenge.nonce).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     expect(res.body.challenge.steps).toEqual([]);
-    // No light sequence is issued yet: the capture page does not show one (src/domain/liveness/challenge.ts).
+    // The light challenge is off on this server (MOTION_ONLY).
     expect(res.body.challenge).toMatchObject({ light: [], stepsStartMs: 0 });
     const again = await clientGet(session.authToken);
     expect(again.body.challenge.nonce).not.toBe(res.body.challenge.nonce);
@@ -813,7 +819,7 @@ describe('deletion, persistence and purge', () => {
     const before = (await getSession(s.id))!;
 
     await server.stop();
-    server = await startTestServer({ FACEGRAPH_DATA_DIR: path.join(dataDir, 'db') }, clock);
+    server = await startTestServer(MOTION_ONLY(path.join(dataDir, 'db')), clock);
     base = server.url.replace(/\/graphql$/, '');
 
     const after = (await getSession(s.id))!;

@@ -39,7 +39,10 @@ const holdTraining = holdTrainingReads((ref) => held.get(ref.id));
 beforeAll(async () => {
   // 15 frames of the close-up, seconds 3–6 at 5 fps: realface in Passive mode (test/e2e/liveness.test.ts).
   ({ frames, timestamps } = await extractJpegFrames(path.join(tmp, 'frames'), { startSec: 3, durationSec: 3, fps: 5, maxFrames: 15 }));
-  server = await startTestServer({ FACEGRAPH_API_KEYS: KEY }, undefined, 'embedded', { decorateCollectionStore: holdTraining });
+  // The light challenge is off: these frames were filmed with no screen light (test/e2e/liveness-light.test.ts tests it).
+  server = await startTestServer({ FACEGRAPH_API_KEYS: KEY, FACEGRAPH_LIVENESS_LIGHT: 'off' }, undefined, 'embedded', {
+    decorateCollectionStore: holdTraining,
+  });
 });
 
 afterAll(async () => {

@@ -105,7 +105,7 @@ export async function startTestServer(
   clock?: Clock,
   provider = E2E_PROVIDER,
   /** Collection test hooks of the serving app (small limits, a store wrapper). */
-  hooks: Pick<StartOptions, 'collectionLimits' | 'decorateCollectionStore'> = {},
+  hooks: Pick<StartOptions, 'collectionLimits' | 'decorateCollectionStore' | 'challengeRandom'> = {},
 ): Promise<TestServer> {
   const ownDataDir = env.FACEGRAPH_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'facegraph-data-'));
   const dataDir = ownDataDir ?? env.FACEGRAPH_DATA_DIR!;

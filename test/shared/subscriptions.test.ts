@@ -38,7 +38,14 @@ beforeAll(async () => {
   if (!redisUrl) return;
   ({ frames, timestamps } = await extractJpegFrames(path.join(tmp, 'frames'), { startSec: 3, durationSec: 3, fps: 5, maxFrames: 15 }));
   db = await createTestDatabase();
-  const env = { FACEGRAPH_DATABASE_URL: db.url, FACEGRAPH_REDIS_URL: redisUrl, FACEGRAPH_REDIS_PREFIX: prefix, FACEGRAPH_WORKERS: '1' };
+  // The light challenge is off: these frames were filmed with no screen light (test/e2e/liveness-light.test.ts tests it).
+  const env = {
+    FACEGRAPH_DATABASE_URL: db.url,
+    FACEGRAPH_REDIS_URL: redisUrl,
+    FACEGRAPH_REDIS_PREFIX: prefix,
+    FACEGRAPH_WORKERS: '1',
+    FACEGRAPH_LIVENESS_LIGHT: 'off',
+  };
   a = await startTestServer(env, undefined, 'embedded');
   b = await startTestServer(env, undefined, 'embedded', { decorateCollectionStore: holdTraining });
 });

@@ -64,6 +64,8 @@ beforeAll(async () => {
     FACEGRAPH_REDIS_URL: redisUrl,
     FACEGRAPH_REDIS_PREFIX: prefix,
     FACEGRAPH_WORKERS: '1',
+    // Off: these frames were filmed with no screen light (test/e2e/liveness-light.test.ts tests it).
+    FACEGRAPH_LIVENESS_LIGHT: 'off',
   };
   a = await startTestServer(env, undefined, 'embedded');
   b = await startTestServer(env, undefined, 'embedded');

@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('issues the liveness light challenge unless FACEGRAPH_LIVENESS_LIGHT=off', () => {
+    expect(loadConfig({}).liveness.lightChallenge).toBe(true);
+    expect(loadConfig({ FACEGRAPH_LIVENESS_LIGHT: 'on' }).liveness.lightChallenge).toBe(true);
+    expect(loadConfig({ FACEGRAPH_LIVENESS_LIGHT: 'off' }).liveness.lightChallenge).toBe(false);
+    expect(() => loadConfig({ FACEGRAPH_LIVENESS_LIGHT: 'no' })).toThrow(/FACEGRAPH_LIVENESS_LIGHT must be on or off, got "no"/);
+  });
+
   it('selects PostgreSQL for collections only with a postgres:// URL', () => {
     expect(loadConfig({}).databaseUrl).toBeNull();
     expect(loadConfig({ FACEGRAPH_DATABASE_URL: ' ' }).databaseUrl).toBeNull();

@@ -11,6 +11,7 @@
  * comes from the injected clock.
  */
 import type { Clock } from '../../ports/clock.js';
+import type { RandomBytes } from '../../domain/liveness/random.js';
 import { noEvents, type EventBus } from '../../ports/event-bus.js';
 import type { FaceProvider } from '../../ports/face-provider.js';
 import type { CreateSessionOptions } from '../../domain/liveness/types.js';
@@ -34,6 +35,10 @@ export interface LivenessServiceOptions {
   retentionSeconds: number;
   purgeIntervalMs: number;
   maxConcurrentAttempts: number;
+  /** Issue a light sequence with every challenge (see challenge-issue.ts). */
+  lightChallenge: boolean;
+  /** Where challenges draw their random bytes: crypto's by default (tests seed it). */
+  random?: RandomBytes;
   metrics?: Metrics;
   /**
    * Where session changes are announced (livenessSessionUpdated): the client's first fetch, an
@@ -107,7 +112,10 @@ export class LivenessService {
   }
 
   async clientSession(session: SessionRecord): Promise<ClientSessionDocument> {
-    const document = await issueChallenge(this.options.store, this.options.clock, session);
+    const document = await issueChallenge(this.options.store, this.options.clock, session, {
+      light: this.options.lightChallenge,
+      random: this.options.random,
+    });
     // The first fetch starts the session (NotStarted -> Running); later ones change nothing a subscriber sees.
     if (session.startedAt === null)
       void (this.options.events ?? noEvents).publish({ kind: 'livenessSession', sessionId: session.id }, 'Running');

@@ -54,9 +54,8 @@
  *
  * LIGHT FIRST: with `light: true`, a challenge (Passive or PassiveActive) starts with a light
  * sequence (light.ts: 6–10 full-screen colours, 1.8–5 s, judged by light-check.ts); the motion
- * steps start LIGHT_SETTLE_MS after it ends (stepsStartMs). The server does not issue light yet
- * (challenge-issue.ts): the capture page does not show it yet, and an honest user filmed without
- * it would be refused.
+ * steps start LIGHT_SETTLE_MS after it ends (stepsStartMs). The server issues light unless
+ * FACEGRAPH_LIVENESS_LIGHT=off (challenge-issue.ts); the capture page shows it.
  *
  * Deterministic challenges (tests): createChallenge reads 16 bytes for the nonce, then one byte
  * per draw; the byte modulo 106 indexes ALL_ACTIVE_SEQUENCES (bytes 212–255 are redrawn), e.g. a
