@@ -34,6 +34,16 @@ const PROMPTS = {
   LOOK_DOWN: { text: 'Tilt your head down', short: 'Look down', arrow: '↓' },
 };
 
+/** What to tell the user for each advice code of an uncertain result (src/domain/liveness/advice.ts). */
+const ADVICE = {
+  MORE_LIGHT: 'It was too dark: turn on a light in front of you, or face a window.',
+  LESS_LIGHT: 'It was too bright: move out of direct sunlight.',
+  MOVE_CLOSER: 'Your face was too far away: hold the screen closer, so your face fills the oval.',
+  ONE_FACE_ONLY: 'Another face was in view: make sure only you are in the picture.',
+  KEEP_FACE_IN_VIEW: 'Your face was not always in view: keep it in the oval until the end.',
+  CLEARER_PICTURES: 'The pictures were too dark, too bright or blurred: find even light and hold the device steady.',
+};
+
 const DECISIONS = {
   realface: 'Live person confirmed.',
   spoofface: 'The check could not confirm a live person (possible photo, screen or mask).',
@@ -667,7 +677,8 @@ function showDone(answer) {
   const decision = answer.result && typeof answer.result.livenessDecision === 'string' ? answer.result.livenessDecision : null;
   els.result.dataset.decision = decision ?? '';
   if (decision) {
-    els.decision.textContent = `Result: ${DECISIONS[decision] ?? decision}`;
+    const advice = Array.isArray(answer.result.advice) ? answer.result.advice.filter((a) => a in ADVICE).map((a) => ADVICE[a]) : [];
+    els.decision.textContent = [`Result: ${DECISIONS[decision] ?? decision}`, ...advice].join(' ');
     els.decision.dataset.decision = decision;
     els.decision.hidden = false;
     setStatus('Thank you — done.', `Result: ${DECISIONS[decision] ?? decision}`);

@@ -41,7 +41,7 @@ const SESSION = `query($id: ID!) {
       attemptStatus
       result { livenessDecision digest }
       error { code message }
-      audit { frameCount digest decision reasons }
+      audit { frameCount digest decision reasons measures }
     }
   }
 }`;
@@ -85,8 +85,13 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser!.newContext({ viewport: { width: 800, height: 900 }, deviceScaleFactor: 1 });
+  /** A desktop window, or a phone held upright (390 × 844 CSS px, touch, mobile viewport). */
+  async function newPage(device: 'desktop' | 'phone' = 'desktop'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser!.newContext(
+      device === 'phone'
+        ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+        : { viewport: { width: 800, height: 900 }, deviceScaleFactor: 1 },
+    );
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
@@ -104,7 +109,7 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     attemptStatus: string;
     result: { livenessDecision: string; digest: string } | null;
     error: { code: string; message: string } | null;
-    audit: { frameCount: number; digest: string; decision: string | null; reasons: string[] };
+    audit: { frameCount: number; digest: string; decision: string | null; reasons: string[]; measures: Record<string, number> };
   }
 
   async function storedAttempts(sessionId: string): Promise<StoredAttempt[]> {
@@ -165,7 +170,12 @@ describe('liveness capture page (Chromium, fake camera)', () => {
    * Opens the capture page for a session, presses Start and waits for the result; returns the
    * decision shown and the attempt the page uploaded (its multipart body, as sent).
    */
-  async function runPage(page: Page, problems: string[], token: string, shot: string): Promise<{ shown: string | null; upload: Upload }> {
+  async function runPage(
+    page: Page,
+    problems: string[],
+    token: string,
+    shot: string,
+  ): Promise<{ shown: string | null; upload: Upload; stage: { width: number; height: number } }> {
     await page.addInitScript(RECORD_UPLOADS);
     // The token travels in the fragment only, and the page removes it from the address bar.
     await page.goto(`${base}/liveness#token=${encodeURIComponent(token)}`);
@@ -182,11 +192,15 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     expect(await page.getAttribute('body', 'data-state'), await statusText(page)).toBe('capturing');
     const colour = await page.evaluate(() => getComputedStyle(document.getElementById('light')!).backgroundColor);
     expect(colour).toMatch(/^rgb\((0|255), (0|255), (0|255)\)$/);
+    // The colour fills the whole screen, whatever its shape.
+    const viewport = page.viewportSize()!;
+    expect(await page.locator('#light').boundingBox()).toEqual({ x: 0, y: 0, width: viewport.width, height: viewport.height });
     await page.screenshot({ path: path.join(ARTIFACTS, `liveness-${shot}-light.png`) });
     await page.waitForFunction(() => document.getElementById('light')!.hidden || document.body.dataset.state === 'error', undefined, {
       timeout: 60_000,
     });
     await page.screenshot({ path: path.join(ARTIFACTS, `liveness-${shot}-capturing.png`) });
+    const stage = (await page.locator('#stage').boundingBox())!;
 
     await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: RESULT_TIMEOUT_MS });
     expect(await page.getAttribute('body', 'data-state'), `${await statusText(page)}\n${problems.join('\n')}`).toBe('done');
@@ -195,7 +209,7 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     expect(await page.isVisible('#decision')).toBe(true);
     // The page itself ran clean: no script errors, no CSP violations.
     expect(problems.filter((p) => /pageerror|Content Security Policy/i.test(p))).toEqual([]);
-    return { shown: await page.getAttribute('#decision', 'data-decision'), upload: await sentAttempt(page) };
+    return { shown: await page.getAttribute('#decision', 'data-decision'), upload: await sentAttempt(page), stage };
   }
 
   it(
@@ -212,7 +226,10 @@ describe('liveness capture page (Chromium, fake camera)', () => {
         upload = run.upload;
         const [attempt] = await storedAttempts(first.id);
         expect(attempt!.attemptStatus, JSON.stringify(attempt!.error)).toBe('SUCCEEDED');
-        expect({ decision: attempt!.audit.decision, reasons: attempt!.audit.reasons, shown: run.shown }).toEqual({
+        expect(
+          { decision: attempt!.audit.decision, reasons: attempt!.audit.reasons, shown: run.shown },
+          JSON.stringify(attempt!.audit.measures),
+        ).toEqual({
           decision: 'REALFACE',
           reasons: [],
           shown: 'realface',
@@ -266,9 +283,11 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     { timeout: RESULT_TIMEOUT_MS + 120_000 },
     async () => {
       const session = await createPassive('browser-unlit');
-      const { context, page, problems } = await newPage();
+      // On a phone held upright: the preview is portrait, the light fills the screen.
+      const { context, page, problems } = await newPage('phone');
       try {
         const run = await runPage(page, problems, session.token, 'unlit');
+        expect(run.stage.height).toBeGreaterThan(run.stage.width);
         const [attempt] = await storedAttempts(session.id);
         expect(attempt!.attemptStatus, JSON.stringify(attempt!.error)).toBe('SUCCEEDED');
         // The light check says no reflection, or a colour change that is not the sequence: the

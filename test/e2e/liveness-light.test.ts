@@ -16,7 +16,7 @@ import { LIGHT_SETTLE_MS } from '../../src/domain/liveness/challenge.js';
 import type { LightFlash } from '../../src/domain/liveness/types.js';
 import { rng } from '../../tools/liveness-synthetic/landmarks.js';
 import { renderLitAttempt, sampleLitParams, type FaceBox } from '../../tools/liveness-synthetic/light.js';
-import { loadRgb } from '../../tools/liveness-synthetic/render.js';
+import { encodeJpeg, loadRgb } from '../../tools/liveness-synthetic/render.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { extractJpegFrames } from '../helpers/video.js';
@@ -114,13 +114,18 @@ async function shortChallenge(token: string, notLike?: readonly LightFlash[]): P
   throw new Error('no short light sequence in 300 challenges');
 }
 
-async function submit(token: string, nonce: string, frames: readonly Buffer[], ts: readonly number[]): Promise<void> {
+async function submit(token: string, nonce: string, frames: readonly Buffer[], ts: readonly number[]): Promise<AttemptAnswer> {
   const form = new FormData();
   form.append('nonce', nonce);
   form.append('timestamps', JSON.stringify(ts));
   frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
   const res = await client(token, '/attempts', { method: 'POST', body: form });
   expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as AttemptAnswer;
+}
+
+interface AttemptAnswer {
+  result: { livenessDecision: string; advice: string[] } | null;
 }
 
 async function audit(id: string): Promise<{ decision: string | null; reasons: string[] }> {
@@ -175,5 +180,22 @@ describe('the light challenge (client API, real engine and footage)', () => {
     // colour against the background by more than the no-reflection floor (light-check.ts,
     // minAmplitude), so the check sees a colour change, and one that does not follow the flashes.
     expect(await audit(s.id)).toEqual({ decision: 'SPOOFFACE', reasons: ['LIGHT_SEQUENCE_MISMATCH'] });
+  });
+
+  it('a room too dark to use is uncertain, not a spoof, and the client is told what to fix', async () => {
+    const s = await createSession('PASSIVE');
+    const c = await shortChallenge(s.token);
+    // The footage at a tenth of its brightness, filmed under the flashes (which then add a tenth of the light too).
+    const lit = await filmed(c.light, 3);
+    const dark = await Promise.all(
+      lit.map(async (jpeg) => {
+        const img = await loadRgb(jpeg);
+        return encodeJpeg({ ...img, data: img.data.map((v) => Math.round(v * 0.1)) }, 85);
+      }),
+    );
+    const answer = await submit(s.token, c.nonce, dark, times);
+    // The quality gate refuses frames this dark before the light check looks at them.
+    expect(await audit(s.id)).toEqual({ decision: 'UNCERTAIN', reasons: ['LOW_QUALITY', 'TOO_FEW_USABLE_FRAMES'] });
+    expect(answer.result).toEqual({ livenessDecision: 'uncertain', advice: ['CLEARER_PICTURES'] });
   });
 });

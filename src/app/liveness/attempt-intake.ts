@@ -3,6 +3,7 @@
  * server-wide cap), the reservation (nonce, challenge age, attempt budget, audit fields), the
  * analysis, and either the release of the reservation (service failure) or the stored outcome.
  */
+import { captureAdvice, type CaptureAdvice } from '../../domain/liveness/advice.js';
 import { FaceError } from '../../domain/errors.js';
 import { MAX_ATTEMPTS, type LivenessDecision, type SessionStatus } from '../../domain/liveness/types.js';
 import type { AttemptOutcome, ReserveResult, SessionRecord } from '../../ports/liveness-store.js';
@@ -24,8 +25,11 @@ export interface AttemptResponse {
   /** The attempt's status: Succeeded (a decision was made) or Failed (see error). */
   status: 'Succeeded' | 'Failed';
   sessionStatus: SessionStatus;
-  /** Only when the session was created with sendResultsToClient. */
-  result: { livenessDecision: LivenessDecision } | null;
+  /**
+   * Only when the session was created with sendResultsToClient: the decision, and for an
+   * uncertain one what the user can fix before trying again (domain/liveness/advice.ts).
+   */
+  result: { livenessDecision: LivenessDecision; advice: CaptureAdvice[] } | null;
   error: { code: string; message: string } | null;
 }
 
@@ -143,7 +147,10 @@ export class AttemptIntake {
       attemptsLeft: attemptsLeft(finished.attempts.length),
       status: outcome.status,
       sessionStatus: deriveStatus(finished.session, finished.attempts, clock.now()),
-      result: session.sendResultsToClient && outcome.decision ? { livenessDecision: outcome.decision } : null,
+      result:
+        session.sendResultsToClient && outcome.decision
+          ? { livenessDecision: outcome.decision, advice: captureAdvice(outcome.decision, outcome.reasons) }
+          : null,
       error: outcome.error,
     };
   }
