@@ -11,8 +11,10 @@
  * The acceptance under RANDOM issuance (the attacker cannot choose: the share of the 106
  * challenges that accept) is reported as well: the real-world figure for a pre-recorded video.
  *
- * The light check (light-judge.ts) joins each decision when the attempt carries light evidence;
- * thresholds are passed in (the bench tunes them on one time part and reports on the other).
+ * The light check (light-judge.ts) joins each decision when the attempt carries light evidence
+ * (a lit attempt: the light window's samples, paired with a motion window, liveness-light.ts);
+ * motion thresholds are passed in (the bench tunes them on one time part and reports on the
+ * other), the light thresholds are the shipped LIGHT_THRESHOLDS.
  */
 import { ALL_ACTIVE_SEQUENCES, STEP_TIMEOUT_MS, evaluateChallenge } from '../../src/domain/liveness/challenge.js';
 import {
@@ -71,7 +73,10 @@ export interface Attempt {
   digest: string;
   previousDigests: ReadonlySet<string>;
   part: Part;
-  /** Light evidence (lit attempts only); null: no light rendered, the light check is taken as passed (worst case). */
+  /**
+   * Light evidence (lit attempts only: the samples of the part's light window, which is not `frames`,
+   * see liveness-light.ts); null: no light rendered, the light check is taken as passed (worst case).
+   */
   light: LightEvidence | null;
 }
 
@@ -209,8 +214,9 @@ function modeResult(passive: Outcome, active: Outcome[]): ModeResult {
 
 /**
  * Decides an attempt in both modes, motion-only and with the light check. The footage is too short
- * for the product's order (light first, then the steps from stepsStartMs), so the bench judges the
- * light and the motion on the same frames (stepsStartMs = 0).
+ * for the product's order (light first, then the steps from stepsStartMs): the motion is decided on
+ * the attempt's frames (a motion window, stepsStartMs = 0) and the light judged on its light
+ * evidence (a separate light window of the same part, liveness-light.ts), then joined (withLight).
  */
 export function evaluate(
   a: Attempt,

@@ -4,7 +4,8 @@
  *                        live-motion residual against flat and replayed PAIs, the identity split
  *                        against identity switches, the light score against the light attacks
  *                        (exact replays are stopped by the digest, not a score); the thresholds
- *                        chosen on the tuning part as diamonds, the equal error rate in the legend;
+ *                        chosen on the tuning part (light: the shipped minScore) as diamonds, the
+ *                        equal error rate in the legend;
  *   liveness-scores.svg  those scores and the flatness residual, every attempt, per attack, with
  *                        those thresholds.
  * Held-out attempts only.
@@ -60,7 +61,7 @@ export async function plotLiveness(
       title: 'Liveness DET: each attack against the score meant to stop it',
       subtitle: [
         `Held-out part: ${bonaFide.length} bona fide windows (${lightScores('genuine').length} lit attempts) of one subject; synthetic attacks.`,
-        'Diamonds: the thresholds chosen on the tuning part.',
+        'Diamonds: the motion and identity thresholds chosen on the tuning part; light: the shipped minScore.',
         'A curve along the axes: that score separates the attack completely. (e) exact replay: stopped by the digest.',
       ],
       x: { title: 'APCER (attacks passing the score)', domain: [0, 1] },
@@ -118,7 +119,7 @@ export async function plotLiveness(
       }),
       strips({
         title: 'Light score (normalised correlation of the skin colour with the issued sequence)',
-        subtitle: `held-out; the reflection follows the sequence from ${o.lightMinScore} (chosen on the tuning part)`,
+        subtitle: `held-out, light-only windows at 10 fps; the reflection follows the sequence from ${o.lightMinScore} (shipped)`,
         x: { title: 'light score' },
         groups: [
           { name: 'bona fide, lit by the issued sequence', values: lightScores('genuine') },
