@@ -209,22 +209,34 @@ describe('uncertain', () => {
     expect(decide(nan, 'Passive').reasons).toContain('INVALID_TIMESTAMPS');
   });
 
-  it('MULTIPLE_FACES: a second face in any frame', () => {
-    const frames = live();
+  it('MULTIPLE_FACES: a second face in two frames or more; one stray detection is left out, not held against the attempt', () => {
     const random = rng(5);
-    const other = faceWith({
-      landmarks: frames[4]!.faces[0]!.landmarks68.map((p) => ({ x: p.x + 200, y: p.y })),
-      yaw: 0,
-      pitch: 0,
-      identity: 3,
-      t: 0,
-      random,
-    });
-    frames[4] = { ...frames[4]!, faces: [...frames[4]!.faces, other] };
-    const r = decide(frames, 'Passive');
-    expect(r.decision).toBe('uncertain');
-    expect(r.reasons).toEqual(['MULTIPLE_FACES']);
-    expect(r.measures.framesMultipleFaces).toBe(1);
+    const withSecondFace = (frames: FrameAnalysis[], i: number): void => {
+      const other = faceWith({
+        landmarks: frames[i]!.faces[0]!.landmarks68.map((p) => ({ x: p.x + 200, y: p.y })),
+        yaw: 0,
+        pitch: 0,
+        identity: 3,
+        t: 0,
+        random,
+      });
+      frames[i] = { ...frames[i]!, faces: [...frames[i]!.faces, other] };
+    };
+    const once = live();
+    withSecondFace(once, 4);
+    const r1 = decide(once, 'Passive');
+    expect(r1.measures.framesMultipleFaces).toBe(1);
+    expect(r1.measures.usableFrames).toBe(once.length - 1);
+    expect(r1.reasons).not.toContain('MULTIPLE_FACES');
+    expect(r1.decision).toBe(decide(live(), 'Passive').decision);
+
+    const twice = live();
+    withSecondFace(twice, 4);
+    withSecondFace(twice, 9);
+    const r2 = decide(twice, 'Passive');
+    expect(r2.decision).toBe('uncertain');
+    expect(r2.reasons).toEqual(['MULTIPLE_FACES']);
+    expect(r2.measures.framesMultipleFaces).toBe(2);
   });
 
   it('NO_FACE: too many frames without a face', () => {
