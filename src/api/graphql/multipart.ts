@@ -215,11 +215,12 @@ const isPathList = (value: unknown): value is string[] =>
 
 function parseMap(text: string): Map<string, string[]> {
   const value = parseJson(text, 'map');
-  const invalid = malformed('The map field must be a JSON object of file part name -> array of paths into operations.');
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid;
+  // A function, not a value: a refusal built up front would capture a stack trace every request.
+  const invalid = (): Refusal => malformed('The map field must be a JSON object of file part name -> array of paths into operations.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid();
   const map = new Map<string, string[]>();
   for (const [part, paths] of Object.entries(value as Record<string, unknown>)) {
-    if (!isPathList(paths)) throw invalid;
+    if (!isPathList(paths)) throw invalid();
     map.set(part, paths);
   }
   return map;
