@@ -276,6 +276,25 @@ describe('refusals', () => {
     await expectStillServing();
   });
 
+  it('exactly 10 files (operations, map and 10 file parts) are accepted', async () => {
+    const photo = face('people/obama/3.jpg');
+    const ids = Array.from({ length: 10 }, (_, i) => i);
+    const files = Object.fromEntries(ids.map((i) => [String(i), { bytes: photo, paths: [`variables.f${i}`] }]));
+    const query = `query(${ids.map((i) => `$f${i}: Upload`).join(', ')}) { ${ids
+      .map((i) => `a${i}: detectFaces(image: { file: $f${i} }) { faceId }`)
+      .join(' ')} }`;
+    const before = server.detections();
+    const res = await upload<Record<string, Array<{ faceId: string }>>>(
+      { query, variables: Object.fromEntries(ids.map((i) => [`f${i}`, null])) },
+      files,
+    );
+    expect(res.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+    expect(Object.values(res.data ?? {}).map((faces) => faces.length)).toEqual(ids.map(() => 1));
+    // Ten parts of the same bytes are one detection (keyed by content).
+    expect(server.detections() - before).toBe(1);
+  });
+
   it('more than 10 files: 413 REQUEST_TOO_LARGE', async () => {
     const photo = face('people/obama/3.jpg');
     const files = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [String(i), { bytes: photo, paths: [`variables.f.${i}`] }]));

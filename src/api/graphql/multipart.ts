@@ -106,7 +106,10 @@ function readMultipart(req: IncomingMessage, res: Response, maxFileBytes: number
         fieldSize: MAX_FIELD_BYTES,
         fields: 2,
         files: MAX_FILES,
-        parts: MAX_FILES + 2,
+        // busboy emits partsLimit when the parts-th part ENDS (files and fields fire when one too
+        // many starts): operations + map + MAX_FILES files is MAX_FILES + 2 legal parts, so the
+        // limit is one above, or the last legal file would be refused.
+        parts: MAX_FILES + 3,
         headerPairs: 16,
       },
     });
