@@ -120,17 +120,26 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     return stored.data!.livenessSession!.attempts;
   }
 
-  async function createPassive(correlation: string): Promise<{ id: string; token: string }> {
+  async function createSession(
+    correlation: string,
+    mode: 'PASSIVE' | 'PASSIVE_ACTIVE' = 'PASSIVE',
+  ): Promise<{ id: string; token: string }> {
     const created = await server!.gql<{
       createLivenessSession: { session: { id: string; authToken: string } | null; userErrors: Array<{ code: string; message: string }> };
     }>(CREATE, {
-      input: { livenessOperationMode: 'PASSIVE', deviceCorrelationId: correlation, sendResultsToClient: true },
+      input: { livenessOperationMode: mode, deviceCorrelationId: correlation, sendResultsToClient: true },
     });
     expect(created.errors).toBeUndefined();
     const payload = created.data!.createLivenessSession;
     expect(payload.userErrors).toEqual([]);
     expect(payload.session!.authToken).toBeTruthy();
     return { id: payload.session!.id, token: payload.session!.authToken };
+  }
+
+  interface PageChallenge {
+    light: Array<{ durationMs: number }>;
+    steps: string[];
+    stepsStartMs: number;
   }
 
   interface Upload {
@@ -175,8 +184,13 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     problems: string[],
     token: string,
     shot: string,
-  ): Promise<{ shown: string | null; upload: Upload; stage: { width: number; height: number } }> {
+  ): Promise<{ shown: string | null; upload: Upload; stage: { width: number; height: number }; challenge: PageChallenge }> {
     await page.addInitScript(RECORD_UPLOADS);
+    let challenge: PageChallenge | null = null;
+    page.on('response', (res) => {
+      if (res.url().endsWith('/liveness/api/session') && res.ok())
+        void res.json().then((doc: { challenge: PageChallenge }) => (challenge = doc.challenge));
+    });
     // The token travels in the fragment only, and the page removes it from the address bar.
     await page.goto(`${base}/liveness#token=${encodeURIComponent(token)}`);
     await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 60_000 });
@@ -209,14 +223,15 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     expect(await page.isVisible('#decision')).toBe(true);
     // The page itself ran clean: no script errors, no CSP violations.
     expect(problems.filter((p) => /pageerror|Content Security Policy/i.test(p))).toEqual([]);
-    return { shown: await page.getAttribute('#decision', 'data-decision'), upload: await sentAttempt(page), stage };
+    expect(challenge, 'the page fetched a challenge').not.toBeNull();
+    return { shown: await page.getAttribute('#decision', 'data-decision'), upload: await sentAttempt(page), stage, challenge: challenge! };
   }
 
   it(
     'a face in front of the flashing screen is realface; the same frames sent for another session (another sequence) are a spoof',
     { timeout: 2 * RESULT_TIMEOUT_MS + 120_000 },
     async () => {
-      const first = await createPassive('browser-lit');
+      const first = await createSession('browser-lit');
       const { context, page, problems } = await newPage();
       // The fake camera films the footage lit by what the page shows (test/helpers/reflecting-camera.ts).
       await context.addInitScript(reflectingCameraScript());
@@ -249,7 +264,7 @@ describe('liveness capture page (Chromium, fake camera)', () => {
       const { timestamps, frames } = upload;
       expect(frames.length).toBe(timestamps.length);
       const recordedMs = timestamps[timestamps.length - 2]!;
-      const second = await createPassive('browser-lit-recording');
+      const second = await createSession('browser-lit-recording');
       const api = (pathname: string, init: RequestInit = {}) =>
         fetch(`${base}/liveness/api${pathname}`, { ...init, headers: { authorization: `Bearer ${second.token}` } });
       // A sequence the recording lasts through (each fetch issues a new one): otherwise the check
@@ -282,7 +297,7 @@ describe('liveness capture page (Chromium, fake camera)', () => {
     'the footage alone, with no reflection of the flashes (a replayed video), is a light spoof',
     { timeout: RESULT_TIMEOUT_MS + 120_000 },
     async () => {
-      const session = await createPassive('browser-unlit');
+      const session = await createSession('browser-unlit');
       // On a phone held upright: the preview is portrait, the light fills the screen.
       const { context, page, problems } = await newPage('phone');
       try {
@@ -296,6 +311,60 @@ describe('liveness capture page (Chromium, fake camera)', () => {
         // page happened to take. Both are the light check refusing; nothing else may be.
         expect({ decision: attempt!.audit.decision, shown: run.shown }).toEqual({ decision: 'SPOOFFACE', shown: 'spoofface' });
         expect([['LIGHT_NOT_REFLECTED'], ['LIGHT_SEQUENCE_MISMATCH']]).toContainEqual(attempt!.audit.reasons);
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  it(
+    'PassiveActive: the head-movement prompts follow the light, the frames fit the limits, and the light check passes',
+    { timeout: RESULT_TIMEOUT_MS + 120_000 },
+    async () => {
+      const session = await createSession('browser-active', 'PASSIVE_ACTIVE');
+      const { context, page, problems } = await newPage();
+      await context.addInitScript(reflectingCameraScript());
+      try {
+        // Collect the prompts shown while filming (the page swaps them as the steps come due).
+        await context.addInitScript(`(() => {
+          window.__prompts = [];
+          new MutationObserver(() => {
+            const t = document.getElementById('prompt-text')?.textContent || '';
+            if (t && window.__prompts[window.__prompts.length - 1] !== t) window.__prompts.push(t);
+          }).observe(document, { subtree: true, childList: true, characterData: true });
+        })();`);
+        const run = await runPage(page, problems, session.token, 'active');
+        const prompts = await page.evaluate(() => (window as unknown as { __prompts: string[] }).__prompts);
+        const { challenge, upload } = run;
+        expect(challenge.steps).toHaveLength(4);
+        const lightMs = challenge.light.reduce((sum, f) => sum + f.durationMs, 0);
+        expect(challenge.stepsStartMs).toBe(lightMs + 500);
+
+        // The four steps' prompts, in the issued order, after the light.
+        const stepPrompts = prompts.filter((p) => /^(Turn your head|Tilt your head)/.test(p));
+        const text: Record<string, string> = {
+          TURN_LEFT: 'Turn your head to your left',
+          TURN_RIGHT: 'Turn your head to your right',
+          LOOK_UP: 'Tilt your head up',
+          LOOK_DOWN: 'Tilt your head down',
+        };
+        expect(stepPrompts).toEqual(challenge.steps.map((s) => text[s]));
+
+        // 10 frames/s through the light, then fewer; within the server's limits (120 frames, 18 s).
+        const ts = upload.timestamps;
+        const during = ts.filter((t) => t < lightMs);
+        expect(during.length).toBeGreaterThanOrEqual(Math.floor(lightMs / 100) - 2);
+        expect(upload.frames.length).toBeLessThanOrEqual(120);
+        expect(ts[ts.length - 1]!).toBeGreaterThan(challenge.stepsStartMs + 3 * 2000);
+        expect(ts[ts.length - 1]!).toBeLessThanOrEqual(18_000);
+
+        // The footage does not follow the prompts: not realface; but its light was reflected.
+        const [attempt] = await storedAttempts(session.id);
+        expect(attempt!.attemptStatus, JSON.stringify(attempt!.error)).toBe('SUCCEEDED');
+        expect(attempt!.audit.decision).not.toBe('REALFACE');
+        expect(run.shown).toBe(attempt!.audit.decision!.toLowerCase());
+        expect(attempt!.audit.reasons.filter((r) => r.startsWith('LIGHT_'))).toEqual([]);
+        expect(attempt!.audit.reasons.some((r) => r.startsWith('CHALLENGE_') || r === 'NO_3D_EVIDENCE')).toBe(true);
       } finally {
         await context.close();
       }

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { face, faceBase64 } from '../helpers/paths.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { deletePrefix, testClient, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { sharedReplicaEnv } from '../helpers/replicas.js';
 import { startTestServer, type GqlResponse, type TestServer } from '../helpers/server.js';
 import { extractJpegFrames } from '../helpers/video.js';
 
@@ -59,14 +60,7 @@ beforeAll(async () => {
   if (!redisUrl) return;
   ({ frames, timestamps } = await extractJpegFrames(path.join(tmp, 'frames'), { startSec: 3, durationSec: 3, fps: 5, maxFrames: 15 }));
   db = await createTestDatabase();
-  const env = {
-    FACEGRAPH_DATABASE_URL: db.url,
-    FACEGRAPH_REDIS_URL: redisUrl,
-    FACEGRAPH_REDIS_PREFIX: prefix,
-    FACEGRAPH_WORKERS: '1',
-    // Off: these frames were filmed with no screen light (test/e2e/liveness-light.test.ts tests it).
-    FACEGRAPH_LIVENESS_LIGHT: 'off',
-  };
+  const env = sharedReplicaEnv(db.url, redisUrl, prefix);
   a = await startTestServer(env, undefined, 'embedded');
   b = await startTestServer(env, undefined, 'embedded');
 });
