@@ -497,7 +497,13 @@ async function captureFrames(plan, signal) {
     if (lightOn) {
       lightOn = false;
       els.light.hidden = true;
-      if (!plan.steps.length) showPrompt('', 'Hold still and look at the camera');
+      if (plan.steps.length) {
+        showPrompt('', 'Get ready to move your head');
+        setStatus('Done with the colours. Now follow the arrows.');
+      } else {
+        showPrompt('', 'Hold still and look at the camera');
+        setStatus('Done with the colours. Hold still a moment longer…');
+      }
     }
   };
 
