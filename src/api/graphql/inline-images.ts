@@ -2,6 +2,7 @@
  * Images given inline in a mutation (a FaceRefInput's image, a face to enrol), detected through
  * the request's loaders: one download and one detection per image and model set per document.
  */
+import { contentHash } from '../../app/images.js';
 import type { InlineDetector } from '../../app/faces/recognition.js';
 import { INLINE_MODELS } from '../../app/faces/detection.js';
 import type { DetectionModel } from '../../domain/types.js';
@@ -13,8 +14,10 @@ export const inlineDetector =
   (ctx: GraphQLContext, detectionModel: DetectionModel = INLINE_MODELS.detectionModel): InlineDetector<ImageInput> =>
   async (image, recognitionModel) => {
     const bytes = await ctx.loaders.imageBytes.load(image);
+    const hash = contentHash(bytes);
+    ctx.loaders.bytesByHash.set(hash, bytes);
     return ctx.loaders.detections.load({
-      image: ctx.loaders.contentKey(bytes),
+      hash,
       ...INLINE_MODELS,
       detectionModel,
       recognitionModel,

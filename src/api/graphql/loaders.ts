@@ -19,8 +19,7 @@ import { withSpan } from '../../platform/tracing.js';
 import type { FaceModel } from './models.js';
 
 export interface DetectionKey {
-  /** The image's Loaders.contentKey. */
-  image: string;
+  hash: string;
   detectionModel: DetectionModel;
   recognitionModel: RecognitionModel;
   /** Seconds an upstream provider keeps the faceId (the embedded engine stores nothing itself). */
@@ -36,13 +35,10 @@ export interface DetectionKey {
 export interface Loaders {
   /** Image input -> bytes (a URL is downloaded once per request). */
   imageBytes: DataLoader<ImageInputArg, Buffer, string>;
-  /** Image (content key) and options -> detected faces. */
+  /** Content hash -> detected faces. */
   detections: DataLoader<DetectionKey, DetectedFace[], string>;
-  /**
-   * A key for image bytes, equal for equal bytes within the request, which also hands the bytes
-   * to `detections`: callers key their detections with it.
-   */
-  contentKey(bytes: Buffer): string;
+  /** Bytes by content hash, filled by callers of `detections`. */
+  bytesByHash: Map<string, Buffer>;
   /** Registered faces by (image, models, TTL), so identical aliases share faceIds. */
   registered: Map<string, Promise<FaceModel[]>>;
   /**
@@ -71,48 +67,11 @@ const imageKey = (input: ImageInputArg): string =>
       ? `url:${input.url}|${input.base64 ? 'both' : ''}`
       : `b64:${input.base64 ?? ''}|${input.url ?? ''}`;
 
-/**
- * Loaders.contentKey without hashing what needs no hash. Most documents carry one image, and a
- * sha256 of it (0.16 ms per 273 KB, on the request's path) only told it apart from no other. So
- * bytes are known by identity first (every use of one input is the same Buffer), then by length;
- * only when a second image of the same length arrives are the two hashed, and from then on each
- * further one of that length: at most one hash per image, as before, and none for most requests.
- */
-function contentKeys(): { keyOf: (bytes: Buffer) => string; bytesOf: (key: string) => Buffer | undefined } {
-  const keyByBuffer = new Map<Buffer, string>();
-  const bytesByKey = new Map<string, Buffer>();
-  const byLength = new Map<number, { first: Buffer; firstKey: string; byHash: Map<string, string> | null }>();
-  const fresh = (bytes: Buffer): string => {
-    const key = `image:${bytesByKey.size}`;
-    bytesByKey.set(key, bytes);
-    return key;
-  };
-  return {
-    keyOf: (bytes) => {
-      let key = keyByBuffer.get(bytes);
-      if (key !== undefined) return key;
-      const bucket = byLength.get(bytes.length);
-      if (!bucket) {
-        key = fresh(bytes);
-        byLength.set(bytes.length, { first: bytes, firstKey: key, byHash: null });
-      } else {
-        bucket.byHash ??= new Map([[contentHash(bucket.first), bucket.firstKey]]);
-        const hash = contentHash(bytes);
-        key = bucket.byHash.get(hash);
-        if (key === undefined) bucket.byHash.set(hash, (key = fresh(bytes)));
-      }
-      keyByBuffer.set(bytes, key);
-      return key;
-    },
-    bytesOf: (key) => bytesByKey.get(key),
-  };
-}
-
 export function createLoaders(services: AppServices, budgetSubject?: string): Loaders {
-  const contents = contentKeys();
+  const bytesByHash = new Map<string, Buffer>();
   const { images, provider } = services;
   return {
-    contentKey: contents.keyOf,
+    bytesByHash,
     registered: new Map(),
     faces: new DataLoader(
       async (faceIds) => withSpan('loader.faces', { 'facegraph.batch.size': faceIds.length }, () => services.registry.getMany(faceIds)),
@@ -143,7 +102,7 @@ export function createLoaders(services: AppServices, budgetSubject?: string): Lo
         withSpan('loader.detections', { 'facegraph.batch.size': keys.length }, () =>
           Promise.all(
             keys.map((key) => {
-              const bytes = contents.bytesOf(key.image);
+              const bytes = bytesByHash.get(key.hash);
               if (!bytes) return Promise.resolve(new Error('internal: image bytes missing for detection'));
               const options: DetectRequestOptions = {
                 detectionModel: key.detectionModel,
@@ -164,7 +123,7 @@ export function createLoaders(services: AppServices, budgetSubject?: string): Lo
       // provider binds them to the faceIds it issues.
       {
         cacheKeyFn: (key) =>
-          `${key.image}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}|${key.minFaceSize ?? ''}|${key.minDetectionConfidence ?? ''}`,
+          `${key.hash}|${key.withEmbedding ? 1 : 0}|${key.detectionModel}|${key.recognitionModel}|${key.faceIdTimeToLive}|${key.minFaceSize ?? ''}|${key.minDetectionConfidence ?? ''}`,
       },
     ),
   };

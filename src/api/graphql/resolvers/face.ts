@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { DETECTION_DEFAULTS, FACE_ID_TTL, type DetectedFace, type FaceAttributes } from '../../../domain/types.js';
 import { assertAttributeSupported, checkDetectRequest, computable } from '../../../app/faces/detection.js';
+import { contentHash } from '../../../app/images.js';
 import type { GraphQLContext } from '../context.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { faceModel, type FaceModel } from '../models.js';
@@ -60,14 +61,15 @@ async function detectFaces(
   );
 
   const bytes = await ctx.loaders.imageBytes.load(args.image);
-  const image = ctx.loaders.contentKey(bytes);
+  const hash = contentHash(bytes);
+  ctx.loaders.bytesByHash.set(hash, bytes);
   // The union over the document, less what these models cannot return: another alias's
   // selection must not send detection_02 + landmarks upstream (equal keys get equal unions, so
   // aliases with the same models still share one detection).
   const union = operationSelection(ctx, info);
   const wanted = computable({ detectionModel, recognitionModel, ...union }, ctx.provider.capabilities);
   const faces = await ctx.loaders.detections.load({
-    image,
+    hash,
     detectionModel,
     recognitionModel,
     faceIdTimeToLive: ttl,
@@ -80,7 +82,7 @@ async function detectFaces(
   if (!returnFaceId) {
     return faces.map((face) => ({ faceId: null, face, detectionModel, recognitionModel, expiresAt: null }));
   }
-  const regKey = `${image}|${detectionModel}|${recognitionModel}|${ttl}|${minFaceSize}|${minDetectionConfidence}`;
+  const regKey = `${hash}|${detectionModel}|${recognitionModel}|${ttl}|${minFaceSize}|${minDetectionConfidence}`;
   const existing = ctx.loaders.registered.get(regKey);
   if (existing) return existing;
   // The promise is kept (not its result), so aliases resolving at once share one registration.

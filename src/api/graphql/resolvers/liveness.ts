@@ -9,6 +9,7 @@ import { FaceError } from '../../../domain/errors.js';
 import type { DetectionKey } from '../loaders.js';
 import { INLINE_MODELS } from '../../../app/faces/detection.js';
 import { payload } from '../payload.js';
+import { contentHash } from '../../../app/images.js';
 import type { AttemptRecord } from '../../../app/liveness/model.js';
 import { validateCreateInput } from '../../../app/liveness/create-input.js';
 import type { LivenessOperationMode } from '../../../domain/liveness/types.js';
@@ -38,13 +39,9 @@ async function verifyImage(ctx: GraphQLContext, image: ImageInput): Promise<Veri
   const bytes = await ctx.loaders.imageBytes.load(image).catch(aboutVerifyImage);
   const reference = async (): Promise<VerifyReferenceRecord> => {
     try {
-      const key: DetectionKey = {
-        image: ctx.loaders.contentKey(bytes),
-        ...INLINE_MODELS,
-        withEmbedding: true,
-        landmarks: false,
-        attributes: ['qualityForRecognition'],
-      };
+      const hash = contentHash(bytes);
+      ctx.loaders.bytesByHash.set(hash, bytes);
+      const key: DetectionKey = { hash, ...INLINE_MODELS, withEmbedding: true, landmarks: false, attributes: ['qualityForRecognition'] };
       return verifyReferenceOf(await ctx.loaders.detections.load(key), { field: VERIFY_FIELD });
     } catch (err) {
       return aboutVerifyImage(err);
