@@ -543,7 +543,6 @@ async function captureFrames(plan, signal) {
       }
       const t = Math.round(now - t0);
       if (t > plan.limitMs) break; // far behind schedule: send what we have rather than overrun
-      if (i > 0 && t <= timestamps[timestamps.length - 1]) continue; // the server wants strictly increasing times
       ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
       // toBlob copies the bitmap now and encodes in the background, so the canvas can be reused.
       blobs.push(
