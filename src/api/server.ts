@@ -7,6 +7,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginLandingPageLocalDefault,
@@ -198,6 +199,9 @@ export async function startServer(services: AppServices): Promise<RunningServer>
       metricsPlugin(services.metrics),
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No field has a cache hint: every answer is for one caller (their faceIds, their
+      // collections). Apollo's default cache-control plugin would still hook every resolved field.
+      ApolloServerPluginCacheControlDisabled(),
       // In development, Sandbox opens with a ready detect query and verify mutation (sandbox-example.ts).
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
