@@ -16,11 +16,17 @@
  *      and a group photo (groups/obama_biden_2.jpg), sampled alternately N_UPLOAD times each:
  *      a. the engine alone: provider.detect() in process, with the options detectFaces uses;
  *      b. GraphQL detectFaces(image: {base64}) { faceId faceRectangle }, JSON body;
- *      c. the same with image: {file} as a multipart request (GraphQL multipart request spec).
+ *      c. the same with image: {file} as a multipart request (GraphQL multipart request spec);
+ *      d. the same multipart request to a bare server on the same stack (bench/lib/bare-graphql.ts:
+ *         Express 5 + busboy + Apollo Server 5, one resolver calling the same provider): the
+ *         floor under (c), so what facegraph's own code adds is seen apart from the stack's cost.
  *      Request bodies are encoded once, before timing, and sent with undici's request(); each
- *      round rotates which runs first. Wall time and process CPU time per request.
- *      -> p50/p95 and each GraphQL path's p50 overhead over the engine's (target for multipart:
- *      <= 10 %).
+ *      round runs the four back to back, rotating which runs first. Wall time and process CPU
+ *      time per request.
+ *      -> p50/p95 of each, and each path's overhead: the median over rounds of (path - engine)
+ *      in the same round, over the engine's p50 (target for multipart: <= 10 %). Paired
+ *      differences, because the engine's own time drifts by more than the overhead between
+ *      rounds and runs; the ratio of the two p50s is in the JSON too.
  *   All numbers also go to bench/out/gateway.json.
  *
  * Run: npm run bench:gateway  (about two minutes on 2 cores; BENCH_N, BENCH_UPLOAD_N set the samples)
@@ -34,6 +40,7 @@ import { startApp, type App } from '../src/wiring.js';
 import type { DetectRequestOptions } from '../src/domain/types.js';
 import { DETECT_OPTIONS as BENCH_DETECT_OPTIONS } from './lib/data.js';
 import { countDetections, type CountingProvider } from '../tools/counting-provider.js';
+import { startBareGraphQL } from './lib/bare-graphql.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 
@@ -48,7 +55,7 @@ const OUT_FILE = path.join(REPO_ROOT, 'bench', 'out', 'gateway.json');
 const KEY = 'bench-upstream-key';
 const WARMUP = 10;
 const N = Number(process.env.BENCH_N ?? 100);
-const N_UPLOAD = Number(process.env.BENCH_UPLOAD_N ?? 50);
+const N_UPLOAD = Number(process.env.BENCH_UPLOAD_N ?? 60);
 const TARGET_ADDED_MS = 5;
 const TARGET_UPLOAD_OVERHEAD = 0.1;
 
@@ -108,9 +115,39 @@ interface UploadRow {
   engine: PathStats;
   base64: PathStats;
   multipart: PathStats;
-  /** p50 over the engine's p50, wall time and CPU time. */
-  base64Overhead: { wall: number; cpu: number };
-  multipartOverhead: { wall: number; cpu: number };
+  /** The same multipart request to the bare server (bench/lib/bare-graphql.ts). */
+  bare: PathStats;
+  /** Median of the per-round differences (path - engine) over the engine's p50, wall and CPU. */
+  overhead: Record<Path, Overhead>;
+}
+
+type Path = 'base64' | 'multipart' | 'bare';
+
+interface Overhead {
+  wall: number;
+  cpu: number;
+  /** The median per-round difference in ms (wall). */
+  addedWallMs: number;
+  /** The older estimate: the path's p50 over the engine's p50 (wall). */
+  p50RatioWall: number;
+}
+
+interface Samples {
+  wall: number[];
+  cpu: number[];
+}
+
+/** Median over rounds of (path - engine) in the same round, relative to the engine's p50. */
+function pairedOverhead(path: Samples, engine: Samples): Overhead {
+  const median = (values: number[]) => stats(values).p50;
+  const added = (measure: 'wall' | 'cpu') => median(path[measure].map((v, i) => v - engine[measure][i]!));
+  const engineP50 = { wall: median(engine.wall), cpu: median(engine.cpu) };
+  return {
+    wall: added('wall') / engineP50.wall,
+    cpu: added('cpu') / engineP50.cpu,
+    addedWallMs: added('wall'),
+    p50RatioWall: median(path.wall) / engineP50.wall - 1,
+  };
 }
 
 /**
@@ -118,6 +155,15 @@ interface UploadRow {
  * embedded facegraph `app` (keyed with KEY).
  */
 async function uploadOverhead(app: App, dispatcher: Agent): Promise<UploadRow[]> {
+  const bare = await startBareGraphQL(app.provider, DETECT_OPTIONS);
+  try {
+    return await uploadRows(app, bare.url, dispatcher);
+  } finally {
+    await bare.stop();
+  }
+}
+
+async function uploadRows(app: App, bareUrl: string, dispatcher: Agent): Promise<UploadRow[]> {
   const rows: UploadRow[] = [];
   const select = '{ faceId faceRectangle { top left width height } }';
   for (const { label, file } of UPLOAD_PHOTOS) {
@@ -129,8 +175,8 @@ async function uploadOverhead(app: App, dispatcher: Agent): Promise<UploadRow[]>
     const form = await multipartBody(`query($f: Upload) { detectFaces(image: { file: $f }) ${select} }`, bytes);
     // undici's request(), not fetch(): the client shares the process and its 2 cores, and fetch's
     // web streams cost about 1 ms of CPU more per request, which is the client's, not the server's.
-    const post = async (body: Buffer | string, contentType: string): Promise<number> => {
-      const res = await request(app.server.url, {
+    const post = async (url: string, body: Buffer | string, contentType: string): Promise<number> => {
+      const res = await request(url, {
         method: 'POST',
         dispatcher,
         headers: { 'content-type': contentType, 'ocp-apim-subscription-key': KEY, 'apollo-require-preflight': 'true' },
@@ -142,29 +188,34 @@ async function uploadOverhead(app: App, dispatcher: Agent): Promise<UploadRow[]>
       return json.data.detectFaces.length;
     };
     const engine = async (): Promise<number> => (await app.provider.detect(bytes, DETECT_OPTIONS)).length;
-    const base64 = () => post(jsonBody, 'application/json');
-    const multipart = () => post(form.body, form.contentType);
+    const base64 = () => post(app.server.url, jsonBody, 'application/json');
+    const multipart = () => post(app.server.url, form.body, form.contentType);
+    const bareMultipart = () => post(bareUrl, form.body, form.contentType);
 
-    const counts = [await engine(), await base64(), await multipart()];
-    if (new Set(counts).size !== 1) throw new Error(`${file}: engine, base64 and multipart found ${counts.join(' / ')} faces`);
-    for (let i = 0; i < WARMUP; i++) for (const run of [engine, base64, multipart]) await run();
-    const empty = () => ({ wall: [] as number[], cpu: [] as number[] });
-    const samples = { engine: empty(), base64: empty(), multipart: empty() };
-    const runs = [() => sample(engine, samples.engine), () => sample(base64, samples.base64), () => sample(multipart, samples.multipart)];
-    // Each round starts with the next of the three, so none always runs first or after another.
-    for (let i = 0; i < N_UPLOAD; i++) for (let j = 0; j < runs.length; j++) await runs[(i + j) % runs.length]!();
-    const summary = (s: { wall: number[]; cpu: number[] }): PathStats => ({ wall: stats(s.wall), cpu: stats(s.cpu) });
-    const [e, b, m] = [summary(samples.engine), summary(samples.base64), summary(samples.multipart)];
-    const over = (x: PathStats) => ({ wall: x.wall.p50 / e.wall.p50 - 1, cpu: x.cpu.p50 / e.cpu.p50 - 1 });
+    const counts = [await engine(), await base64(), await multipart(), await bareMultipart()];
+    if (new Set(counts).size !== 1) throw new Error(`${file}: engine, base64, multipart and bare found ${counts.join(' / ')} faces`);
+    const paths = [engine, base64, multipart, bareMultipart];
+    for (let i = 0; i < WARMUP; i++) for (const run of paths) await run();
+    const empty = (): Samples => ({ wall: [], cpu: [] });
+    const samples = { engine: empty(), base64: empty(), multipart: empty(), bare: empty() };
+    const into = [samples.engine, samples.base64, samples.multipart, samples.bare];
+    // Each round starts with the next of the four, so none always runs first or after another.
+    for (let i = 0; i < N_UPLOAD; i++)
+      for (let j = 0; j < paths.length; j++) await sample(paths[(i + j) % paths.length]!, into[(i + j) % paths.length]!);
+    const summary = (s: Samples): PathStats => ({ wall: stats(s.wall), cpu: stats(s.cpu) });
     rows.push({
       photo: `${label} (${file}, ${Math.round(bytes.length / 1024)} KB)`,
       bytes: bytes.length,
       faces: counts[0]!,
-      engine: e,
-      base64: b,
-      multipart: m,
-      base64Overhead: over(b),
-      multipartOverhead: over(m),
+      engine: summary(samples.engine),
+      base64: summary(samples.base64),
+      multipart: summary(samples.multipart),
+      bare: summary(samples.bare),
+      overhead: {
+        base64: pairedOverhead(samples.base64, samples.engine),
+        multipart: pairedOverhead(samples.multipart, samples.engine),
+        bare: pairedOverhead(samples.bare, samples.engine),
+      },
     });
   }
   return rows;
@@ -177,14 +228,26 @@ function printUploadTable(rows: UploadRow[]): void {
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
     for (const line of [header, ...lines]) console.log(`| ${line.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`);
   };
-  const columns = ['photo', 'faces', 'engine alone', 'GraphQL base64', 'GraphQL multipart', 'base64 overhead', 'multipart overhead'];
+  const columns = [
+    'photo',
+    'faces',
+    'engine alone',
+    'GraphQL base64',
+    'GraphQL multipart',
+    'bare stack multipart',
+    'base64 overhead',
+    'multipart overhead',
+    'bare stack overhead',
+  ];
+  const overhead = 'overhead = median over rounds of (path - engine), over the engine p50';
   for (const measure of ['wall', 'cpu'] as const) {
     console.log(
       measure === 'wall'
-        ? `\nuploads on the embedded engine, N=${N_UPLOAD} each, alternated (rotating order)\nwall time per request, p50 / p95 ms; overhead = p50 over the engine's p50`
-        : `process CPU time per request (all threads, client included), p50 / p95 ms; overhead = p50 over the engine's p50`,
+        ? `\nuploads on the embedded engine, N=${N_UPLOAD} each, alternated (rotating order)\nwall time per request, p50 / p95 ms; ${overhead}`
+        : `process CPU time per request (all threads, client included), p50 / p95 ms; ${overhead}`,
     );
     const ms = (s: PathStats) => `${s[measure].p50.toFixed(1)} / ${s[measure].p95.toFixed(1)}`;
+    const added = (o: Overhead) => (measure === 'wall' ? ` (${o.addedWallMs.toFixed(1)} ms)` : '');
     table(
       columns,
       rows.map((r) => [
@@ -193,8 +256,10 @@ function printUploadTable(rows: UploadRow[]): void {
         ms(r.engine),
         ms(r.base64),
         ms(r.multipart),
-        pct(r.base64Overhead[measure]),
-        verdict(r.multipartOverhead[measure]),
+        ms(r.bare),
+        pct(r.overhead.base64[measure]) + added(r.overhead.base64),
+        verdict(r.overhead.multipart[measure]) + added(r.overhead.multipart),
+        pct(r.overhead.bare[measure]) + added(r.overhead.bare),
       ]),
     );
   }
