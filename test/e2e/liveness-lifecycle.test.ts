@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { face, faceBase64 } from '../helpers/paths.js';
 import { E2E_PROVIDER, startTestServer, type TestServer } from '../helpers/server.js';
+import { attemptForm } from '../helpers/liveness-device.js';
 import { extractJpegFrames } from '../helpers/video.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'facegraph-lifecycle-'));
@@ -95,11 +96,11 @@ async function deviceAttempt(token: string): Promise<{ status: number; attemptId
   const session = await fetch(`${server.clientBase}/liveness/api/session`, { headers });
   expect(session.status).toBe(200);
   const { challenge } = (await session.json()) as { challenge: { nonce: string } };
-  const form = new FormData();
-  form.append('nonce', challenge.nonce);
-  form.append('timestamps', JSON.stringify(timestamps));
-  frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
-  const res = await fetch(`${server.clientBase}/liveness/api/attempts`, { method: 'POST', headers, body: form });
+  const res = await fetch(`${server.clientBase}/liveness/api/attempts`, {
+    method: 'POST',
+    headers,
+    body: attemptForm(challenge.nonce, frames, timestamps),
+  });
   const body = (await res.json()) as { attemptId: number };
   return { status: res.status, attemptId: body.attemptId };
 }

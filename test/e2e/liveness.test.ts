@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { face, faceBase64 } from '../helpers/paths.js';
 import { ManualClock, startTestServer, type TestServer } from '../helpers/server.js';
+import { attemptForm as deviceAttemptForm } from '../helpers/liveness-device.js';
 import { extractJpegFrames } from '../helpers/video.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'facegraph-liveness-'));
@@ -152,12 +153,9 @@ interface AttemptAnswer {
   error: { code: string; message: string } | null;
 }
 
+/** The capture page's upload, by default with the clip's timestamps of as many frames. */
 function attemptForm(nonce: string | null, parts: Buffer[], ts: unknown = timestamps.slice(0, parts.length)): FormData {
-  const form = new FormData();
-  if (nonce !== null) form.append('nonce', nonce);
-  form.append('timestamps', JSON.stringify(ts));
-  parts.forEach((p, i) => form.append('frame', new Blob([new Uint8Array(p)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
-  return form;
+  return deviceAttemptForm(nonce, parts, ts);
 }
 
 async function post(token: string, body: FormData | string, headers: Record<string, string> = {}): Promise<ApiAnswer<AttemptAnswer>> {

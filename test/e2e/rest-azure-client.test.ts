@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { face, manifest } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { attemptForm } from '../helpers/liveness-device.js';
 import { extractJpegFrames } from '../helpers/video.js';
 
 const KEY = 'rest-client-test-key-7f3a';
@@ -341,14 +342,10 @@ describe('liveness sessions', () => {
     const challenge = await fetch(`${endpoint}/liveness/api/session`, { headers: { authorization: `Bearer ${authToken}` } });
     expect(challenge.status).toBe(200);
     const { challenge: c } = (await challenge.json()) as { challenge: { nonce: string } };
-    const form = new FormData();
-    form.append('nonce', c.nonce);
-    form.append('timestamps', JSON.stringify(timestamps));
-    frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
     const attempt = await fetch(`${endpoint}/liveness/api/attempts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${authToken}` },
-      body: form,
+      body: attemptForm(c.nonce, frames, timestamps),
     });
     expect(attempt.status).toBe(200);
 

@@ -20,6 +20,7 @@ import { RedisEventBus } from '../../src/adapters/store/redis-event-bus.js';
 import { faceBase64, manifest } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Subscription, wsClient, wsUrl } from '../helpers/subscriptions.js';
+import { attemptForm } from '../helpers/liveness-device.js';
 import { extractJpegFrames } from '../helpers/video.js';
 import { holdTrainingReads } from '../helpers/hold-training.js';
 
@@ -190,11 +191,11 @@ describe('livenessSessionUpdated', () => {
     expect(started.data!.livenessSessionUpdated).toMatchObject({ status: 'RUNNING', attempts: [] });
 
     // The device uploads 15 real frames: the attempt is analysed, then decided.
-    const form = new FormData();
-    form.append('nonce', challenge.nonce);
-    form.append('timestamps', JSON.stringify(timestamps));
-    frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
-    const res = await fetch(`${server.clientBase}/liveness/api/attempts`, { method: 'POST', headers, body: form });
+    const res = await fetch(`${server.clientBase}/liveness/api/attempts`, {
+      method: 'POST',
+      headers,
+      body: attemptForm(challenge.nonce, frames, timestamps),
+    });
     expect(res.status).toBe(200);
 
     // Until the decision, only the attempt being analysed can be seen (one or no message of it).

@@ -17,6 +17,7 @@ import { deletePrefix, testClient, testRedisUrl, uniquePrefix } from '../helpers
 import { sharedReplicaEnv } from '../helpers/replicas.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Subscription, wsClient } from '../helpers/subscriptions.js';
+import { attemptForm } from '../helpers/liveness-device.js';
 import { extractJpegFrames } from '../helpers/video.js';
 import { holdTrainingReads } from '../helpers/hold-training.js';
 
@@ -131,11 +132,11 @@ describe.skipIf(!redisUrl)('subscriptions across two replicas (Redis pub/sub)', 
     const { challenge } = (await doc.json()) as { challenge: { nonce: string } };
     expect((await sub.next()).data!.livenessSessionUpdated).toEqual({ status: 'RUNNING', attempts: [] });
 
-    const form = new FormData();
-    form.append('nonce', challenge.nonce);
-    form.append('timestamps', JSON.stringify(timestamps));
-    frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
-    const res = await fetch(`${b.clientBase}/liveness/api/attempts`, { method: 'POST', headers, body: form });
+    const res = await fetch(`${b.clientBase}/liveness/api/attempts`, {
+      method: 'POST',
+      headers,
+      body: attemptForm(challenge.nonce, frames, timestamps),
+    });
     expect(res.status).toBe(200);
     let last: S['livenessSessionUpdated'];
     for (let i = 0; ; i++) {

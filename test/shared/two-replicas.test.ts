@@ -19,6 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { deletePrefix, testClient, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { sharedReplicaEnv } from '../helpers/replicas.js';
 import { startTestServer, type GqlResponse, type TestServer } from '../helpers/server.js';
+import { attemptForm } from '../helpers/liveness-device.js';
 import { extractJpegFrames } from '../helpers/video.js';
 
 const redisUrl = testRedisUrl();
@@ -221,14 +222,10 @@ describe.skipIf(!redisUrl)('two replicas on one PostgreSQL database and one Redi
 
     /** The device's POST /liveness/api/attempts on `server`, answering `nonce` with `parts`. */
     async function upload(server: TestServer, token: string, nonce: string, parts: Buffer[]) {
-      const form = new FormData();
-      form.append('nonce', nonce);
-      form.append('timestamps', JSON.stringify(timestamps.slice(0, parts.length)));
-      parts.forEach((p, i) => form.append('frame', new Blob([new Uint8Array(p)], { type: 'image/jpeg' }), `frame-${i}.jpg`));
       const res = await fetch(`${server.clientBase}/liveness/api/attempts`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
-        body: form,
+        body: attemptForm(nonce, parts, timestamps.slice(0, parts.length)),
       });
       return { status: res.status, body: (await res.json()) as AttemptAnswer };
     }
