@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/adapters/engine/decode.js';
+import { SPEC_LANDMARK_NAMES } from '../helpers/azure-landmarks.js';
 import { face, faceBase64, manifest } from '../helpers/paths.js';
 import { E2E_PROVIDER, startTestServer, type TestServer } from '../helpers/server.js';
 import { extractJpegFrames } from '../helpers/video.js';
@@ -18,36 +19,6 @@ const DETECT = `query Detect($b: String) {
     detectionConfidence
   }
 }`;
-
-const LANDMARK_NAMES = [
-  'pupilLeft',
-  'pupilRight',
-  'noseTip',
-  'mouthLeft',
-  'mouthRight',
-  'eyebrowLeftOuter',
-  'eyebrowLeftInner',
-  'eyeLeftOuter',
-  'eyeLeftTop',
-  'eyeLeftBottom',
-  'eyeLeftInner',
-  'eyebrowRightInner',
-  'eyebrowRightOuter',
-  'eyeRightInner',
-  'eyeRightTop',
-  'eyeRightBottom',
-  'eyeRightOuter',
-  'noseRootLeft',
-  'noseRootRight',
-  'noseLeftAlarTop',
-  'noseRightAlarTop',
-  'noseLeftAlarOutTip',
-  'noseRightAlarOutTip',
-  'upperLipTop',
-  'upperLipBottom',
-  'underLipTop',
-  'underLipBottom',
-];
 
 interface Rect {
   top: number;
@@ -103,7 +74,7 @@ describe('landmarks and attributes', () => {
   const QUERY = `query($b: String) {
     detectFaces(image: { base64: $b }) {
       faceRectangle { top left width height }
-      landmarks { ${LANDMARK_NAMES.map((n) => `${n} { x y }`).join(' ')} }
+      landmarks { ${SPEC_LANDMARK_NAMES.map((n) => `${n} { x y }`).join(' ')} }
       attributes {
         headPose { pitch roll yaw }
         blur { blurLevel value }
@@ -122,7 +93,7 @@ describe('landmarks and attributes', () => {
       for (const f of res.data!.detectFaces) {
         const r = f.faceRectangle;
         expect(Object.keys(f.landmarks!)).toHaveLength(27);
-        for (const name of LANDMARK_NAMES) {
+        for (const name of SPEC_LANDMARK_NAMES) {
           const p = f.landmarks![name]!;
           expect(p.x, name).toBeGreaterThanOrEqual(r.left);
           expect(p.x, name).toBeLessThanOrEqual(r.left + r.width);

@@ -14,6 +14,7 @@ import createClient, { isUnexpected, type FaceClient, type FaceDetectionResultOu
 import { AzureKeyCredential } from '@azure/core-auth';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SPEC_LANDMARK_NAMES } from '../helpers/azure-landmarks.js';
 import { face, manifest } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { attemptForm } from '../helpers/liveness-device.js';
@@ -26,36 +27,6 @@ let endpoint: string;
 let client: FaceClient;
 let images: http.Server;
 let imagesBase: string;
-
-const AZURE_LANDMARKS = [
-  'pupilLeft',
-  'pupilRight',
-  'noseTip',
-  'mouthLeft',
-  'mouthRight',
-  'eyebrowLeftOuter',
-  'eyebrowLeftInner',
-  'eyeLeftOuter',
-  'eyeLeftTop',
-  'eyeLeftBottom',
-  'eyeLeftInner',
-  'eyebrowRightInner',
-  'eyebrowRightOuter',
-  'eyeRightInner',
-  'eyeRightTop',
-  'eyeRightBottom',
-  'eyeRightOuter',
-  'noseRootLeft',
-  'noseRootRight',
-  'noseLeftAlarTop',
-  'noseRightAlarTop',
-  'noseLeftAlarOutTip',
-  'noseRightAlarOutTip',
-  'upperLipTop',
-  'upperLipBottom',
-  'underLipTop',
-  'underLipBottom',
-];
 
 beforeAll(async () => {
   // A loopback image host standing in for the internet (127.0.0.1 is allow-listed below).
@@ -141,8 +112,8 @@ describe('detect', () => {
     expect(r.top + r.height).toBeLessThanOrEqual(meta.height);
 
     const landmarks = f.faceLandmarks!;
-    expect(Object.keys(landmarks)).toEqual(AZURE_LANDMARKS);
-    for (const name of AZURE_LANDMARKS) {
+    expect(Object.keys(landmarks)).toEqual(SPEC_LANDMARK_NAMES);
+    for (const name of SPEC_LANDMARK_NAMES) {
       const p = landmarks[name as keyof typeof landmarks];
       expect(p.x).toBeGreaterThanOrEqual(r.left - 5);
       expect(p.x).toBeLessThanOrEqual(r.left + r.width + 5);
